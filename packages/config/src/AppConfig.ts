@@ -1,0 +1,86 @@
+import { Redacted, Result, Schema, SchemaIssue } from "effect"
+
+const Port = Schema.NumberFromString.pipe(
+  Schema.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 65535 })),
+)
+
+const PositiveInt = Schema.NumberFromString.pipe(
+  Schema.check(Schema.isInt(), Schema.isGreaterThan(0)),
+)
+
+const Url = (protocols: ReadonlyArray<string>) =>
+  Schema.String.pipe(
+    Schema.check(
+      Schema.makeFilter((value: string) => {
+        if (!URL.canParse(value)) return "must be a URL"
+        const protocol = new URL(value).protocol.replace(/:$/, "")
+        return protocols.includes(protocol) || `must start with ${protocols.join(":// or ")}://`
+      }),
+    ),
+  )
+
+const Environment = Schema.Struct({
+  DATABASE_URL: Schema.optionalKey(Url(["postgres", "postgresql"])),
+  DATABASE_POOL_MAX: Schema.optionalKey(PositiveInt),
+  REDIS_URL: Schema.optionalKey(Url(["redis", "rediss"])),
+  HOST: Schema.optionalKey(Schema.NonEmptyString),
+  PORT: Schema.optionalKey(Port),
+  LOG_LEVEL: Schema.optionalKey(
+    Schema.Literals(["trace", "debug", "info", "warn", "error", "fatal"]),
+  ),
+  TXN_DATA_DIR: Schema.optionalKey(Schema.NonEmptyString),
+  TXN_EMBEDDED_PG_PORT: Schema.optionalKey(Port),
+  TXN_REQUEST_TIMEOUT_MS: Schema.optionalKey(PositiveInt),
+})
+
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
+
+export interface AppConfig {
+  /** Unset means "start the embedded PostgreSQL under `dataDir`". */
+  readonly databaseUrl: Redacted.Redacted<string> | undefined
+  readonly databasePoolMax: number
+  /** Unset means "run BullMQ on the PostgreSQL backend". */
+  readonly redisUrl: Redacted.Redacted<string> | undefined
+  readonly host: string
+  readonly port: number
+  readonly logLevel: LogLevel
+  readonly dataDir: string
+  readonly embeddedPostgresPort: number
+  readonly requestTimeoutMs: number
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError"
+}
+
+/**
+ * Reads and validates the environment in one place; every bad variable is named in the error.
+ * Values of URL variables never appear in messages because they may carry passwords.
+ */
+export const loadConfig = (env: Record<string, string | undefined> = process.env): AppConfig => {
+  const present = Object.fromEntries(
+    Object.keys(Environment.fields).flatMap((key) => {
+      const value = env[key]
+      return value === undefined || value === "" ? [] : [[key, value]]
+    }),
+  )
+  const decoded = Schema.decodeUnknownResult(Environment)(present, { errors: "all" })
+  if (Result.isFailure(decoded)) {
+    const problems = SchemaIssue.makeFormatterStandardSchemaV1()(decoded.failure.issue).issues.map(
+      (issue) => `  ${issue.path?.join(".") ?? "?"}: ${issue.message}`,
+    )
+    throw new ConfigError(`Invalid environment:\n${problems.join("\n")}`)
+  }
+  const e = decoded.success
+  return {
+    databaseUrl: e.DATABASE_URL === undefined ? undefined : Redacted.make(e.DATABASE_URL),
+    databasePoolMax: e.DATABASE_POOL_MAX ?? 10,
+    redisUrl: e.REDIS_URL === undefined ? undefined : Redacted.make(e.REDIS_URL),
+    host: e.HOST ?? "127.0.0.1",
+    port: e.PORT ?? 3000,
+    logLevel: e.LOG_LEVEL ?? "info",
+    dataDir: e.TXN_DATA_DIR ?? ".data",
+    embeddedPostgresPort: e.TXN_EMBEDDED_PG_PORT ?? 54329,
+    requestTimeoutMs: e.TXN_REQUEST_TIMEOUT_MS ?? 10_000,
+  }
+}

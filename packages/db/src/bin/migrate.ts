@@ -1,0 +1,20 @@
+import { loadConfig } from "@txn/config"
+import { Effect } from "effect"
+import { connectDatabase } from "../Database.ts"
+import { migrate } from "../Migrations.ts"
+import * as PgDatabase from "../PgDatabase.ts"
+
+const config = loadConfig()
+const database = await connectDatabase(config)
+try {
+  const applied = await Effect.runPromise(
+    migrate.pipe(Effect.provide(PgDatabase.layer({ url: database.url, maxConnections: 1 }))),
+  )
+  console.log(
+    applied.length === 0
+      ? "Database schema is up to date."
+      : `Applied migrations: ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`,
+  )
+} finally {
+  await database.stop()
+}

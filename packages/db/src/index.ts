@@ -1,0 +1,7 @@
+export * from "./Database.ts"
+export * from "./EmbeddedPostgres.ts"
+export * from "./Migrations.ts"
+export * as PgAccountRepository from "./PgAccountRepository.ts"
+export * as PgDatabase from "./PgDatabase.ts"
+export * as PgTransactionRepository from "./PgTransactionRepository.ts"
+export * as PgUserRepository from "./PgUserRepository.ts"

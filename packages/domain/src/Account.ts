@@ -1,0 +1,34 @@
+import { Schema } from "effect"
+import { Cursor, Limit, Metadata, Name, Timestamp } from "./Common.ts"
+import { Currency } from "./Currency.ts"
+import { AccountId, UserId } from "./Ids.ts"
+
+export const Account = Schema.Struct({
+  id: AccountId,
+  userId: UserId,
+  name: Schema.String,
+  currency: Currency,
+  allowNegative: Schema.Boolean,
+  metadata: Metadata,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Account = typeof Account.Type
+
+export const CreateAccount = Schema.Struct({
+  name: Name,
+  currency: Currency,
+  allowNegative: Schema.optionalKey(Schema.Boolean),
+  metadata: Schema.optionalKey(Metadata),
+})
+export type CreateAccount = typeof CreateAccount.Type
+
+export const GetAccount = Schema.Struct({ id: AccountId })
+export type GetAccount = typeof GetAccount.Type
+
+export const ListAccounts = Schema.Struct({
+  currency: Schema.optionalKey(Currency),
+  limit: Schema.optionalKey(Limit),
+  cursor: Schema.optionalKey(Cursor),
+})
+export type ListAccounts = typeof ListAccounts.Type

@@ -1,0 +1,46 @@
+import { Context, Effect, Layer, Option } from "effect"
+import type { Account, CreateAccount, GetAccount, ListAccounts } from "./Account.ts"
+import { AccountRepository } from "./AccountRepository.ts"
+import type { Page } from "./Common.ts"
+import { NotFound } from "./Errors.ts"
+import { newAccountId, type UserId } from "./Ids.ts"
+
+/** Account use cases, on behalf of one user. */
+export class Accounts extends Context.Service<
+  Accounts,
+  {
+    readonly create: (userId: UserId, input: CreateAccount) => Effect.Effect<Account>
+    readonly get: (userId: UserId, input: GetAccount) => Effect.Effect<Account, NotFound>
+    readonly list: (userId: UserId, input: ListAccounts) => Effect.Effect<Page<Account>>
+  }
+>()("@txn/domain/Accounts") {
+  static readonly layer = Layer.effect(
+    Accounts,
+    Effect.gen(function* () {
+      const repository = yield* AccountRepository
+      return Accounts.of({
+        create: Effect.fn("Accounts.create")(function* (userId, input) {
+          const now = new Date().toISOString()
+          return yield* repository.insert({
+            id: newAccountId(),
+            userId,
+            name: input.name,
+            currency: input.currency,
+            allowNegative: input.allowNegative ?? false,
+            metadata: input.metadata ?? {},
+            createdAt: now,
+            updatedAt: now,
+          })
+        }),
+        get: Effect.fn("Accounts.get")(function* (userId, input) {
+          const found = yield* repository.findById(userId, input.id)
+          if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
+          return found.value
+        }),
+        list: Effect.fn("Accounts.list")(function* (userId, input) {
+          return yield* repository.list(userId, input)
+        }),
+      })
+    }),
+  )
+}

@@ -1,0 +1,124 @@
+import { Result, Schema } from "effect"
+import { Base64Url } from "effect/encoding"
+
+/** Free text stored verbatim; bounded so one request cannot bloat a row. */
+export const Text = (maxLength: number) =>
+  Schema.String.pipe(
+    Schema.check(
+      Schema.isMaxLength(maxLength, { message: `Expected at most ${maxLength} characters` }),
+      // PostgreSQL text cannot hold NUL; reject it here rather than fail in the database.
+      Schema.makeFilter((s: string) => !s.includes("\u0000") || "Expected no NUL characters"),
+    ),
+  )
+
+export const Name = Text(200).pipe(
+  Schema.check(
+    Schema.makeFilter((s: string) => s.trim().length > 0 || "Expected a non-empty name"),
+  ),
+)
+
+export const maxMetadataKeys = 50
+export const maxMetadataKeyLength = 40
+export const maxMetadataValueLength = 500
+
+/** Up to 50 string pairs for the caller's own use; keys up to 40 characters, values up to 500. */
+export const Metadata = Schema.Record(Schema.String, Text(maxMetadataValueLength)).pipe(
+  Schema.check(
+    Schema.isMaxProperties(maxMetadataKeys, {
+      message: `Expected at most ${maxMetadataKeys} metadata keys`,
+    }),
+    // Checked on the whole record because a record drops, rather than reports, keys that fail.
+    Schema.makeFilter((metadata: Record<string, string>) =>
+      Object.keys(metadata).flatMap((key) =>
+        key.length === 0 || key.length > maxMetadataKeyLength || key.includes("\u0000")
+          ? [
+              {
+                path: [key],
+                issue: `Expected a metadata key of 1 to ${maxMetadataKeyLength} characters`,
+              },
+            ]
+          : [],
+      ),
+    ),
+  ),
+)
+export type Metadata = typeof Metadata.Type
+
+const isoDateTime =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
+
+const isRealDateTime = (s: string): boolean => {
+  const m = isoDateTime.exec(s)
+  if (m === null) return false
+  const [year, month, day, hour, minute, second, offH, offM] = m
+    .slice(1)
+    .map((part) => (part === undefined ? 0 : Number(part)))
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!))
+  return (
+    year! >= 1000 &&
+    calendar.getUTCFullYear() === year &&
+    calendar.getUTCMonth() === month! - 1 &&
+    calendar.getUTCDate() === day &&
+    hour! < 24 &&
+    minute! < 60 &&
+    second! < 60 &&
+    offH! < 24 &&
+    offM! < 60
+  )
+}
+
+/** An ISO 8601 date-time with a UTC designator or offset, e.g. `2026-01-31T12:00:00Z`. */
+export const Timestamp = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter(
+      (s: string) =>
+        isRealDateTime(s) ||
+        "Expected an ISO 8601 date-time with a time zone, such as 2026-01-31T12:00:00Z",
+    ),
+  ),
+)
+export type Timestamp = typeof Timestamp.Type
+
+export const Limit = Schema.Number.pipe(
+  Schema.check(
+    Schema.isInt({ message: "Expected an integer" }),
+    Schema.isBetween({ minimum: 1, maximum: 200 }, { message: "Expected a limit from 1 to 200" }),
+  ),
+)
+
+export const defaultLimit = 50
+
+/** Where a page ended: the sort key of its last item. */
+export interface CursorPosition {
+  readonly at: string
+  readonly id: string
+}
+
+export const encodeCursor = (position: CursorPosition): string =>
+  Base64Url.encode(`${position.at}|${position.id}`)
+
+export const decodeCursor = (cursor: string): CursorPosition | undefined => {
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined
+  const text = Base64Url.decodeString(cursor)
+  if (Result.isFailure(text)) return undefined
+  const [at, id, ...rest] = text.success.split("|")
+  if (at === undefined || id === undefined || rest.length > 0) return undefined
+  if (!isRealDateTime(at) || !/^[a-z]{3}_[0-9a-z]{26}$/.test(id)) return undefined
+  return { at, id }
+}
+
+/** Opaque: the `nextCursor` of the previous page, passed back unchanged. */
+export const Cursor = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter(
+      (s: string) =>
+        decodeCursor(s) !== undefined || "Expected a cursor returned as nextCursor by a list call",
+    ),
+  ),
+)
+
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly nextCursor: string | null
+  readonly hasMore: boolean
+}

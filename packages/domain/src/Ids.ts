@@ -1,0 +1,34 @@
+import { Schema } from "effect"
+
+const idPattern = (prefix: string) =>
+  Schema.String.pipe(
+    Schema.check(
+      Schema.isPattern(new RegExp(`^${prefix}_[0-9a-z]{26}$`), {
+        message: `Expected an id of the form ${prefix}_ followed by 26 lower-case letters or digits`,
+      }),
+    ),
+  )
+
+export const UserId = idPattern("usr").pipe(Schema.brand("UserId"))
+export type UserId = typeof UserId.Type
+export const AccountId = idPattern("acc").pipe(Schema.brand("AccountId"))
+export type AccountId = typeof AccountId.Type
+export const TransactionId = idPattern("txn").pipe(Schema.brand("TransactionId"))
+export type TransactionId = typeof TransactionId.Type
+
+const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+/**
+ * 26 base-36 characters from 26 random bytes: about 134 bits of entropy, so ids cannot be guessed
+ * or enumerated. The modulo bias (256 % 36) leaves well over 128 bits.
+ */
+export const makeId = <Prefix extends "usr" | "acc" | "txn">(prefix: Prefix): string => {
+  const bytes = crypto.getRandomValues(new Uint8Array(26))
+  let body = ""
+  for (const byte of bytes) body += alphabet[byte % 36]
+  return `${prefix}_${body}`
+}
+
+export const newUserId = (): UserId => makeId("usr") as UserId
+export const newAccountId = (): AccountId => makeId("acc") as AccountId
+export const newTransactionId = (): TransactionId => makeId("txn") as TransactionId

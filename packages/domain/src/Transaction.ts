@@ -1,0 +1,111 @@
+import { Schema } from "effect"
+import { Cursor, Limit, Metadata, Text, Timestamp } from "./Common.ts"
+import { Currency } from "./Currency.ts"
+import { AccountId, TransactionId, UserId } from "./Ids.ts"
+import { Amount } from "./Money.ts"
+
+export const Direction = Schema.Literals(["credit", "debit"])
+export type Direction = typeof Direction.Type
+
+/** pending -> posted | voided; posted -> reversed. */
+export const TransactionStatus = Schema.Literals(["pending", "posted", "voided", "reversed"])
+export type TransactionStatus = typeof TransactionStatus.Type
+
+const Description = Text(1000)
+const Category = Text(100)
+const Counterparty = Text(200)
+const Reference = Text(200)
+
+export const Transaction = Schema.Struct({
+  id: TransactionId,
+  accountId: AccountId,
+  userId: UserId,
+  direction: Direction,
+  amount: Amount,
+  currency: Currency,
+  status: TransactionStatus,
+  description: Schema.NullOr(Schema.String),
+  category: Schema.NullOr(Schema.String),
+  counterparty: Schema.NullOr(Schema.String),
+  reference: Schema.NullOr(Schema.String),
+  occurredAt: Timestamp,
+  expiresAt: Schema.NullOr(Timestamp),
+  metadata: Metadata,
+  version: Schema.Number,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Transaction = typeof Transaction.Type
+
+export const CreateTransaction = Schema.Struct({
+  accountId: AccountId,
+  direction: Direction,
+  amount: Amount,
+  currency: Currency,
+  /** `pending` records a hold; anything else is posted at once. */
+  status: Schema.optionalKey(Schema.Literals(["pending", "posted"])),
+  description: Schema.optionalKey(Description),
+  category: Schema.optionalKey(Category),
+  counterparty: Schema.optionalKey(Counterparty),
+  reference: Schema.optionalKey(Reference),
+  occurredAt: Schema.optionalKey(Timestamp),
+  /** Only for pending transactions: the hold is voided when this time passes. */
+  expiresAt: Schema.optionalKey(Timestamp),
+  metadata: Schema.optionalKey(Metadata),
+}).pipe(
+  Schema.check(
+    Schema.makeFilter((input) =>
+      input.expiresAt === undefined || input.status === "pending"
+        ? undefined
+        : { path: ["expiresAt"], issue: `Expected expiresAt only with status "pending"` },
+    ),
+  ),
+)
+export type CreateTransaction = typeof CreateTransaction.Type
+
+export const GetTransaction = Schema.Struct({ id: TransactionId })
+export type GetTransaction = typeof GetTransaction.Type
+
+/** Descriptive fields only: amounts, accounts and status never change through an update. */
+export const UpdateTransaction = Schema.Struct({
+  id: TransactionId,
+  expectedVersion: Schema.optionalKey(
+    Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThan(0))),
+  ),
+  description: Schema.optionalKey(Schema.NullOr(Description)),
+  category: Schema.optionalKey(Schema.NullOr(Category)),
+  counterparty: Schema.optionalKey(Schema.NullOr(Counterparty)),
+  reference: Schema.optionalKey(Schema.NullOr(Reference)),
+  metadata: Schema.optionalKey(Metadata),
+})
+export type UpdateTransaction = typeof UpdateTransaction.Type
+
+const MinorUnits = Schema.Number.pipe(
+  Schema.check(
+    Schema.isInt({ message: "Expected an integer" }),
+    Schema.isBetween(
+      { minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      { message: `Expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}` },
+    ),
+  ),
+)
+
+export const ListTransactions = Schema.Struct({
+  accountId: Schema.optionalKey(AccountId),
+  status: Schema.optionalKey(TransactionStatus),
+  direction: Schema.optionalKey(Direction),
+  category: Schema.optionalKey(Category),
+  /** Inclusive lower bound on occurredAt. */
+  occurredFrom: Schema.optionalKey(Timestamp),
+  /** Exclusive upper bound on occurredAt. */
+  occurredTo: Schema.optionalKey(Timestamp),
+  minAmount: Schema.optionalKey(MinorUnits),
+  maxAmount: Schema.optionalKey(MinorUnits),
+  /** Case-insensitive text search over description, counterparty and reference. */
+  search: Schema.optionalKey(
+    Text(200).pipe(Schema.check(Schema.isMinLength(1, { message: "Expected search text" }))),
+  ),
+  limit: Schema.optionalKey(Limit),
+  cursor: Schema.optionalKey(Cursor),
+})
+export type ListTransactions = typeof ListTransactions.Type

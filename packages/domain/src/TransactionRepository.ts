@@ -1,0 +1,29 @@
+import { Context, type Effect, type Option } from "effect"
+import type { Page } from "./Common.ts"
+import type { TransactionId, UserId } from "./Ids.ts"
+import type { ListTransactions, Transaction, UpdateTransaction } from "./Transaction.ts"
+
+export type ExpireOutcome = "voided" | "notDue" | "notPending" | "missing"
+
+/** Storage of transactions; every read and write is scoped to the owning user. */
+export class TransactionRepository extends Context.Service<
+  TransactionRepository,
+  {
+    readonly insert: (transaction: Transaction) => Effect.Effect<Transaction>
+    readonly findById: (
+      userId: UserId,
+      id: TransactionId,
+    ) => Effect.Effect<Option.Option<Transaction>>
+    readonly list: (userId: UserId, query: ListTransactions) => Effect.Effect<Page<Transaction>>
+    /** Applies the change only if `expectedVersion` (when given) still matches; none when not. */
+    readonly update: (
+      userId: UserId,
+      change: UpdateTransaction,
+      now: Date,
+    ) => Effect.Effect<Option.Option<Transaction>>
+    /** Voids a pending transaction whose `expiresAt` is at or before `now`. */
+    readonly expire: (id: TransactionId, now: Date) => Effect.Effect<ExpireOutcome>
+    /** Pending transactions already past `expiresAt`, oldest first. */
+    readonly findExpired: (now: Date, limit: number) => Effect.Effect<ReadonlyArray<TransactionId>>
+  }
+>()("@txn/domain/TransactionRepository") {}

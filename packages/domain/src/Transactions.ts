@@ -1,0 +1,125 @@
+import { Context, Effect, Layer, Option } from "effect"
+import { AccountRepository } from "./AccountRepository.ts"
+import type { Page } from "./Common.ts"
+import { CurrencyMismatch, NotFound, ValidationError, VersionConflict } from "./Errors.ts"
+import { HoldScheduler } from "./HoldScheduler.ts"
+import { newTransactionId, type TransactionId, type UserId } from "./Ids.ts"
+import type {
+  CreateTransaction,
+  GetTransaction,
+  ListTransactions,
+  Transaction,
+  UpdateTransaction,
+} from "./Transaction.ts"
+import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
+
+/** Transaction use cases, on behalf of one user (or of the system, for expiry). */
+export class Transactions extends Context.Service<
+  Transactions,
+  {
+    readonly create: (
+      userId: UserId,
+      input: CreateTransaction,
+    ) => Effect.Effect<Transaction, NotFound | CurrencyMismatch | ValidationError>
+    readonly get: (userId: UserId, input: GetTransaction) => Effect.Effect<Transaction, NotFound>
+    readonly list: (userId: UserId, input: ListTransactions) => Effect.Effect<Page<Transaction>>
+    readonly update: (
+      userId: UserId,
+      input: UpdateTransaction,
+    ) => Effect.Effect<Transaction, NotFound | VersionConflict | ValidationError>
+    /** Voids a pending hold once its `expiresAt` has passed; safe to call any number of times. */
+    readonly expire: (id: TransactionId) => Effect.Effect<ExpireOutcome>
+    /** Voids every hold already past its `expiresAt`; returns how many were voided. */
+    readonly expireDue: (batchSize: number) => Effect.Effect<number>
+  }
+>()("@txn/domain/Transactions") {
+  static readonly layer = Layer.effect(
+    Transactions,
+    Effect.gen(function* () {
+      const accounts = yield* AccountRepository
+      const transactions = yield* TransactionRepository
+      const holds = yield* HoldScheduler
+
+      const expire = Effect.fn("Transactions.expire")(function* (id: TransactionId) {
+        return yield* transactions.expire(id, new Date())
+      })
+
+      return Transactions.of({
+        create: Effect.fn("Transactions.create")(function* (userId, input) {
+          const now = new Date()
+          if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
+            return yield* ValidationError.fromIssues([
+              { path: ["expiresAt"], message: "Expected a time in the future" },
+            ])
+          }
+          const account = yield* accounts.findById(userId, input.accountId)
+          if (Option.isNone(account)) return yield* NotFound.of("account", input.accountId)
+          if (account.value.currency !== input.currency) {
+            return yield* new CurrencyMismatch({
+              message: `Account ${input.accountId} holds ${account.value.currency}; the transaction is in ${input.currency}`,
+              accountId: input.accountId,
+              accountCurrency: account.value.currency,
+              currency: input.currency,
+            })
+          }
+          const stamp = now.toISOString()
+          const created = yield* transactions.insert({
+            id: newTransactionId(),
+            accountId: input.accountId,
+            userId,
+            direction: input.direction,
+            amount: input.amount,
+            currency: input.currency,
+            status: input.status ?? "posted",
+            description: input.description ?? null,
+            category: input.category ?? null,
+            counterparty: input.counterparty ?? null,
+            reference: input.reference ?? null,
+            occurredAt: input.occurredAt ?? stamp,
+            expiresAt: input.expiresAt ?? null,
+            metadata: input.metadata ?? {},
+            version: 1,
+            createdAt: stamp,
+            updatedAt: stamp,
+          })
+          if (created.expiresAt !== null) {
+            yield* holds.schedule(created.id, new Date(created.expiresAt))
+          }
+          return created
+        }),
+        get: Effect.fn("Transactions.get")(function* (userId, input) {
+          const found = yield* transactions.findById(userId, input.id)
+          if (Option.isNone(found)) return yield* NotFound.of("transaction", input.id)
+          return found.value
+        }),
+        list: Effect.fn("Transactions.list")(function* (userId, input) {
+          return yield* transactions.list(userId, input)
+        }),
+        update: Effect.fn("Transactions.update")(function* (userId, input) {
+          const { id, expectedVersion, ...fields } = input
+          if (Object.keys(fields).length === 0) {
+            return yield* ValidationError.fromIssues([
+              { path: [], message: "Expected at least one field to change" },
+            ])
+          }
+          const updated = yield* transactions.update(userId, input, new Date())
+          if (Option.isSome(updated)) return updated.value
+          const current = yield* transactions.findById(userId, id)
+          if (Option.isNone(current)) return yield* NotFound.of("transaction", id)
+          return yield* new VersionConflict({
+            message: `Transaction ${id} is at version ${current.value.version}, not ${expectedVersion}`,
+            id,
+            expectedVersion: expectedVersion ?? current.value.version,
+            currentVersion: current.value.version,
+          })
+        }),
+        expire,
+        expireDue: Effect.fn("Transactions.expireDue")(function* (batchSize) {
+          const due = yield* transactions.findExpired(new Date(), batchSize)
+          const outcomes = yield* Effect.forEach(due, expire, { concurrency: 4 })
+          return outcomes.filter((outcome) => outcome === "voided").length
+        }),
+      })
+    }),
+  )
+}

@@ -1,0 +1,19 @@
+import { Context, type Effect, Schema } from "effect"
+import { Timestamp } from "./Common.ts"
+import { UserId } from "./Ids.ts"
+
+export const User = Schema.Struct({
+  id: UserId,
+  name: Schema.String,
+  createdAt: Timestamp,
+})
+export type User = typeof User.Type
+
+/** Storage of users, the owners of every other record. */
+export class UserRepository extends Context.Service<
+  UserRepository,
+  {
+    /** Creates the user unless one with that id exists; returns the stored user. */
+    readonly ensure: (user: User) => Effect.Effect<User>
+  }
+>()("@txn/domain/UserRepository") {}

@@ -1,0 +1,30 @@
+import { PgAccountRepository, PgDatabase, PgTransactionRepository, PgUserRepository } from "@txn/db"
+import { Accounts, type HoldScheduler, Transactions } from "@txn/domain"
+import { Layer, type Redacted } from "effect"
+import { type Log, logLayer } from "./Log.ts"
+
+export interface AppLayerOptions {
+  readonly databaseUrl: Redacted.Redacted<string>
+  readonly databasePoolMax: number
+  readonly holdScheduler: Layer.Layer<HoldScheduler>
+  readonly log: Log
+}
+
+/** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
+export const makeAppLayer = (options: AppLayerOptions) =>
+  Layer.mergeAll(Accounts.layer, Transactions.layer).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        PgAccountRepository.layer,
+        PgTransactionRepository.layer,
+        PgUserRepository.layer,
+        options.holdScheduler,
+      ),
+    ),
+    Layer.provideMerge(
+      PgDatabase.layer({ url: options.databaseUrl, maxConnections: options.databasePoolMax }),
+    ),
+    Layer.provideMerge(logLayer(options.log)),
+    // A database that cannot be reached at start-up is fatal, not a domain error.
+    Layer.orDie,
+  )

@@ -1,0 +1,2 @@
+export * from "./AppLayer.ts"
+export * from "./Log.ts"

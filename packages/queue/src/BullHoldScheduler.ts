@@ -1,0 +1,39 @@
+import { HoldScheduler } from "@txn/domain"
+import { Effect, Layer } from "effect"
+import type { JobQueue } from "./QueueBackend.ts"
+import { expireHoldJobId, JobNames } from "./Queues.ts"
+
+/**
+ * A delayed job per hold. Enqueueing can fail after the transaction committed; the worker's
+ * periodic `expire-due-holds` sweep voids such holds anyway, so the failure is logged, not raised.
+ */
+export const layer = (queue: JobQueue) =>
+  Layer.succeed(
+    HoldScheduler,
+    HoldScheduler.of({
+      schedule: (transactionId, expiresAt) =>
+        Effect.tryPromise(() =>
+          queue.add(
+            JobNames.expireHold,
+            { transactionId },
+            {
+              jobId: expireHoldJobId(transactionId),
+              delay: Math.max(0, expiresAt.getTime() - Date.now()),
+              attempts: 10,
+              backoff: { type: "exponential", delay: 1000 },
+              removeOnComplete: 1000,
+              removeOnFail: 5000,
+            },
+          ),
+        ).pipe(
+          Effect.asVoid,
+          Effect.catch((error) =>
+            Effect.logWarning("Could not enqueue hold expiry; the sweep will void it", {
+              transactionId,
+              error: String(error),
+            }),
+          ),
+          Effect.withSpan("BullHoldScheduler.schedule"),
+        ),
+    }),
+  )

@@ -1,0 +1,96 @@
+import {
+  createPostgresBackend,
+  type Job,
+  type JobsOptions,
+  Queue,
+  type RepeatOptions,
+  Worker,
+  type WorkerOptions,
+  withBackend,
+} from "bullmq"
+import { Redacted } from "effect"
+import { Redis } from "ioredis"
+
+/** The part of a BullMQ queue the project uses; the same on the Redis and PostgreSQL backends. */
+export interface JobQueue {
+  readonly name: string
+  add(name: string, data: unknown, options?: JobsOptions): Promise<Job>
+  upsertJobScheduler(
+    id: string,
+    repeat: Omit<RepeatOptions, "key">,
+    template?: { name?: string; data?: unknown; opts?: Omit<JobsOptions, "jobId" | "repeat"> },
+  ): Promise<unknown>
+  getJobCounts(
+    ...types: Array<"waiting" | "active" | "delayed" | "completed" | "failed">
+  ): Promise<Record<string, number>>
+  close(): Promise<void>
+}
+
+export interface JobWorker {
+  on(event: "failed", listener: (job: Job | undefined, error: Error) => void): unknown
+  on(event: "error", listener: (error: Error) => void): unknown
+  waitUntilReady(): Promise<unknown>
+  close(force?: boolean): Promise<void>
+}
+
+export type Processor = (job: Job) => Promise<unknown>
+
+export type WorkerSettings = Omit<WorkerOptions, "connection">
+
+export interface QueueBackend {
+  readonly kind: "redis" | "postgres"
+  readonly queue: (name: string) => JobQueue
+  readonly worker: (name: string, processor: Processor, settings?: WorkerSettings) => JobWorker
+  /** Closes the connections the backend opened itself; queues and workers are closed by their owners. */
+  readonly close: () => Promise<void>
+}
+
+export interface QueueBackendOptions {
+  /** BullMQ on Redis when set; otherwise BullMQ's PostgreSQL backend on `databaseUrl`. */
+  readonly redisUrl: Redacted.Redacted<string> | undefined
+  readonly databaseUrl: Redacted.Redacted<string>
+  /** Prefix of every queue key or row, so tests can share one server without meeting. */
+  readonly prefix?: string
+}
+
+const redisBackend = (url: string, prefix: string): QueueBackend => {
+  const connections: Array<Redis> = []
+  // BullMQ's blocking commands need `maxRetriesPerRequest: null`; each user gets its own socket.
+  const connect = () => {
+    const connection = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false })
+    connections.push(connection)
+    return connection
+  }
+  return {
+    kind: "redis",
+    queue: (name) => new Queue(name, { connection: connect(), prefix }),
+    worker: (name, processor, settings) =>
+      new Worker(name, processor, { ...settings, connection: connect(), prefix }),
+    close: async () => {
+      await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)))
+    },
+  }
+}
+
+const postgresBackend = (url: string, prefix: string): QueueBackend => {
+  const Postgres = withBackend(createPostgresBackend)
+  const connection = { connectionString: url, max: 5, migrate: true }
+  return {
+    kind: "postgres",
+    queue: (name) => new Postgres.Queue(name, { connection, prefix }) as unknown as JobQueue,
+    worker: (name, processor, settings) =>
+      new Postgres.Worker(name, processor, {
+        ...settings,
+        connection,
+        prefix,
+      }) as unknown as JobWorker,
+    close: async () => {},
+  }
+}
+
+export const makeQueueBackend = (options: QueueBackendOptions): QueueBackend => {
+  const prefix = options.prefix ?? "txn"
+  return options.redisUrl === undefined
+    ? postgresBackend(Redacted.value(options.databaseUrl), prefix)
+    : redisBackend(Redacted.value(options.redisUrl), prefix)
+}

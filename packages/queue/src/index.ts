@@ -1,0 +1,3 @@
+export * as BullHoldScheduler from "./BullHoldScheduler.ts"
+export * from "./QueueBackend.ts"
+export * from "./Queues.ts"
