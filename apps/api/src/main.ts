@@ -1,5 +1,5 @@
 import { once } from "node:events"
-import { ConfigError, loadConfig } from "@txn/config"
+import { loadConfigOrExit } from "@txn/config"
 import { connectDatabase, migrate } from "@txn/db"
 import { type UserId, UserRepository } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
@@ -11,17 +11,7 @@ import { createApiServer } from "./server.ts"
 /** The user of every request until API keys exist; fixed so restarts keep its data. */
 const devUserId = "usr_00000000000000000000000dev" as UserId
 
-const config = (() => {
-  try {
-    return loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message)
-      process.exit(1)
-    }
-    throw error
-  }
-})()
+const config = loadConfigOrExit()
 const log = makeLog({ name: "api", level: config.logLevel })
 const database = await connectDatabase(config)
 const queues = makeQueueBackend({ redisUrl: config.redisUrl, databaseUrl: database.url })

@@ -84,3 +84,16 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     requestTimeoutMs: e.TXN_REQUEST_TIMEOUT_MS ?? 10_000,
   }
 }
+
+/** For process entry points: a bad environment prints what is wrong and exits with status 1. */
+export const loadConfigOrExit = (
+  env: Record<string, string | undefined> = process.env,
+): AppConfig => {
+  try {
+    return loadConfig(env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    return process.exit(1)
+  }
+}

@@ -89,6 +89,11 @@ export const startEmbeddedPostgres = async (
       if (!existsSync(join(dir, "PG_VERSION"))) await server.initialise()
       await server.start()
     } catch (cause) {
+      // Another process started it at the same moment: share that one.
+      if (await waitForListening(options.port, 15_000)) {
+        server = undefined
+        return shared(options.port, database)
+      }
       throw new Error(
         `Could not start the embedded PostgreSQL in ${dir} on port ${options.port}:\n${log.join("")}`,
         { cause },
@@ -96,11 +101,21 @@ export const startEmbeddedPostgres = async (
     }
   }
 
-  await createDatabase(urlFor(options.port, "postgres"), database)
-  return {
-    url: Redacted.make(urlFor(options.port, database)),
-    stop: async () => {
-      await server?.stop()
-    },
+  const started = server
+  const connected = await shared(options.port, database)
+  return { ...connected, stop: async () => started?.stop() }
+}
+
+const shared = async (port: number, database: string): Promise<EmbeddedDatabase> => {
+  await createDatabase(urlFor(port, "postgres"), database)
+  return { url: Redacted.make(urlFor(port, database)), stop: async () => {} }
+}
+
+const waitForListening = async (port: number, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await isListening(port)) return true
+    await new Promise((resolve) => setTimeout(resolve, 200))
   }
+  return false
 }

@@ -1,0 +1,19 @@
+import { Transactions } from "@txn/domain"
+import type { Job } from "bullmq"
+import { Effect } from "effect"
+import type { WorkerRuntime } from "../WorkerRuntime.ts"
+
+const batchSize = 500
+
+/** The sweep behind the per-hold jobs: voids holds past due whose own job never arrived. */
+export const expireDueHolds = (runtime: WorkerRuntime) => async (job: Job) => {
+  const voided = await runtime.runPromise(
+    Transactions.use((transactions) => transactions.expireDue(batchSize)).pipe(
+      Effect.tap((count) =>
+        count > 0 ? Effect.logInfo("Voided expired holds", { count }) : Effect.void,
+      ),
+      Effect.annotateLogs({ jobId: job.id }),
+    ),
+  )
+  return { voided }
+}

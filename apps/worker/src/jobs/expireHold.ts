@@ -1,0 +1,22 @@
+import { Transactions } from "@txn/domain"
+import { ExpireHoldJob } from "@txn/queue"
+import { type Job, UnrecoverableError } from "bullmq"
+import { Effect, Result, Schema } from "effect"
+import type { WorkerRuntime } from "../WorkerRuntime.ts"
+
+/** Voids one pending transaction once its `expiresAt` has passed. */
+export const expireHold = (runtime: WorkerRuntime) => async (job: Job) => {
+  const payload = Schema.decodeUnknownResult(ExpireHoldJob)(job.data)
+  if (Result.isFailure(payload)) {
+    throw new UnrecoverableError(`Malformed ${job.name} payload: ${payload.failure.message}`)
+  }
+  const { transactionId } = payload.success
+  const outcome = await runtime.runPromise(
+    Transactions.use((transactions) => transactions.expire(transactionId)).pipe(
+      Effect.annotateLogs({ jobId: job.id, transactionId }),
+    ),
+  )
+  // A job that runs early (clocks of two hosts disagree) is retried with backoff.
+  if (outcome === "notDue") throw new Error(`Transaction ${transactionId} is not due to expire yet`)
+  return { transactionId, outcome }
+}

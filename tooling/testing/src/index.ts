@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto"
+import { Redacted } from "effect"
+
+/**
+ * The database `npm test` created for this run (fresh, migrated). Tests that need PostgreSQL get it
+ * from here; running vitest directly without `npm test` fails loudly instead of touching other data.
+ */
+export const testDatabaseUrl = (): Redacted.Redacted<string> => {
+  const url = process.env.DATABASE_URL
+  if (url === undefined || url === "") {
+    throw new Error(
+      "DATABASE_URL is not set: run the tests with `npm test` from the repository root",
+    )
+  }
+  return Redacted.make(url)
+}
+
+/** The Redis of this run, if any; Redis-backed tests are skipped (and say so) without one. */
+export const testRedisUrl = (): Redacted.Redacted<string> | undefined => {
+  const url = process.env.REDIS_URL
+  return url === undefined || url === "" ? undefined : Redacted.make(url)
+}
+
+/** A prefix no other test or run shares, for queue names and other global keys. */
+export const uniquePrefix = (label: string) => `test-${label}-${randomBytes(6).toString("hex")}`
+
+/** Polls until `check` returns a value other than undefined; fails after `timeoutMs`. */
+export const eventually = async <A>(
+  check: () => Promise<A | undefined>,
+  { timeoutMs = 20_000, intervalMs = 100, what = "condition" } = {},
+): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
