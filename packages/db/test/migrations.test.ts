@@ -1,0 +1,64 @@
+import { SqlClient } from "effect/sql"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { migrate } from "../src/index.ts"
+import { makeRuntime, type TestRuntime } from "./fixtures.ts"
+
+let runtime: TestRuntime
+beforeAll(() => {
+  runtime = makeRuntime()
+})
+afterAll(() => runtime.dispose())
+
+const query = <A extends object>(text: string) =>
+  runtime.runPromise(SqlClient.SqlClient.use((sql) => sql.unsafe<A>(text)))
+
+describe("migrations", () => {
+  it("applies nothing when run again on the migrated database", async () => {
+    expect(await runtime.runPromise(migrate)).toEqual([])
+  })
+
+  it("records 0001_initial as applied", async () => {
+    const rows = await query<{ migrationId: number; name: string }>(
+      "select migration_id, name from txn_migrations order by migration_id",
+    )
+    expect(rows.map((row) => [row.migrationId, row.name])).toEqual([[1, "initial"]])
+  })
+
+  it("creates the users, accounts and transactions tables", async () => {
+    const rows = await query<{ tableName: string }>(
+      `select table_name from information_schema.tables
+        where table_schema = current_schema() and table_name in ('users', 'accounts', 'transactions')`,
+    )
+    expect(rows.map((row) => row.tableName).sort()).toEqual(["accounts", "transactions", "users"])
+  })
+
+  it("creates every index the migration names", async () => {
+    const rows = await query<{ indexname: string }>(
+      `select indexname from pg_indexes
+        where schemaname = current_schema() and tablename in ('accounts', 'transactions')`,
+    )
+    expect(rows.map((row) => row.indexname)).toEqual(
+      expect.arrayContaining([
+        "accounts_user_created_idx",
+        "accounts_user_currency_created_idx",
+        "transactions_user_occurred_idx",
+        "transactions_account_occurred_idx",
+        "transactions_user_status_occurred_idx",
+        "transactions_user_direction_occurred_idx",
+        "transactions_user_category_occurred_idx",
+        "transactions_user_amount_idx",
+        "transactions_search_idx",
+        "transactions_pending_expiry_idx",
+      ]),
+    )
+  })
+
+  it("indexes only pending holds with an expiry for the expiry sweep", async () => {
+    const [row] = await query<{ indexdef: string }>(
+      "select indexdef from pg_indexes where indexname = 'transactions_pending_expiry_idx'",
+    )
+    expect(row?.indexdef).toMatch(
+      /WHERE \(\(status = 'pending'::text\) AND \(expires_at IS NOT NULL\)\)/,
+    )
+  })
+})

@@ -1,0 +1,243 @@
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import {
+  type AccountId,
+  Accounts,
+  type CreateTransaction,
+  Currency,
+  newAccountId,
+  newTransactionId,
+  newUserId,
+  Transactions,
+  type UserId,
+} from "../src/index.ts"
+import { layerMemory } from "./memory.ts"
+
+const usd = Currency.make("USD")
+const eur = Currency.make("EUR")
+
+/** Runs `body` against fresh in-memory storage holding one USD account of one user. */
+const withAccount = async <A, E>(
+  body: (
+    transactions: Transactions["Service"],
+    owner: { readonly userId: UserId; readonly accountId: AccountId },
+  ) => Effect.Effect<A, E>,
+) => {
+  const { layer, scheduled } = layerMemory()
+  const userId = newUserId()
+  const { result, accountId } = await Effect.runPromise(
+    Effect.gen(function* () {
+      const account = yield* Accounts.use((accounts) =>
+        accounts.create(userId, { name: "Main", currency: usd }),
+      )
+      const transactions = yield* Transactions
+      const result = yield* body(transactions, { userId, accountId: account.id })
+      return { result, accountId: account.id }
+    }).pipe(Effect.provide(layer)),
+  )
+  return { result, accountId, scheduled }
+}
+
+const debit = (
+  accountId: AccountId,
+  extra: Partial<CreateTransaction> = {},
+): CreateTransaction => ({
+  accountId,
+  direction: "debit",
+  amount: 1250,
+  currency: usd,
+  ...extra,
+})
+
+const inAnHour = () => new Date(Date.now() + 60 * 60 * 1000).toISOString()
+
+describe("Transactions.create", () => {
+  it("posts a transaction by default, at version 1", async () => {
+    const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
+      transactions.create(userId, debit(accountId)),
+    )
+    expect(result).toMatchObject({
+      status: "posted",
+      version: 1,
+      amount: 1250,
+      currency: "USD",
+      description: null,
+      expiresAt: null,
+      metadata: {},
+    })
+    expect(result.id).toMatch(/^txn_[0-9a-z]{26}$/)
+    expect(scheduled).toEqual([])
+  })
+
+  it("schedules a pending hold to expire at its expiresAt, once", async () => {
+    const expiresAt = inAnHour()
+    const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
+      transactions.create(userId, debit(accountId, { status: "pending", expiresAt })),
+    )
+    expect(result).toMatchObject({ status: "pending", expiresAt })
+    expect(scheduled).toEqual([{ id: result.id, expiresAt: new Date(expiresAt) }])
+  })
+
+  it("does not schedule a pending hold without expiresAt", async () => {
+    const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
+      transactions.create(userId, debit(accountId, { status: "pending" })),
+    )
+    expect(result.status).toBe("pending")
+    expect(scheduled).toEqual([])
+  })
+
+  it("reports an unknown account as not found", async () => {
+    const unknown = newAccountId()
+    const { result } = await withAccount((transactions, { userId }) =>
+      Effect.flip(transactions.create(userId, debit(unknown))),
+    )
+    expect(result).toMatchObject({ _tag: "NotFound", resource: "account", id: unknown })
+  })
+
+  it("reports another user's account as not found", async () => {
+    const { result, accountId } = await withAccount((transactions, { accountId }) =>
+      Effect.flip(transactions.create(newUserId(), debit(accountId))),
+    )
+    expect(result).toMatchObject({ _tag: "NotFound", resource: "account", id: accountId })
+  })
+
+  it("rejects a currency other than the account's, naming both", async () => {
+    const { result, accountId } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.flip(transactions.create(userId, debit(accountId, { currency: eur }))),
+    )
+    expect(result).toMatchObject({
+      _tag: "CurrencyMismatch",
+      accountId,
+      accountCurrency: "USD",
+      currency: "EUR",
+    })
+    expect(result.message).toContain("USD")
+    expect(result.message).toContain("EUR")
+  })
+
+  it("rejects an expiresAt in the past", async () => {
+    const expiresAt = new Date(Date.now() - 1000).toISOString()
+    const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.flip(transactions.create(userId, debit(accountId, { status: "pending", expiresAt }))),
+    )
+    expect(result).toMatchObject({ _tag: "ValidationError" })
+    expect(result._tag === "ValidationError" && result.issues.map((i) => i.path)).toEqual([
+      ["expiresAt"],
+    ])
+    expect(scheduled).toEqual([])
+  })
+
+  it("stores nothing when it fails", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        yield* Effect.flip(transactions.create(userId, debit(accountId, { currency: eur })))
+        return yield* transactions.list(userId, {})
+      }),
+    )
+    expect(result.items).toEqual([])
+  })
+})
+
+describe("Transactions.get", () => {
+  it("returns a created transaction to its owner", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const created = yield* transactions.create(userId, debit(accountId))
+        return { created, found: yield* transactions.get(userId, { id: created.id }) }
+      }),
+    )
+    expect(result.found).toEqual(result.created)
+  })
+
+  it("reports an unknown id as not found", async () => {
+    const id = newTransactionId()
+    const { result } = await withAccount((transactions, { userId }) =>
+      Effect.flip(transactions.get(userId, { id })),
+    )
+    expect(result).toMatchObject({ _tag: "NotFound", resource: "transaction", id })
+  })
+
+  it("reports another user's transaction as not found", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const created = yield* transactions.create(userId, debit(accountId))
+        return yield* Effect.flip(transactions.get(newUserId(), { id: created.id }))
+      }),
+    )
+    expect(result).toMatchObject({ _tag: "NotFound", resource: "transaction" })
+  })
+})
+
+describe("Transactions.update", () => {
+  it("changes descriptive fields and bumps the version", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const created = yield* transactions.create(
+          userId,
+          debit(accountId, { description: "Coffee", category: "food" }),
+        )
+        return yield* transactions.update(userId, {
+          id: created.id,
+          expectedVersion: 1,
+          description: null,
+          counterparty: "Cafe",
+        })
+      }),
+    )
+    expect(result).toMatchObject({
+      version: 2,
+      description: null,
+      category: "food",
+      counterparty: "Cafe",
+    })
+  })
+
+  it("rejects an update that changes no field", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const created = yield* transactions.create(userId, debit(accountId))
+        return [
+          yield* Effect.flip(transactions.update(userId, { id: created.id })),
+          yield* Effect.flip(transactions.update(userId, { id: created.id, expectedVersion: 1 })),
+          yield* transactions.get(userId, { id: created.id }),
+        ] as const
+      }),
+    )
+    const [bare, versionOnly, after] = result
+    expect(bare).toMatchObject({ _tag: "ValidationError" })
+    expect(versionOnly).toMatchObject({ _tag: "ValidationError" })
+    expect(after.version).toBe(1)
+  })
+
+  it("rejects a stale expectedVersion, reporting the current version", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const created = yield* transactions.create(userId, debit(accountId))
+        yield* transactions.update(userId, { id: created.id, description: "first" })
+        const error = yield* Effect.flip(
+          transactions.update(userId, { id: created.id, expectedVersion: 1, description: "late" }),
+        )
+        return { id: created.id, error, after: yield* transactions.get(userId, { id: created.id }) }
+      }),
+    )
+    expect(result.error).toMatchObject({
+      _tag: "VersionConflict",
+      id: result.id,
+      expectedVersion: 1,
+      currentVersion: 2,
+    })
+    expect(result.after).toMatchObject({ version: 2, description: "first" })
+  })
+
+  it("reports another user's transaction as not found rather than as a conflict", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const created = yield* transactions.create(userId, debit(accountId))
+        return yield* Effect.flip(
+          transactions.update(newUserId(), { id: created.id, expectedVersion: 1, category: "x" }),
+        )
+      }),
+    )
+    expect(result).toMatchObject({ _tag: "NotFound", resource: "transaction" })
+  })
+})

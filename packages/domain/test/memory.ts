@@ -1,0 +1,208 @@
+/**
+ * In-memory implementations of the domain's ports, for testing the use cases without PostgreSQL.
+ * Like the real repositories, every read and write is scoped to the owning user. Each call of a
+ * `layer…Memory` function starts from empty storage, so tests never share state.
+ */
+import { Effect, Layer, Option } from "effect"
+import {
+  type Account,
+  AccountRepository,
+  Accounts,
+  type CursorPosition,
+  decodeCursor,
+  defaultLimit,
+  encodeCursor,
+  HoldScheduler,
+  type Page,
+  type Transaction,
+  type TransactionId,
+  TransactionRepository,
+  Transactions,
+  type User,
+  UserRepository,
+} from "../src/index.ts"
+
+/** Newest first, ties broken by id, as `order by <at> desc, id desc` does. */
+const page = <A extends { readonly id: string }>(
+  rows: ReadonlyArray<A>,
+  at: (row: A) => string,
+  limit: number | undefined,
+  cursor: string | undefined,
+): Page<A> => {
+  const position = (row: A): CursorPosition => ({ at: at(row), id: row.id })
+  const before = (x: CursorPosition, y: CursorPosition) => {
+    const diff = Date.parse(x.at) - Date.parse(y.at)
+    return diff < 0 || (diff === 0 && x.id < y.id)
+  }
+  const after = cursor === undefined ? undefined : decodeCursor(cursor)
+  const sorted = rows
+    .filter((row) => after === undefined || before(position(row), after))
+    .toSorted((x, y) => (before(position(x), position(y)) ? 1 : -1))
+  const size = limit ?? defaultLimit
+  const items = sorted.slice(0, size)
+  const hasMore = sorted.length > size
+  const last = items.at(-1)
+  return {
+    items,
+    hasMore,
+    nextCursor: hasMore && last !== undefined ? encodeCursor(position(last)) : null,
+  }
+}
+
+export const layerAccountRepositoryMemory = (): Layer.Layer<AccountRepository> =>
+  Layer.sync(AccountRepository, () => {
+    const accounts = new Map<string, Account>()
+    return AccountRepository.of({
+      insert: (account) =>
+        Effect.sync(() => {
+          accounts.set(account.id, account)
+          return account
+        }),
+      findById: (userId, id) =>
+        Effect.sync(() =>
+          Option.fromNullishOr(accounts.get(id)).pipe(
+            Option.filter((account) => account.userId === userId),
+          ),
+        ),
+      list: (userId, query) =>
+        Effect.sync(() =>
+          page(
+            [...accounts.values()].filter(
+              (account) =>
+                account.userId === userId &&
+                (query.currency === undefined || account.currency === query.currency),
+            ),
+            (account) => account.createdAt,
+            query.limit,
+            query.cursor,
+          ),
+        ),
+    })
+  })
+
+export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepository> =>
+  Layer.sync(TransactionRepository, () => {
+    const transactions = new Map<string, Transaction>()
+    const owned = (userId: string, id: string) => {
+      const found = transactions.get(id)
+      return found !== undefined && found.userId === userId ? found : undefined
+    }
+    const isDue = (transaction: Transaction, now: Date) =>
+      transaction.status === "pending" &&
+      transaction.expiresAt !== null &&
+      Date.parse(transaction.expiresAt) <= now.getTime()
+
+    return TransactionRepository.of({
+      insert: (transaction) =>
+        Effect.sync(() => {
+          transactions.set(transaction.id, transaction)
+          return transaction
+        }),
+      findById: (userId, id) => Effect.sync(() => Option.fromNullishOr(owned(userId, id))),
+      list: (userId, q) =>
+        Effect.sync(() => {
+          const search = q.search?.toLowerCase()
+          const rows = [...transactions.values()].filter(
+            (t) =>
+              t.userId === userId &&
+              (q.accountId === undefined || t.accountId === q.accountId) &&
+              (q.status === undefined || t.status === q.status) &&
+              (q.direction === undefined || t.direction === q.direction) &&
+              (q.category === undefined || t.category === q.category) &&
+              (q.occurredFrom === undefined ||
+                Date.parse(t.occurredAt) >= Date.parse(q.occurredFrom)) &&
+              (q.occurredTo === undefined || Date.parse(t.occurredAt) < Date.parse(q.occurredTo)) &&
+              (q.minAmount === undefined || t.amount >= q.minAmount) &&
+              (q.maxAmount === undefined || t.amount <= q.maxAmount) &&
+              (search === undefined ||
+                [t.description, t.counterparty, t.reference].some((text) =>
+                  text?.toLowerCase().includes(search),
+                )),
+          )
+          return page(rows, (t) => t.occurredAt, q.limit, q.cursor)
+        }),
+      update: (userId, change, now) =>
+        Effect.sync(() => {
+          const { id, expectedVersion, ...fields } = change
+          const current = owned(userId, id)
+          if (current === undefined) return Option.none()
+          if (expectedVersion !== undefined && current.version !== expectedVersion) {
+            return Option.none()
+          }
+          const updated: Transaction = {
+            ...current,
+            ...fields,
+            version: current.version + 1,
+            updatedAt: now.toISOString(),
+          }
+          transactions.set(id, updated)
+          return Option.some(updated)
+        }),
+      expire: (id, now) =>
+        Effect.sync(() => {
+          const current = transactions.get(id)
+          if (current === undefined) return "missing"
+          if (current.status !== "pending") return "notPending"
+          if (!isDue(current, now)) return "notDue"
+          transactions.set(id, {
+            ...current,
+            status: "voided",
+            version: current.version + 1,
+            updatedAt: now.toISOString(),
+          })
+          return "voided"
+        }),
+      findExpired: (now, limit) =>
+        Effect.sync(() =>
+          [...transactions.values()]
+            .filter((t) => isDue(t, now))
+            .toSorted((x, y) => Date.parse(x.expiresAt!) - Date.parse(y.expiresAt!))
+            .slice(0, limit)
+            .map((t) => t.id),
+        ),
+    })
+  })
+
+export const layerUserRepositoryMemory = (): Layer.Layer<UserRepository> =>
+  Layer.sync(UserRepository, () => {
+    const users = new Map<string, User>()
+    return UserRepository.of({
+      ensure: (user) =>
+        Effect.sync(() => {
+          const existing = users.get(user.id)
+          if (existing !== undefined) return existing
+          users.set(user.id, user)
+          return user
+        }),
+    })
+  })
+
+export interface ScheduledHold {
+  readonly id: TransactionId
+  readonly expiresAt: Date
+}
+
+/** Records every `schedule` call in `calls` instead of queueing a job. */
+export const layerHoldSchedulerMemory = (calls: Array<ScheduledHold>): Layer.Layer<HoldScheduler> =>
+  Layer.succeed(
+    HoldScheduler,
+    HoldScheduler.of({
+      schedule: (id, expiresAt) =>
+        Effect.sync(() => {
+          calls.push({ id, expiresAt })
+        }),
+    }),
+  )
+
+/** The use cases on fresh in-memory ports; `scheduled` fills as holds are scheduled. */
+export const layerMemory = () => {
+  const scheduled: Array<ScheduledHold> = []
+  const ports = Layer.mergeAll(
+    layerAccountRepositoryMemory(),
+    layerTransactionRepositoryMemory(),
+    layerUserRepositoryMemory(),
+    layerHoldSchedulerMemory(scheduled),
+  )
+  const layer = Layer.mergeAll(Accounts.layer, Transactions.layer).pipe(Layer.provideMerge(ports))
+  return { layer, scheduled }
+}
