@@ -130,9 +130,10 @@ describe("transactions over HTTP", () => {
       direction: "credit",
       minAmount: 102,
     })
-    expect(credits.body.result.data.items.map((t: { amount: number }) => t.amount)).toEqual([
-      106, 104, 102,
-    ])
+    // Same occurredAt everywhere, so the order falls back to id, newest-first like the rest.
+    const items: Array<{ id: string; amount: number }> = credits.body.result.data.items
+    expect(items.map((t) => t.amount).sort()).toEqual([102, 104, 106])
+    expect(items.map((t) => t.id)).toEqual(items.map((t) => t.id).sort().reverse())
   })
 
   it("updates descriptive fields, bumps the version and refuses a stale version", async () => {

@@ -154,22 +154,23 @@ export const layer = Layer.effect(
         )
       },
 
+      // Two statements on purpose: under READ COMMITTED an UPDATE that waited for a concurrent
+      // void re-reads the row, but other parts of the same statement keep the older snapshot. The
+      // follow-up SELECT takes a new snapshot, so it sees what the concurrent void committed.
       expire: (id, now) =>
-        sql<{ readonly outcome: "voided" | "notDue" | "notPending" }>`
-          with voided as (
+        Effect.gen(function* () {
+          const at = now.toISOString()
+          const voided = yield* sql`
             update transactions
-               set status = 'voided', version = version + 1, updated_at = ${now.toISOString()}::timestamptz
-             where id = ${id} and status = 'pending' and expires_at <= ${now.toISOString()}::timestamptz
-            returning id
-          )
-          select 'voided' as outcome from voided
-          union all
-          select case when status = 'pending' then 'notDue' else 'notPending' end
-            from transactions where id = ${id} and not exists (select 1 from voided)`.pipe(
-          Effect.map((rows) => rows[0]?.outcome ?? "missing"),
-          Effect.orDie,
-          Effect.withSpan("PgTransactionRepository.expire"),
-        ),
+               set status = 'voided', version = version + 1, updated_at = ${at}::timestamptz
+             where id = ${id} and status = 'pending' and expires_at <= ${at}::timestamptz
+            returning id`
+          if (voided.length > 0) return "voided" as const
+          const [row] = yield* sql<{ readonly status: string }>`
+            select status from transactions where id = ${id}`
+          if (row === undefined) return "missing" as const
+          return row.status === "pending" ? ("notDue" as const) : ("notPending" as const)
+        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.expire")),
 
       findExpired: (now, limit) =>
         sql<{ readonly id: string }>`
