@@ -1,4 +1,5 @@
 import { once } from "node:events"
+import type { AddressInfo } from "node:net"
 import { loadConfigOrExit } from "@txn/config"
 import { connectDatabase, migrate } from "@txn/db"
 import { type UserId, UserRepository } from "@txn/domain"
@@ -64,9 +65,10 @@ const server = createApiServer(
 )
 server.listen(config.port, config.host)
 await once(server, "listening")
+const { port } = server.address() as AddressInfo
 log.info(
   {
-    url: `http://${config.host}:${config.port}`,
+    url: `http://${config.host}:${port}`,
     queueBackend: queues.kind,
     embeddedDatabase: config.databaseUrl === undefined,
   },

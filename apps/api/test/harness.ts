@@ -30,7 +30,9 @@ export class LogCapture extends Writable {
  * The real API on a random port over the run's PostgreSQL, acting as a fresh user of its own so
  * test files never see each other's data.
  */
-export const startTestApi = async (options: { runtime?: AppContext["runtime"] } = {}) => {
+export const startTestApi = async (
+  options: { runtime?: AppContext["runtime"]; checkReadiness?: () => Promise<void> } = {},
+) => {
   const logs = new LogCapture()
   const log = makeLog({ name: "api", level: "info", destination: logs })
   const queues = makeQueueBackend({
@@ -55,13 +57,21 @@ export const startTestApi = async (options: { runtime?: AppContext["runtime"] } 
   )
   const server = createApiServer(
     { runtime: options.runtime ?? appRuntime, log, devUserId: userId },
-    { maxBodyBytes: 1024 * 1024, requestTimeoutMs: 10_000, checkReadiness: async () => {} },
+    {
+      maxBodyBytes: 1024 * 1024,
+      requestTimeoutMs: 10_000,
+      checkReadiness: options.checkReadiness ?? (async () => {}),
+    },
   )
   server.listen(0, "127.0.0.1")
   await once(server, "listening")
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
-  const call = async (path: string, input?: unknown, init: { method?: "GET" | "POST" } = {}) => {
+  const call = async (
+    path: string,
+    input?: unknown,
+    init: { method?: "GET" | "POST"; headers?: Record<string, string> } = {},
+  ) => {
     const method = init.method ?? "POST"
     const target =
       method === "GET"
@@ -69,7 +79,7 @@ export const startTestApi = async (options: { runtime?: AppContext["runtime"] } 
         : `${url}/trpc/${path}`
     const response = await fetch(target, {
       method,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...init.headers },
       ...(method === "POST" ? { body: JSON.stringify(input) } : {}),
     })
     return {
@@ -88,6 +98,8 @@ export const startTestApi = async (options: { runtime?: AppContext["runtime"] } 
     mutate: (path: string, input?: unknown) => call(path, input),
     /** A tRPC query over HTTP. */
     query: (path: string, input?: unknown) => call(path, input, { method: "GET" }),
+    /** Any call, with extra request headers. */
+    call,
     close: async () => {
       server.closeAllConnections()
       server.close()

@@ -133,7 +133,12 @@ describe("transactions over HTTP", () => {
     // Same occurredAt everywhere, so the order falls back to id, newest-first like the rest.
     const items: Array<{ id: string; amount: number }> = credits.body.result.data.items
     expect(items.map((t) => t.amount).sort()).toEqual([102, 104, 106])
-    expect(items.map((t) => t.id)).toEqual(items.map((t) => t.id).sort().reverse())
+    expect(items.map((t) => t.id)).toEqual(
+      items
+        .map((t) => t.id)
+        .sort()
+        .reverse(),
+    )
   })
 
   it("updates descriptive fields, bumps the version and refuses a stale version", async () => {

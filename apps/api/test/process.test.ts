@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { createServer } from "node:net"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { testDatabaseUrl } from "@txn/testing"
+import { Redacted } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import type { Json } from "./harness.ts"
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+
+const freePort = async () => {
+  const probe = createServer().listen(0, "127.0.0.1")
+  await once(probe, "listening")
+  const { port } = probe.address() as { port: number }
+  probe.close()
+  await once(probe, "close")
+  return port
+}
+
+let child: ChildProcess | undefined
+afterEach(() => {
+  child?.kill("SIGKILL")
+})
+
+/** Starts `src/main.ts` as the README's start command would, and collects its JSON log lines. */
+const startApiProcess = async () => {
+  const port = await freePort()
+  const proc = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: Redacted.value(testDatabaseUrl()),
+      PORT: String(port),
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  child = proc
+  const lines: Array<Json> = []
+  const waiters: Array<() => void> = []
+  createInterface({ input: proc.stdout! }).on("line", (line) => {
+    lines.push(JSON.parse(line))
+    for (const wake of waiters.splice(0)) wake()
+  })
+  let stderr = ""
+  proc.stderr!.on("data", (chunk) => {
+    stderr += chunk
+  })
+  const waitFor = (msg: string) =>
+    new Promise<Json>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find((line) => line.msg === msg)
+        if (found !== undefined) return resolve(found)
+        if (proc.exitCode !== null) return reject(new Error(`exited before "${msg}": ${stderr}`))
+        waiters.push(check)
+      }
+      proc.once("exit", check)
+      check()
+    })
+  return { proc, port, lines, waitFor }
+}
+
+describe("the API process", () => {
+  it("serves on the configured port, then exits 0 on SIGTERM despite an idle keep-alive connection", async () => {
+    const api = await startApiProcess()
+    const listening = await api.waitFor("api listening")
+    expect(listening.url).toBe(`http://127.0.0.1:${api.port}`)
+
+    const created = await fetch(`${listening.url}/trpc/accounts.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "Process test", currency: "USD" }),
+    })
+    expect(created.status).toBe(200)
+    // A keep-alive connection left open must not hold the shutdown up.
+    const idle = await fetch(`${listening.url}/healthz`, { keepalive: true })
+    expect(idle.status).toBe(200)
+
+    api.proc.kill("SIGTERM")
+    const [code] = await once(api.proc, "exit")
+    expect(code).toBe(0)
+    expect(api.lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(["api shutting down", "api stopped"]),
+    )
+    expect(api.lines.find((line) => line.msg === "api shutting down")?.signal).toBe("SIGTERM")
+  })
+
+  it("refuses to start with a bad configuration, naming the variable", async () => {
+    const proc = spawn(process.execPath, [main], {
+      env: { PATH: process.env.PATH, DATABASE_URL: "mysql://nope", PORT: "99999" },
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    child = proc
+    let output = ""
+    proc.stdout.on("data", (chunk) => {
+      output += chunk
+    })
+    proc.stderr.on("data", (chunk) => {
+      output += chunk
+    })
+    const [code] = await once(proc, "exit")
+    expect(code).not.toBe(0)
+    expect(output).toContain("DATABASE_URL")
+    expect(output).toContain("PORT")
+    expect(output).not.toContain("mysql://nope")
+  })
+})
