@@ -24,6 +24,9 @@ export const createTxnClient = (options: TxnClientOptions) => {
       httpBatchLink({
         url,
         maxItems: options.batch === false ? 1 : 20,
+        // Queries go as POST: a batch of them as GET can outgrow the 16 KiB the server allows for
+        // a URL with its headers, and the answer would then be an untagged 431.
+        methodOverride: "POST",
         headers: options.headers ?? {},
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       }),

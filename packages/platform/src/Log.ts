@@ -18,6 +18,29 @@ const redactedPaths = [
   "*.redisUrl",
 ]
 
+const censor = "[redacted]"
+const secretKeys = new Set(["authorization", "password", "databaseUrl", "redisUrl"])
+
+/**
+ * A copy of a logged object with every secret key censored at any depth: pino's paths stop at a
+ * fixed depth. Only plain objects and arrays are copied; errors and other instances keep their
+ * own serializers.
+ */
+const withoutSecrets = (value: unknown, ancestors: ReadonlySet<object> = new Set()): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (ancestors.has(value)) return "[Circular]"
+  const inside = new Set(ancestors).add(value)
+  if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, inside))
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return value
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      secretKeys.has(key) ? censor : withoutSecrets(item, inside),
+    ]),
+  )
+}
+
 /** Structured JSON lines on stdout, one logger per process. */
 export const makeLog = (options: {
   readonly name: string
@@ -31,8 +54,11 @@ export const makeLog = (options: {
       level: options.level,
       base: { service: options.name },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: redactedPaths, censor: "[redacted]" },
-      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: redactedPaths, censor },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => withoutSecrets(object) as Record<string, unknown>,
+      },
     },
     options.destination,
   )
@@ -62,7 +88,14 @@ export const logLayer = (log: Log) =>
         const parts = Array.isArray(message) ? message : [message]
         log[level](
           fields,
-          parts.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" "),
+          // Objects logged as messages become text here, out of reach of pino's redaction.
+          parts
+            .map((part) =>
+              typeof part === "string"
+                ? part
+                : JSON.stringify(part, (key, value) => (secretKeys.has(key) ? censor : value)),
+            )
+            .join(" "),
         )
       }),
     ]),

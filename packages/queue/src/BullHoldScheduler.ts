@@ -3,11 +3,19 @@ import { Effect, Layer } from "effect"
 import type { JobQueue } from "./QueueBackend.ts"
 import { expireHoldJobId, JobNames } from "./Queues.ts"
 
+export interface BullHoldSchedulerOptions {
+  /**
+   * How long an enqueue may take before it counts as failed. An unreachable Redis (commands wait
+   * for a reconnect) or a closed PostgreSQL queue never answer, which would hold the use case up.
+   */
+  readonly timeoutMs?: number
+}
+
 /**
  * A delayed job per hold. Enqueueing can fail after the transaction committed; the worker's
  * periodic `expire-due-holds` sweep voids such holds anyway, so the failure is logged, not raised.
  */
-export const layer = (queue: JobQueue) =>
+export const layer = (queue: JobQueue, options: BullHoldSchedulerOptions = {}) =>
   Layer.succeed(
     HoldScheduler,
     HoldScheduler.of({
@@ -26,6 +34,7 @@ export const layer = (queue: JobQueue) =>
             },
           ),
         ).pipe(
+          Effect.timeout(options.timeoutMs ?? 5_000),
           Effect.asVoid,
           Effect.catch((error) =>
             Effect.logWarning("Could not enqueue hold expiry; the sweep will void it", {

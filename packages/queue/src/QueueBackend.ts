@@ -72,9 +72,20 @@ const redisBackend = (url: string, prefix: string): QueueBackend => {
   }
 }
 
+/**
+ * BullMQ's PostgreSQL backend ignores `prefix` and puts every queue in one schema, so the prefix
+ * becomes the schema name (a simple identifier there).
+ */
+const postgresSchema = (prefix: string) => prefix.replace(/[^A-Za-z0-9_]/g, "_")
+
 const postgresBackend = (url: string, prefix: string): QueueBackend => {
   const Postgres = withBackend(createPostgresBackend)
-  const connection = { connectionString: url, max: 5, migrate: true }
+  const connection = {
+    connectionString: url,
+    max: 5,
+    migrate: true,
+    schema: postgresSchema(prefix),
+  }
   return {
     kind: "postgres",
     queue: (name) => new Postgres.Queue(name, { connection, prefix }) as unknown as JobQueue,

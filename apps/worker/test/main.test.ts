@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { type Account, type TransactionId, TransactionRepository } from "@txn/domain"
+import { eventually } from "@txn/testing"
+import { Option, Redacted } from "effect"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import {
+  createAccount,
+  createPrivateDatabase,
+  insertTransaction,
+  makeRepositoryRuntime,
+  secondsFromNow,
+} from "./fixtures.ts"
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+
+// main.ts has no prefix setting; on a database of its own the default prefix meets no other test.
+// One per test: a restarted worker keeps the sweep schedule it finds, so only a fresh one sweeps
+// at start.
+let database: Awaited<ReturnType<typeof createPrivateDatabase>>
+let repositories: ReturnType<typeof makeRepositoryRuntime>
+let account: Account
+let child: ChildProcess | undefined
+beforeEach(async () => {
+  database = await createPrivateDatabase("process")
+  repositories = makeRepositoryRuntime(database.url)
+  account = await repositories.runPromise(createAccount)
+})
+afterEach(async () => {
+  child?.kill("SIGKILL")
+  await repositories.dispose()
+  await database.drop()
+})
+
+/** Starts `src/main.ts` on the PostgreSQL queue backend and collects its JSON log lines. */
+const startWorkerProcess = () => {
+  const proc = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: Redacted.value(database.url),
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  child = proc
+  const lines: Array<Record<string, unknown>> = []
+  createInterface({ input: proc.stdout! }).on("line", (line) => {
+    lines.push(JSON.parse(line))
+  })
+  let stderr = ""
+  proc.stderr!.on("data", (chunk) => {
+    stderr += chunk
+  })
+  const waitFor = (msg: string) =>
+    eventually(
+      async () => {
+        const found = lines.find((line) => line.msg === msg)
+        if (found === undefined && proc.exitCode !== null) {
+          throw new Error(`worker exited with ${proc.exitCode} before "${msg}": ${stderr}`)
+        }
+        return found
+      },
+      { what: `the "${msg}" log line` },
+    )
+  return { proc, lines, waitFor }
+}
+
+const statusOf = async (id: TransactionId) =>
+  Option.getOrThrow(
+    await repositories.runPromise(
+      TransactionRepository.use((transactions) => transactions.findById(account.userId, id)),
+    ),
+  ).status
+
+describe("the worker process", () => {
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "starts on the PostgreSQL queue backend, voids an overdue hold, and exits 0 on %s",
+    async (signal) => {
+      const overdue = await repositories.runPromise(
+        insertTransaction(account, { expiresAt: secondsFromNow(-60) }),
+      )
+      const worker = startWorkerProcess()
+      expect(await worker.waitFor("worker started")).toMatchObject({
+        level: "info",
+        service: "worker",
+        queueBackend: "postgres",
+        queues: ["holds"],
+      })
+      await eventually(async () => ((await statusOf(overdue.id)) === "voided" ? true : undefined), {
+        what: "the process's start-up sweep to void the overdue hold",
+      })
+
+      worker.proc.kill(signal)
+      const [code] = await once(worker.proc, "exit")
+      expect(code).toBe(0)
+      const messages = worker.lines.map((line) => line.msg)
+      expect(messages).toContain("worker shutting down; finishing jobs in flight")
+      expect(messages.at(-1)).toBe("worker stopped")
+      expect(
+        worker.lines.find((line) => line.msg === "worker shutting down; finishing jobs in flight"),
+      ).toMatchObject({ signal })
+    },
+  )
+})

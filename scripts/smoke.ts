@@ -1,0 +1,135 @@
+/**
+ * Smoke test of `npm start` as a new user runs it: starts it, waits for the printed URL, creates
+ * an account and transactions over HTTP, reads them back, waits for the worker to void an expired
+ * hold, then stops it with SIGTERM and checks that everything, embedded PostgreSQL included, exits.
+ * Exits non-zero on the first thing that is wrong.
+ */
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { createConnection } from "node:net"
+import { loadConfigOrExit } from "@txn/config"
+
+const config = loadConfigOrExit()
+const base = `http://127.0.0.1:${config.port}`
+const startedAt = Date.now()
+const app = spawn("npm", ["start"], { stdio: ["ignore", "pipe", "inherit"] })
+let output = ""
+app.stdout.on("data", (chunk: Buffer) => {
+  output += chunk.toString("utf8")
+})
+app.once("exit", (code) => {
+  if (!stopping) fail(`npm start exited early with code ${code}\n${output}`)
+})
+let stopping = false
+
+function fail(message: string): never {
+  console.error(`smoke test failed: ${message}`)
+  app.kill("SIGTERM")
+  process.exit(1)
+}
+
+const check = (ok: boolean, what: string) => {
+  if (!ok) fail(what)
+  console.log(`  ok  ${what}`)
+}
+
+const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 120_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  return fail(`timed out waiting for ${what}`)
+}
+
+interface Answer {
+  readonly status: number
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers, checked field by field below
+  readonly data: any
+}
+
+const call = async (method: "GET" | "POST", path: string, input: unknown): Promise<Answer> => {
+  const url =
+    method === "GET"
+      ? `${base}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`
+      : `${base}/trpc/${path}`
+  const response = await fetch(url, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(method === "POST" ? { body: JSON.stringify(input) } : {}),
+  })
+  const body = (await response.json()) as { result?: { data: unknown }; error?: unknown }
+  return { status: response.status, data: body.result?.data ?? body.error }
+}
+
+await until("the ready banner", async () =>
+  output.includes(`Transaction API ready at ${base}`) ? true : undefined,
+)
+console.log(`npm start ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`)
+
+const account = await call("POST", "accounts.create", { name: "Smoke wallet", currency: "EUR" })
+check(account.status === 200 && account.data.currency === "EUR", "accounts.create")
+const posted = await call("POST", "transactions.create", {
+  accountId: account.data.id,
+  direction: "debit",
+  amount: 1250,
+  currency: "EUR",
+  description: "Coffee beans",
+  category: "groceries",
+})
+check(posted.status === 200 && posted.data.status === "posted", "transactions.create (posted)")
+
+const readAccount = await call("GET", "accounts.get", { id: account.data.id })
+check(readAccount.status === 200 && readAccount.data.name === "Smoke wallet", "accounts.get")
+const readBack = await call("GET", "transactions.get", { id: posted.data.id })
+check(
+  readBack.status === 200 && readBack.data.amount === 1250 && readBack.data.version === 1,
+  "transactions.get",
+)
+const listed = await call("GET", "transactions.list", {
+  accountId: account.data.id,
+  search: "coffee",
+})
+check(
+  listed.status === 200 &&
+    listed.data.items.length === 1 &&
+    listed.data.items[0].id === posted.data.id,
+  "transactions.list with a text search",
+)
+const invalid = await call("POST", "transactions.create", { accountId: "nope", amount: -1 })
+check(invalid.status === 400 && invalid.data.data.tag === "ValidationError", "bad input is a 400")
+
+const hold = await call("POST", "transactions.create", {
+  accountId: account.data.id,
+  direction: "debit",
+  amount: 300,
+  currency: "EUR",
+  status: "pending",
+  expiresAt: new Date(Date.now() + 2_000).toISOString(),
+})
+check(hold.status === 200 && hold.data.status === "pending", "a pending hold with expiresAt")
+await until(
+  "the worker to void the expired hold",
+  async () => {
+    const read = await call("GET", "transactions.get", { id: hold.data.id })
+    return read.data.status === "voided" ? true : undefined
+  },
+  60_000,
+)
+check(true, "the worker voided the hold once it expired")
+
+stopping = true
+app.kill("SIGTERM")
+const [code] = await once(app, "exit")
+check(code === 0, `npm start exits 0 on SIGTERM (got ${code})`)
+const listening = await new Promise<boolean>((resolve) => {
+  const socket = createConnection({ host: "127.0.0.1", port: config.embeddedPostgresPort })
+  socket.once("connect", () => {
+    socket.destroy()
+    resolve(true)
+  })
+  socket.once("error", () => resolve(false))
+})
+check(!listening, "embedded PostgreSQL stopped with it")
+console.log("smoke test passed")
