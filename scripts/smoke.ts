@@ -1,7 +1,8 @@
 /**
  * Smoke test of `npm start` as a new user runs it: starts it, waits for the printed URL, creates
  * an account and transactions over HTTP, reads them back, waits for the worker to void an expired
- * hold, then stops it with SIGTERM and checks that everything, embedded PostgreSQL included, exits.
+ * hold, then stops it as Ctrl-C does (SIGINT to its process group) and checks that everything,
+ * embedded PostgreSQL included, shuts down cleanly.
  * Exits non-zero on the first thing that is wrong.
  */
 import { spawn } from "node:child_process"
@@ -12,7 +13,13 @@ import { loadConfigOrExit } from "@txn/config"
 const config = loadConfigOrExit()
 const base = `http://127.0.0.1:${config.port}`
 const startedAt = Date.now()
-const app = spawn("npm", ["start"], { stdio: ["ignore", "pipe", "inherit"] })
+// Its own process group, so the whole tree can be signalled like a terminal does on Ctrl-C.
+const app = spawn("npm", ["start"], { detached: true, stdio: ["ignore", "pipe", "inherit"] })
+const signalAll = (signal: NodeJS.Signals) => {
+  try {
+    process.kill(-(app.pid ?? 0), signal)
+  } catch {}
+}
 let output = ""
 app.stdout.on("data", (chunk: Buffer) => {
   output += chunk.toString("utf8")
@@ -23,8 +30,12 @@ app.once("exit", (code) => {
 let stopping = false
 
 function fail(message: string): never {
-  console.error(`smoke test failed: ${message}`)
-  app.kill("SIGTERM")
+  const tail = output
+    .split("\n")
+    .filter((line) => !line.includes('"msg":"request"'))
+    .slice(-30)
+  console.error(`smoke test failed: ${message}\nLast lines of npm start:\n${tail.join("\n")}`)
+  signalAll("SIGKILL")
   process.exit(1)
 }
 
@@ -120,16 +131,44 @@ await until(
 check(true, "the worker voided the hold once it expired")
 
 stopping = true
-app.kill("SIGTERM")
-const [code] = await once(app, "exit")
-check(code === 0, `npm start exits 0 on SIGTERM (got ${code})`)
-const listening = await new Promise<boolean>((resolve) => {
-  const socket = createConnection({ host: "127.0.0.1", port: config.embeddedPostgresPort })
-  socket.once("connect", () => {
-    socket.destroy()
-    resolve(true)
-  })
-  socket.once("error", () => resolve(false))
+// stdout closes once the launcher, the API and the worker have all exited.
+const closed = once(app.stdout, "close")
+signalAll("SIGINT")
+let timer: NodeJS.Timeout | undefined
+await Promise.race([
+  closed,
+  new Promise((resolve) => {
+    timer = setTimeout(resolve, 30_000)
+  }).then(() => fail("still running 30 s after Ctrl-C")),
+])
+clearTimeout(timer)
+const logged = output.split("\n").flatMap((line) => {
+  try {
+    return [JSON.parse(line).msg as string]
+  } catch {
+    return []
+  }
 })
+check(
+  logged.includes("api stopped") && logged.includes("worker stopped"),
+  "Ctrl-C stops the API and the worker cleanly",
+)
+const accepts = () =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port: config.embeddedPostgresPort })
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
+// The launcher stops the database last; give it a moment to let go of the port.
+const closedAt = Date.now()
+let listening = await accepts()
+while (listening && Date.now() - closedAt < 10_000) {
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  listening = await accepts()
+}
 check(!listening, "embedded PostgreSQL stopped with it")
 console.log("smoke test passed")
+process.exit(0)

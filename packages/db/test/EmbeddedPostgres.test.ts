@@ -1,9 +1,12 @@
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { once } from "node:events"
 import { existsSync } from "node:fs"
 import { rm } from "node:fs/promises"
 import { createConnection, createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
+import { eventually } from "@txn/testing"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../src/EmbeddedPostgres.ts"
@@ -93,5 +96,38 @@ describe("startEmbeddedPostgres", { timeout: 120_000 }, () => {
 
     await starter.stop()
     expect(await accepts(port)).toBe(false)
+  })
+
+  it("runs the server outside the starter's process group, and stops it when the starter dies", async () => {
+    const port = await freePort()
+    const module = fileURLToPath(new URL("../src/EmbeddedPostgres.ts", import.meta.url))
+    // A starter that is killed outright, never calling stop().
+    const starter = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { startEmbeddedPostgres } = await import(${JSON.stringify(module)})
+         await startEmbeddedPostgres({ dataDir: ${JSON.stringify(`${root}/orphan`)}, port: ${port} })
+         process.on("SIGINT", () => console.log("interrupted"))
+         console.log("up")
+         setInterval(() => {}, 1000)`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"], detached: true },
+    )
+    await once(starter.stdout, "data")
+    expect(await accepts(port)).toBe(true)
+
+    // Ctrl-C reaches a terminal's whole foreground group: the database must not be in it.
+    process.kill(-(starter.pid ?? 0), "SIGINT")
+    await once(starter.stdout, "data")
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(await accepts(port)).toBe(true)
+
+    // The starter dies without calling stop(): the server notices and shuts down.
+    starter.kill("SIGKILL")
+    await eventually(async () => ((await accepts(port)) ? undefined : true), {
+      what: "the orphaned server to stop",
+    })
   })
 })
