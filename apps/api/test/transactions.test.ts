@@ -188,7 +188,11 @@ describe("transactions over HTTP", () => {
         currency: "USD",
       })
     ).body.result.data
-    const response = await api.mutate("transactions.update", { id: created.id, amount: 1 })
+    const response = await api.mutate("transactions.update", {
+      id: created.id,
+      expectedVersion: 1,
+      amount: 1,
+    })
     expect(response.status).toBe(400)
     expect(response.body.error.data.issues).toEqual([
       { path: ["amount"], message: "Expected no excess property" },

@@ -146,7 +146,7 @@ export const layer = Layer.effect(
         return sql<TransactionRow>`
           update transactions set ${sql.join(", ", false)(sets)}
           where id = ${id} and user_id = ${userId}
-            ${expectedVersion === undefined ? sql`` : sql`and version = ${expectedVersion}`}
+            and version = ${expectedVersion}
           returning ${cols}`.pipe(
           Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
           Effect.orDie,

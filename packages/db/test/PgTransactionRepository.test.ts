@@ -288,7 +288,11 @@ describe("PgTransactionRepository update", () => {
 
   it("clears the description when it is set to null", async () => {
     const original = await seed()
-    const updated = await update(original.userId, { id: original.id, description: null }, now)
+    const updated = await update(
+      original.userId,
+      { id: original.id, expectedVersion: 1, description: null },
+      now,
+    )
     expect(updated).toEqual(
       Option.some({ ...original, description: null, version: 2, updatedAt: now.toISOString() }),
     )
@@ -313,7 +317,11 @@ describe("PgTransactionRepository update", () => {
     const original = await seed()
     const stranger = await runtime.runPromise(createUser)
 
-    const result = await update(stranger, { id: original.id, description: "hijacked" }, now)
+    const result = await update(
+      stranger,
+      { id: original.id, expectedVersion: 1, description: "hijacked" },
+      now,
+    )
 
     expect(result).toEqual(Option.none())
     expect(await findById(original.userId, original.id)).toEqual(Option.some(original))

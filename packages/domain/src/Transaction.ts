@@ -69,9 +69,8 @@ export type GetTransaction = typeof GetTransaction.Type
 /** Descriptive fields only: amounts, accounts and status never change through an update. */
 export const UpdateTransaction = Schema.Struct({
   id: TransactionId,
-  expectedVersion: Schema.optionalKey(
-    Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThan(0))),
-  ),
+  /** The version the caller last read; a stale one is a VersionConflict, never a lost update. */
+  expectedVersion: Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThan(0))),
   description: Schema.optionalKey(Schema.NullOr(Description)),
   category: Schema.optionalKey(Schema.NullOr(Category)),
   counterparty: Schema.optionalKey(Schema.NullOr(Counterparty)),

@@ -109,7 +109,7 @@ export class Transactions extends Context.Service<
           return yield* new VersionConflict({
             message: `Transaction ${id} is at version ${current.value.version}, not ${expectedVersion}`,
             id,
-            expectedVersion: expectedVersion ?? current.value.version,
+            expectedVersion,
             currentVersion: current.value.version,
           })
         }),

@@ -72,8 +72,14 @@ describe("CreateTransaction", () => {
 
 describe("UpdateTransaction", () => {
   it("accepts null for description, which clears it", () => {
-    const input = { id: newTransactionId(), description: null }
+    const input = { id: newTransactionId(), expectedVersion: 1, description: null }
     expect(decoded(UpdateTransaction, input)).toEqual(input)
+  })
+
+  it("requires expectedVersion, so no update can overwrite a change it has not seen", () => {
+    expect(paths(issuesOf(UpdateTransaction, { id: newTransactionId(), category: "x" }))).toEqual([
+      "expectedVersion",
+    ])
   })
 
   it("rejects a non-positive expectedVersion", () => {
