@@ -93,6 +93,8 @@ export const startEmbeddedPostgres = async (
   return {
     ...connected,
     stop: async () => {
+      // Referenced again so that this process waits for the server to be down.
+      server.ref()
       server.kill("SIGTERM")
       await exited
     },

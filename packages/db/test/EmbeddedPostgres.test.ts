@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url"
 import { eventually } from "@txn/testing"
 import { Redacted } from "effect"
 import pg from "pg"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it, onTestFinished } from "vitest"
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../src/EmbeddedPostgres.ts"
 
 // Under the repository, not /tmp: as root PostgreSQL runs as `postgres`, which must be able to
@@ -115,6 +115,9 @@ describe("startEmbeddedPostgres", { timeout: 120_000 }, () => {
       ],
       { stdio: ["ignore", "pipe", "inherit"], detached: true },
     )
+    onTestFinished(() => {
+      if (starter.exitCode === null) starter.kill("SIGKILL")
+    })
     await once(starter.stdout, "data")
     expect(await accepts(port)).toBe(true)
 
