@@ -1,2 +1,3 @@
 export * from "./AppLayer.ts"
+export * from "./AppProcess.ts"
 export * from "./Log.ts"

@@ -1,0 +1,58 @@
+import { type AppConfig, loadConfigOrExit } from "@txn/config"
+import { connectDatabase, migrate } from "@txn/db"
+import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
+import { Effect, ManagedRuntime } from "effect"
+import { makeAppLayer } from "./AppLayer.ts"
+import { type Log, makeLog } from "./Log.ts"
+
+/**
+ * What the API and the worker processes both start from: validated config, the JSON log, the
+ * database (embedded when DATABASE_URL is unset), the queue backend and the application runtime,
+ * migrated unless NODE_ENV is production. `close()` releases them in reverse order.
+ */
+export const startAppProcess = async (name: "api" | "worker") => {
+  const config: AppConfig = loadConfigOrExit()
+  const log = makeLog({ name, level: config.logLevel })
+  const database = await connectDatabase(config)
+  const queues = makeQueueBackend({ redisUrl: config.redisUrl, databaseUrl: database.url })
+  const holds = queues.queue(Queues.holds)
+  const runtime = ManagedRuntime.make(
+    makeAppLayer({
+      databaseUrl: database.url,
+      databasePoolMax: config.databasePoolMax,
+      holdScheduler: BullHoldScheduler.layer(holds),
+      log,
+    }),
+  )
+  if (process.env.NODE_ENV !== "production") await runtime.runPromise(migrate.pipe(Effect.orDie))
+
+  const close = async () => {
+    await holds.close()
+    await queues.close()
+    await runtime.dispose()
+    await database.stop()
+  }
+  return { config, log, database, queues, holds, runtime, close }
+}
+
+/**
+ * Runs `drain` once on the first SIGTERM or SIGINT, logs around it and exits 0; a second signal
+ * while draining changes nothing.
+ */
+export const onShutdown = (
+  log: Log,
+  messages: { readonly stopping: string; readonly stopped: string },
+  drain: () => Promise<void>,
+) => {
+  let stopping = false
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, messages.stopping)
+    await drain()
+    log.info(messages.stopped)
+    process.exit(0)
+  }
+  process.once("SIGTERM", () => void shutdown("SIGTERM"))
+  process.once("SIGINT", () => void shutdown("SIGINT"))
+}
