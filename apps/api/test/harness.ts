@@ -1,10 +1,9 @@
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
-import { Writable } from "node:stream"
 import { newUserId, UserRepository } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
-import { testDatabaseUrl, uniquePrefix } from "@txn/testing"
+import { LogCapture, testDatabaseUrl, uniquePrefix } from "@txn/testing"
 import { ManagedRuntime } from "effect"
 import type { AppContext } from "../src/context.ts"
 import { createApiServer } from "../src/server.ts"
@@ -13,18 +12,7 @@ import { createApiServer } from "../src/server.ts"
 // biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON, checked by assertions
 export type Json = any
 
-/** Every JSON line the API logged, to check what reaches the logs. */
-export class LogCapture extends Writable {
-  readonly lines: Array<Record<string, unknown>> = []
-  readonly raw: Array<string> = []
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
-      this.raw.push(line)
-      this.lines.push(JSON.parse(line))
-    }
-    done()
-  }
-}
+export { LogCapture }
 
 /**
  * The real API on a random port over the run's PostgreSQL, acting as a fresh user of its own so

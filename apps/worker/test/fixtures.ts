@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto"
-import { Writable } from "node:stream"
 import {
   createDatabase,
   dropDatabase,
@@ -42,16 +41,7 @@ export const createPrivateDatabase = async (label: string) => {
   return { url, drop: () => dropDatabase(server.href, name) }
 }
 
-/** Every JSON line logged, parsed. */
-export class LogCapture extends Writable {
-  readonly lines: Array<Record<string, unknown>> = []
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
-      this.lines.push(JSON.parse(line))
-    }
-    done()
-  }
-}
+export { LogCapture } from "@txn/testing"
 
 /** Repositories only, for arranging rows the use cases would refuse to create (overdue holds). */
 export const makeRepositoryRuntime = (url: Redacted.Redacted<string>) =>

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { Writable } from "node:stream"
 import { Redacted } from "effect"
 
 /**
@@ -36,4 +37,43 @@ export const eventually = async <A>(
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
+}
+
+/** Every JSON line a logger wrote, raw and parsed, to check what reaches the logs. */
+export class LogCapture extends Writable {
+  readonly lines: Array<Record<string, unknown>> = []
+  readonly raw: Array<string> = []
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+      this.raw.push(line)
+      this.lines.push(JSON.parse(line))
+    }
+    done()
+  }
+}
+
+export interface QueueBackendCase {
+  readonly name: string
+  readonly redisUrl: Redacted.Redacted<string> | undefined
+  /** Why the suite is skipped on this machine, if it is. */
+  readonly skipped: string | undefined
+}
+
+/** BullMQ on PostgreSQL always; on Redis only when the run has one, and the name says so when not. */
+export const queueBackends = (): ReadonlyArray<QueueBackendCase> => {
+  const redisUrl = testRedisUrl()
+  if (redisUrl === undefined) {
+    console.warn("REDIS_URL is not set: the Redis backend suites are skipped; PostgreSQL ones run.")
+  }
+  return [
+    { name: "BullMQ on PostgreSQL", redisUrl: undefined, skipped: undefined },
+    {
+      name:
+        redisUrl === undefined
+          ? "BullMQ on Redis (skipped: REDIS_URL is not set)"
+          : "BullMQ on Redis",
+      redisUrl,
+      skipped: redisUrl === undefined ? "REDIS_URL is not set" : undefined,
+    },
+  ]
 }
