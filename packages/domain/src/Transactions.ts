@@ -14,6 +14,8 @@ import type {
 import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
 
 /** Transaction use cases, on behalf of one user (or of the system, for expiry). */
+const toUtc = (timestamp: string) => new Date(timestamp).toISOString()
+
 export class Transactions extends Context.Service<
   Transactions,
   {
@@ -75,8 +77,9 @@ export class Transactions extends Context.Service<
             category: input.category ?? null,
             counterparty: input.counterparty ?? null,
             reference: input.reference ?? null,
-            occurredAt: input.occurredAt ?? stamp,
-            expiresAt: input.expiresAt ?? null,
+            // UTC at millisecond precision, as read back: list cursors compare these exactly.
+            occurredAt: input.occurredAt === undefined ? stamp : toUtc(input.occurredAt),
+            expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
             metadata: input.metadata ?? {},
             version: 1,
             createdAt: stamp,

@@ -78,6 +78,21 @@ describe("Transactions.create", () => {
     expect(scheduled).toEqual([{ id: result.id, expiresAt: new Date(expiresAt) }])
   })
 
+  it("records times in UTC at millisecond precision, as they are read back and paged", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      transactions.create(
+        userId,
+        debit(accountId, {
+          status: "pending",
+          occurredAt: "2026-03-01T09:30:00.123456+02:00",
+          expiresAt: "2999-01-01T01:00:00.987654+01:00",
+        }),
+      ),
+    )
+    expect(result.occurredAt).toBe("2026-03-01T07:30:00.123Z")
+    expect(result.expiresAt).toBe("2999-01-01T00:00:00.987Z")
+  })
+
   it("does not schedule a pending hold without expiresAt", async () => {
     const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
       transactions.create(userId, debit(accountId, { status: "pending" })),
