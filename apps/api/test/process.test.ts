@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { createServer } from "node:net"
+import { connect, createServer } from "node:net"
 import { createInterface } from "node:readline"
+import { text } from "node:stream/consumers"
 import { fileURLToPath } from "node:url"
 import { testDatabaseUrl } from "@txn/testing"
 import { Redacted } from "effect"
@@ -84,6 +85,37 @@ describe("the API process", () => {
       expect.arrayContaining(["api shutting down", "api stopped"]),
     )
     expect(api.lines.find((line) => line.msg === "api shutting down")?.signal).toBe("SIGTERM")
+  })
+
+  it("finishes a request in flight when SIGTERM arrives, then exits 0", async () => {
+    const api = await startApiProcess()
+    const listening = await api.waitFor("api listening")
+    const body = JSON.stringify({ name: "In flight", currency: "EUR" })
+    const socket = connect(api.port, "127.0.0.1")
+    await once(socket, "connect")
+    const answer = text(socket)
+    // Headers and half the body now; the rest only after the signal.
+    socket.write(
+      `POST /trpc/accounts.create HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body.slice(0, 10)}`,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    api.proc.kill("SIGTERM")
+    await api.waitFor("api shutting down")
+    // Not end(): a client that half-closes has, to Node's HTTP server, given up on its request.
+    socket.write(body.slice(10))
+
+    const raw = await answer
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /)
+    // One chunk of chunked transfer encoding: size line, JSON, then the last chunk.
+    const json = /\r\n\r\n[0-9a-f]+\r\n([\s\S]*?)\r\n0\r\n/.exec(raw)?.[1] ?? ""
+    expect(JSON.parse(json).result.data).toMatchObject({
+      name: "In flight",
+      currency: "EUR",
+    })
+    const [code] = await once(api.proc, "exit")
+    expect(code).toBe(0)
+    // New connections are refused once it has stopped.
+    await expect(fetch(`${listening.url}/healthz`)).rejects.toThrow()
   })
 
   it("refuses to start with a bad configuration, naming the variable", async () => {
