@@ -1,33 +1,60 @@
-import type { IncomingMessage } from "node:http"
-import type { Accounts, Transactions, UserId } from "@txn/domain"
+import { createHash, timingSafeEqual } from "node:crypto"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { Access, type Accounts, type Credential, type Transactions } from "@txn/domain"
 import type { Log } from "@txn/platform"
-import type { ManagedRuntime } from "effect"
+import { Cause, Exit, type ManagedRuntime, Redacted } from "effect"
+import type { RateLimit } from "./rateLimit.ts"
 
-export type AppServices = Accounts | Transactions
+export type AppServices = Accounts | Transactions | Access
 
 /** Built once at start-up and shared by every request. */
 export interface AppContext {
   readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, never>
   readonly log: Log
-  /** The user every request acts as until API keys exist. */
-  readonly devUserId: UserId
+  /** The admin API answers only this bearer token; unset, it is off. */
+  readonly adminToken: Redacted.Redacted<string> | undefined
+  readonly rateLimit: RateLimit
+  /** How long a procedure may run before it answers Unavailable. */
+  readonly requestTimeoutMs: number
 }
 
-export type Scope = "read" | "write"
+/** Who is calling: a user through one of their API keys, the admin, or nobody we know. */
+export type Caller =
+  | ({ readonly kind: "user" } & Credential)
+  | { readonly kind: "admin" }
+  | { readonly kind: "anonymous"; readonly reason: "missing" | "invalid" | "unavailable" }
 
-export interface Caller {
-  readonly userId: UserId
-  readonly scopes: ReadonlyArray<Scope>
-}
-
-/** What one request adds: who is calling, and the id that ties its logs together. */
+/** What one request adds: who is calling, from where, and the id that ties its logs together. */
 export interface RequestContext extends AppContext {
   readonly requestId: string
   readonly caller: Caller
+  readonly clientAddress: string
+  readonly response: ServerResponse
 }
 
-/** The one place a request becomes a caller: API keys plug in here. */
-export const authenticate = (app: AppContext, _request: IncomingMessage): Caller => ({
-  userId: app.devUserId,
-  scopes: ["read", "write"],
-})
+const digest = (value: string) => createHash("sha256").update(value).digest()
+
+/** Compares digests, so the time taken says nothing about how much of the token matched. */
+const isAdminToken = (app: AppContext, token: string) =>
+  app.adminToken !== undefined &&
+  timingSafeEqual(digest(token), digest(Redacted.value(app.adminToken)))
+
+/** The one place a request becomes a caller: `Authorization: Bearer <API key or admin token>`. */
+export const authenticate = async (
+  app: AppContext,
+  request: IncomingMessage,
+  requestId: string,
+): Promise<Caller> => {
+  const header = request.headers.authorization
+  if (header === undefined || header === "") return { kind: "anonymous", reason: "missing" }
+  const match = /^Bearer +(\S+) *$/i.exec(header)
+  if (match === null) return { kind: "anonymous", reason: "invalid" }
+  const token = match[1] as string
+  if (isAdminToken(app, token)) return { kind: "admin" }
+  const exit = await app.runtime.runPromiseExit(Access.use((access) => access.authenticate(token)))
+  if (Exit.isSuccess(exit)) return { kind: "user", ...exit.value }
+  if (Exit.hasFails(exit)) return { kind: "anonymous", reason: "invalid" }
+  // The key could not be checked (database down): the caller hears Unavailable, the log why.
+  app.log.error({ requestId, cause: Cause.pretty(exit.cause) }, "authentication failed")
+  return { kind: "anonymous", reason: "unavailable" }
+}

@@ -1,21 +1,21 @@
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
-import { type UserId, UserRepository } from "@txn/domain"
 import { onShutdown, startAppProcess } from "@txn/platform"
+import { Redacted } from "effect"
 import { SqlClient } from "effect/sql"
+import { Redis } from "ioredis"
+import { makeRateLimit } from "./rateLimit.ts"
 import { createApiServer } from "./server.ts"
-
-/** The user of every request until API keys exist; fixed so restarts keep its data. */
-const devUserId = "usr_00000000000000000000000dev" as UserId
 
 const app = await startAppProcess("api")
 const { config, log, queues, holds, runtime } = app
 
-await runtime.runPromise(
-  UserRepository.use((users) =>
-    users.ensure({ id: devUserId, name: "Development user", createdAt: new Date().toISOString() }),
-  ),
-)
+// Rate limits are shared by every replica through Redis when there is one.
+const redis =
+  config.redisUrl === undefined
+    ? undefined
+    : new Redis(Redacted.value(config.redisUrl), { enableOfflineQueue: false, lazyConnect: false })
+redis?.on("error", (error) => log.warn({ error: error.message }, "rate limit store unreachable"))
 
 const withTimeout = <A>(promise: Promise<A>, ms: number, what: string) =>
   Promise.race([
@@ -26,7 +26,13 @@ const withTimeout = <A>(promise: Promise<A>, ms: number, what: string) =>
   ])
 
 const server = createApiServer(
-  { runtime, log, devUserId },
+  {
+    runtime,
+    log,
+    adminToken: config.adminToken,
+    rateLimit: makeRateLimit({ points: config.rateLimitPerMinute, redis }),
+    requestTimeoutMs: config.requestTimeoutMs,
+  },
   {
     maxBodyBytes: 1024 * 1024,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -60,5 +66,6 @@ onShutdown(log, { stopping: "api shutting down", stopped: "api stopped" }, async
   const force = setTimeout(() => server.closeAllConnections(), 10_000).unref()
   await once(server, "close")
   clearTimeout(force)
+  redis?.disconnect()
   await app.close()
 })

@@ -58,11 +58,16 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     maxBodySize: options.maxBodyBytes,
     // Queries whose input is too long for a URL may be sent as POST (the client's methodOverride).
     allowMethodOverride: true,
-    createContext: ({ req, res }) => ({
-      ...app,
-      requestId: res.getHeader("x-request-id") as string,
-      caller: authenticate(app, req),
-    }),
+    createContext: async ({ req, res }) => {
+      const requestId = res.getHeader("x-request-id") as string
+      return {
+        ...app,
+        requestId,
+        caller: await authenticate(app, req, requestId),
+        clientAddress: req.socket.remoteAddress ?? "unknown",
+        response: res,
+      }
+    },
   })
 
   const server = createServer((request, response) => {

@@ -1,7 +1,15 @@
-import { initTRPC, StandardSchemaV1Error, TRPCError } from "@trpc/server"
-import type { DomainError, FieldIssue } from "@txn/domain"
+import { initTRPC, StandardSchemaV1Error, type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server"
+import {
+  type DomainError,
+  type FieldIssue,
+  Forbidden,
+  RateLimited,
+  type Scope,
+  Unauthorized,
+  Unavailable,
+} from "@txn/domain"
 import { Cause, Effect, Exit, Option, Schema } from "effect"
-import type { AppServices, RequestContext } from "./context.ts"
+import type { AppServices, Caller, RequestContext } from "./context.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
 
 type IssuePath = StandardSchemaV1Error["issues"][number]["path"]
@@ -17,73 +25,190 @@ const toFieldIssue = (issue: { message: string; path?: IssuePath }): FieldIssue 
 const isDomainError = (value: unknown): value is DomainError =>
   value instanceof Error && isDomainErrorTag((value as { _tag?: unknown })._tag)
 
-const t = initTRPC.context<RequestContext>().create({
-  // Never send stack traces, whatever NODE_ENV says.
-  isDev: false,
-  errorFormatter({ shape, error, ctx }) {
-    const cause = error.cause
-    let tag: ErrorTag
-    let issues: ReadonlyArray<FieldIssue> | undefined
-    let details: Record<string, unknown> | undefined
-    let message = shape.message
-    if (cause instanceof StandardSchemaV1Error) {
-      tag = "ValidationError"
-      issues = cause.issues.map(toFieldIssue)
-      const fields = [...new Set(issues.map((issue) => issue.path.join(".") || "(input)"))]
-      message = `Invalid input: ${fields.join(", ")}`
-    } else if (isDomainError(cause)) {
-      const { _tag, message: _message, ...rest } = cause
-      tag = _tag
-      if (cause._tag === "ValidationError") issues = cause.issues
-      else details = rest
-      message = cause.message
-    } else {
-      tag = tagOfTrpcCode(error.code)
-      if (tag === "ValidationError") issues = [{ path: [], message: shape.message }]
-    }
-    if (tag === "InternalError") {
-      message = `Internal error; quote request id ${ctx?.requestId ?? "unknown"} when reporting it`
-    }
-    return {
-      message,
-      code: shape.code,
-      data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
-        path: shape.data.path,
-        tag,
-        requestId: ctx?.requestId,
-        ...(issues === undefined ? {} : { issues }),
-        ...(details === undefined ? {} : { details }),
-      },
-    }
-  },
-})
+/** Which scope a procedure needs; `admin` ones need the admin token instead of an API key. */
+export interface ProcedureMeta {
+  readonly scope: Scope | "admin"
+}
+
+const t = initTRPC
+  .context<RequestContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    // Never send stack traces, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      const cause = error.cause
+      let tag: ErrorTag
+      let issues: ReadonlyArray<FieldIssue> | undefined
+      let details: Record<string, unknown> | undefined
+      let message = shape.message
+      if (cause instanceof StandardSchemaV1Error) {
+        tag = "ValidationError"
+        issues = cause.issues.map(toFieldIssue)
+        const fields = [...new Set(issues.map((issue) => issue.path.join(".") || "(input)"))]
+        message = `Invalid input: ${fields.join(", ")}`
+      } else if (isDomainError(cause)) {
+        const { _tag, message: _message, ...rest } = cause
+        tag = _tag
+        if (cause._tag === "ValidationError") issues = cause.issues
+        else details = rest
+        message = cause.message
+      } else {
+        tag = tagOfTrpcCode(error.code)
+        if (tag === "ValidationError") issues = [{ path: [], message: shape.message }]
+      }
+      if (tag === "InternalError") {
+        message = `Internal error; quote request id ${ctx?.requestId ?? "unknown"} when reporting it`
+      }
+      return {
+        message,
+        code: shape.code,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          tag,
+          requestId: ctx?.requestId,
+          ...(issues === undefined ? {} : { issues }),
+          ...(details === undefined ? {} : { details }),
+        },
+      }
+    },
+  })
 
 export const router = t.router
-export const procedure = t.procedure
 export const createCallerFactory = t.createCallerFactory
+
+const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
+  new TRPCError({ code, message: cause.message, cause })
+
+/**
+ * Counts every call against its caller's budget: per API key, or per client address before one
+ * is known, so guessing keys is throttled too. Sets the standard RateLimit-* headers.
+ */
+const rateLimited = t.middleware(async ({ ctx, next }) => {
+  const key =
+    ctx.caller.kind === "user"
+      ? `key:${ctx.caller.keyId}`
+      : ctx.caller.kind === "admin"
+        ? "admin"
+        : `ip:${ctx.clientAddress}`
+  const decision = await ctx.rateLimit.consume(key)
+  if (!ctx.response.headersSent) {
+    ctx.response.setHeader("RateLimit-Limit", decision.limit)
+    ctx.response.setHeader("RateLimit-Remaining", decision.remaining)
+    ctx.response.setHeader("RateLimit-Reset", decision.resetSeconds)
+    if (!decision.allowed) ctx.response.setHeader("Retry-After", decision.resetSeconds)
+  }
+  if (!decision.allowed) {
+    throw fail(
+      "TOO_MANY_REQUESTS",
+      new RateLimited({
+        message: `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s`,
+        retryAfterSeconds: decision.resetSeconds,
+      }),
+    )
+  }
+  return next()
+})
+
+const unauthorized = (caller: Caller) =>
+  caller.kind === "anonymous" && caller.reason === "unavailable"
+    ? fail(
+        "SERVICE_UNAVAILABLE",
+        new Unavailable({ message: "The API key cannot be checked right now; try again" }),
+      )
+    : fail(
+        "UNAUTHORIZED",
+        new Unauthorized({
+          message:
+            caller.kind === "anonymous" && caller.reason === "missing"
+              ? "Send an API key as `Authorization: Bearer <key>`"
+              : "Missing, unknown or revoked API key",
+        }),
+      )
+
+/** A procedure for API-key callers holding `scope`; its context knows the user. */
+const userProcedure = (scope: Scope) =>
+  t.procedure
+    .meta({ scope })
+    .use(rateLimited)
+    .use(({ ctx, next }) => {
+      const caller = ctx.caller
+      if (caller.kind !== "user") {
+        if (caller.kind === "admin") {
+          throw fail(
+            "FORBIDDEN",
+            new Forbidden({
+              message: "The admin token cannot act as a user; use an API key",
+              requiredScope: scope,
+            }),
+          )
+        }
+        throw unauthorized(caller)
+      }
+      if (!caller.scopes.includes(scope)) {
+        throw fail(
+          "FORBIDDEN",
+          new Forbidden({ message: `This API key lacks the ${scope} scope`, requiredScope: scope }),
+        )
+      }
+      return next({ ctx: { caller } })
+    })
+
+export const readProcedure = userProcedure("read")
+export const writeProcedure = userProcedure("write")
+
+/** A procedure of the admin API, for the admin token only. */
+export const adminProcedure = t.procedure
+  .meta({ scope: "admin" })
+  .use(rateLimited)
+  .use(({ ctx, next }) => {
+    if (ctx.caller.kind === "admin") return next()
+    if (ctx.adminToken === undefined) {
+      throw fail(
+        "UNAUTHORIZED",
+        new Unauthorized({ message: "The admin API is off; set TXN_ADMIN_TOKEN to turn it on" }),
+      )
+    }
+    if (ctx.caller.kind === "user") {
+      throw fail(
+        "FORBIDDEN",
+        new Forbidden({ message: "Only the admin token may do this", requiredScope: "admin" }),
+      )
+    }
+    throw unauthorized(ctx.caller)
+  })
 
 /** An Effect schema as a tRPC input: every bad field reported, unknown fields rejected. */
 export const input = <S extends Schema.Decoder<unknown>>(schema: S) =>
   Schema.toStandardSchemaV1(schema, { parseOptions: { onExcessProperty: "error", errors: "all" } })
 
-/** Runs a use case on the app's runtime: domain errors become typed tRPC errors, defects 500s. */
+/**
+ * Runs a use case on the app's runtime: domain errors become typed tRPC errors, a use case slower
+ * than the request timeout answers Unavailable, defects answer 500.
+ */
 export const run = async <A, E extends DomainError>(
   ctx: RequestContext,
   effect: Effect.Effect<A, E, AppServices>,
 ): Promise<A> => {
+  const timedOut = new Unavailable({ message: "The request took too long; try again" })
   const exit = await ctx.runtime.runPromiseExit(
-    effect.pipe(Effect.annotateLogs({ requestId: ctx.requestId, userId: ctx.caller.userId })),
+    effect.pipe(
+      Effect.timeoutOrElse({
+        duration: ctx.requestTimeoutMs,
+        orElse: () => Effect.fail(timedOut),
+      }),
+      Effect.annotateLogs({
+        requestId: ctx.requestId,
+        ...(ctx.caller.kind === "user" ? { userId: ctx.caller.userId } : {}),
+      }),
+    ),
   )
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) {
-    throw new TRPCError({
-      code: errorTable[failure.value._tag].code,
-      message: failure.value.message,
-      cause: failure.value,
-    })
+    throw fail(errorTable[failure.value._tag].code, failure.value)
   }
   ctx.log.error({ requestId: ctx.requestId, cause: Cause.pretty(exit.cause) }, "request failed")
   throw new TRPCError({ code: "INTERNAL_SERVER_ERROR" })

@@ -1,11 +1,13 @@
+import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
-import { newUserId, UserRepository } from "@txn/domain"
+import { Access, type Scope } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
 import { LogCapture, testDatabaseUrl, uniquePrefix } from "@txn/testing"
-import { ManagedRuntime } from "effect"
+import { Effect, ManagedRuntime, Redacted } from "effect"
 import type { AppContext } from "../src/context.ts"
+import { makeRateLimit, type RateLimit } from "../src/rateLimit.ts"
 import { createApiServer } from "../src/server.ts"
 
 /** A parsed JSON answer; the tests check its shape field by field. */
@@ -19,7 +21,13 @@ export { LogCapture }
  * test files never see each other's data.
  */
 export const startTestApi = async (
-  options: { runtime?: AppContext["runtime"]; checkReadiness?: () => Promise<void> } = {},
+  options: {
+    runtime?: AppContext["runtime"]
+    checkReadiness?: () => Promise<void>
+    /** Defaults to an in-process limit high enough never to get in a test's way. */
+    rateLimit?: RateLimit
+    requestTimeoutMs?: number
+  } = {},
 ) => {
   const logs = new LogCapture()
   const log = makeLog({ name: "api", level: "info", destination: logs })
@@ -37,14 +45,31 @@ export const startTestApi = async (
       log,
     }),
   )
-  const userId = newUserId()
-  await appRuntime.runPromise(
-    UserRepository.use((users) =>
-      users.ensure({ id: userId, name: "Test user", createdAt: new Date().toISOString() }),
-    ),
-  )
+  /** A new user with one API key of the given scopes. */
+  const newUser = async (scopes: ReadonlyArray<Scope> = ["read", "write"]) =>
+    appRuntime.runPromise(
+      Access.use((access) =>
+        Effect.gen(function* () {
+          const user = yield* access.createUser({ name: "Test user" })
+          const { apiKey, secret } = yield* access.createApiKey({
+            userId: user.id,
+            name: "test",
+            scopes,
+          })
+          return { userId: user.id, keyId: apiKey.id, key: secret }
+        }),
+      ),
+    )
+  const { userId, key } = await newUser()
+  const adminToken = randomBytes(24).toString("base64url")
   const server = createApiServer(
-    { runtime: options.runtime ?? appRuntime, log, devUserId: userId },
+    {
+      runtime: options.runtime ?? appRuntime,
+      log,
+      adminToken: Redacted.make(adminToken),
+      rateLimit: options.rateLimit ?? makeRateLimit({ points: 100_000 }),
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    },
     {
       maxBodyBytes: 1024 * 1024,
       requestTimeoutMs: 10_000,
@@ -58,7 +83,12 @@ export const startTestApi = async (
   const call = async (
     path: string,
     input?: unknown,
-    init: { method?: "GET" | "POST"; headers?: Record<string, string> } = {},
+    init: {
+      method?: "GET" | "POST"
+      headers?: Record<string, string>
+      /** The bearer token to send: the test user's key unless given; null sends none. */
+      auth?: string | null
+    } = {},
   ) => {
     const method = init.method ?? "POST"
     const target =
@@ -67,7 +97,11 @@ export const startTestApi = async (
         : `${url}/trpc/${path}`
     const response = await fetch(target, {
       method,
-      headers: { "content-type": "application/json", ...init.headers },
+      headers: {
+        "content-type": "application/json",
+        ...(init.auth === null ? {} : { authorization: `Bearer ${init.auth ?? key}` }),
+        ...init.headers,
+      },
       ...(method === "POST" ? { body: JSON.stringify(input) } : {}),
     })
     return {
@@ -80,6 +114,10 @@ export const startTestApi = async (
   return {
     url,
     userId,
+    /** The test user's API key (read and write). */
+    key,
+    adminToken,
+    newUser,
     logs,
     runtime: appRuntime,
     /** A tRPC mutation over HTTP. */

@@ -6,7 +6,9 @@ export type { AppRouter }
 export interface TxnClientOptions {
   /** Where the API listens, e.g. `http://127.0.0.1:3000`; `/trpc` is added. */
   readonly url: string
-  /** Extra headers on every request, such as `authorization`; may be computed per request. */
+  /** The API key every request is sent with, as `Authorization: Bearer <key>`. */
+  readonly apiKey?: string
+  /** Extra headers on every request; may be computed per request. */
   readonly headers?:
     | Record<string, string>
     | (() => Record<string, string> | Promise<Record<string, string>>)
@@ -27,7 +29,10 @@ export const createTxnClient = (options: TxnClientOptions) => {
         // Queries go as POST: a batch of them as GET can outgrow the 16 KiB the server allows for
         // a URL with its headers, and the answer would then be an untagged 431.
         methodOverride: "POST",
-        headers: options.headers ?? {},
+        headers: async () => ({
+          ...(typeof options.headers === "function" ? await options.headers() : options.headers),
+          ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
+        }),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       }),
     ],

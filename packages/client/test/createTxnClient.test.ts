@@ -8,7 +8,7 @@ let api: TestApi
 let client: TxnClient
 beforeAll(async () => {
   api = await startTestApi()
-  client = createTxnClient({ url: api.url })
+  client = createTxnClient({ url: api.url, apiKey: api.key })
 })
 afterAll(() => api.close())
 
@@ -207,7 +207,7 @@ describe("createTxnClient against the running API", () => {
   })
 
   it("accepts a base URL with a trailing slash", async () => {
-    const slashed = createTxnClient({ url: `${api.url}/` })
+    const slashed = createTxnClient({ url: `${api.url}/`, apiKey: api.key })
     const error = await rejectionOf(slashed.transactions.get.query({ id: missingTransactionId }))
     expect(errorTag(error)).toBe("NotFound")
     expect((await slashed.accounts.list.query()).items.length).toBeGreaterThan(0)
@@ -220,6 +220,7 @@ describe("batching", () => {
     const requests: Array<{ method: string; url: string }> = []
     const recorded = createTxnClient({
       url: api.url,
+      apiKey: api.key,
       ...(batch === undefined ? {} : { batch }),
       fetch: (input, init) => {
         requests.push({ method: init?.method ?? "GET", url: String(input) })
@@ -299,7 +300,11 @@ describe("headers", () => {
 
   it("sends fixed headers with every request", async () => {
     const requestId = `client-fixed-${Date.now()}`
-    const withHeaders = createTxnClient({ url: api.url, headers: { "x-request-id": requestId } })
+    const withHeaders = createTxnClient({
+      url: api.url,
+      apiKey: api.key,
+      headers: { "x-request-id": requestId },
+    })
     const error = await rejectionOf(
       withHeaders.transactions.get.query({ id: missingTransactionId }),
     )
@@ -314,6 +319,7 @@ describe("headers", () => {
     const echoed: Array<string | null> = []
     const withHeaders = createTxnClient({
       url: api.url,
+      apiKey: api.key,
       batch: false,
       headers: async () => ({ "x-request-id": `${prefix}-${++calls}` }),
       fetch: async (input, init) => {

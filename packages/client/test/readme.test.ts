@@ -21,6 +21,7 @@ it("runs the README's frontend snippet as written, against a running API", async
   const runnable = `${snippet}\nexport { account, coffee, page }\n`
     .replace('from "@txn/client"', `from ${JSON.stringify(clientEntry)}`)
     .replace('"http://127.0.0.1:3000"', JSON.stringify(api.url))
+    .replace("process.env.TXN_API_KEY", JSON.stringify(api.key))
   const file = fileURLToPath(
     new URL(`./.readme-${randomBytes(4).toString("hex")}.ts`, import.meta.url),
   )

@@ -31,6 +31,18 @@ const Environment = Schema.Struct({
   TXN_DATA_DIR: Schema.optionalKey(Schema.NonEmptyString),
   TXN_EMBEDDED_PG_PORT: Schema.optionalKey(Port),
   TXN_REQUEST_TIMEOUT_MS: Schema.optionalKey(PositiveInt),
+  TXN_ADMIN_TOKEN: Schema.optionalKey(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter(
+          (token: string) =>
+            /^[\x21-\x7e]{32,200}$/.test(token) ||
+            "must be 32 to 200 printable characters without spaces",
+        ),
+      ),
+    ),
+  ),
+  TXN_RATE_LIMIT_PER_MINUTE: Schema.optionalKey(PositiveInt),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -47,6 +59,10 @@ export interface AppConfig {
   readonly dataDir: string
   readonly embeddedPostgresPort: number
   readonly requestTimeoutMs: number
+  /** Unset means the admin API is off (the CLI still works: it talks to the database). */
+  readonly adminToken: Redacted.Redacted<string> | undefined
+  /** Requests per minute per API key (and per client address before authentication). */
+  readonly rateLimitPerMinute: number
 }
 
 export class ConfigError extends Error {
@@ -82,6 +98,8 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     dataDir: e.TXN_DATA_DIR ?? ".data",
     embeddedPostgresPort: e.TXN_EMBEDDED_PG_PORT ?? 54329,
     requestTimeoutMs: e.TXN_REQUEST_TIMEOUT_MS ?? 10_000,
+    adminToken: e.TXN_ADMIN_TOKEN === undefined ? undefined : Redacted.make(e.TXN_ADMIN_TOKEN),
+    rateLimitPerMinute: e.TXN_RATE_LIMIT_PER_MINUTE ?? 1_200,
   }
 }
 

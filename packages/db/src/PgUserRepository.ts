@@ -1,5 +1,5 @@
 import { type User, type UserId, UserRepository } from "@txn/domain"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { iso } from "./rows.ts"
 
@@ -29,6 +29,23 @@ export const layer = Layer.effect(
           ),
           Effect.orDie,
           Effect.withSpan("PgUserRepository.ensure"),
+        ),
+      findById: (id) =>
+        sql<{ readonly id: string; readonly name: string; readonly createdAt: Date }>`
+          select id, name, created_at from users where id = ${id}`.pipe(
+          Effect.map(([row]) =>
+            Option.fromNullishOr(row).pipe(
+              Option.map(
+                (r): User => ({
+                  id: r.id as UserId,
+                  name: r.name,
+                  createdAt: iso(r.createdAt),
+                }),
+              ),
+            ),
+          ),
+          Effect.orDie,
+          Effect.withSpan("PgUserRepository.findById"),
         ),
     })
   }),

@@ -1,4 +1,4 @@
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Effect, type Option, Schema } from "effect"
 import { Timestamp } from "./Common.ts"
 import { UserId } from "./Ids.ts"
 
@@ -15,5 +15,6 @@ export class UserRepository extends Context.Service<
   {
     /** Creates the user unless one with that id exists; returns the stored user. */
     readonly ensure: (user: User) => Effect.Effect<User>
+    readonly findById: (id: UserId) => Effect.Effect<Option.Option<User>>
   }
 >()("@txn/domain/UserRepository") {}

@@ -5,9 +5,12 @@
  */
 import { Effect, Layer, Option } from "effect"
 import {
+  Access,
   type Account,
   AccountRepository,
   Accounts,
+  type ApiKey,
+  ApiKeyRepository,
   type CursorPosition,
   decodeCursor,
   defaultLimit,
@@ -174,6 +177,44 @@ export const layerUserRepositoryMemory = (): Layer.Layer<UserRepository> =>
           users.set(user.id, user)
           return user
         }),
+      findById: (id) => Effect.sync(() => Option.fromNullishOr(users.get(id))),
+    })
+  })
+
+/** Keys by hash, as the real table; `use` marks a key used at most once a minute. */
+export const layerApiKeyRepositoryMemory = (): Layer.Layer<ApiKeyRepository> =>
+  Layer.sync(ApiKeyRepository, () => {
+    const keys = new Map<string, { key: ApiKey; hash: string }>()
+    return ApiKeyRepository.of({
+      insert: (key, hash) =>
+        Effect.sync(() => {
+          keys.set(key.id, { key, hash })
+          return key
+        }),
+      use: (hash, now) =>
+        Effect.sync(() => {
+          const found = [...keys.values()].find((k) => k.hash === hash && k.key.revokedAt === null)
+          if (found === undefined) return Option.none()
+          const last = found.key.lastUsedAt
+          if (last === null || now.getTime() - Date.parse(last) >= 60_000) {
+            found.key = { ...found.key, lastUsedAt: now.toISOString() }
+          }
+          const { id, userId, scopes } = found.key
+          return Option.some({ keyId: id, userId, scopes })
+        }),
+      revoke: (id, now) =>
+        Effect.sync(() => {
+          const found = keys.get(id)
+          if (found === undefined) return Option.none()
+          if (found.key.revokedAt === null) {
+            found.key = { ...found.key, revokedAt: now.toISOString() }
+          }
+          return Option.some(found.key)
+        }),
+      listByUser: (userId) =>
+        Effect.sync(() =>
+          [...keys.values()].map((k) => k.key).filter((key) => key.userId === userId),
+        ),
     })
   })
 
@@ -201,8 +242,11 @@ export const layerMemory = () => {
     layerAccountRepositoryMemory(),
     layerTransactionRepositoryMemory(),
     layerUserRepositoryMemory(),
+    layerApiKeyRepositoryMemory(),
     layerHoldSchedulerMemory(scheduled),
   )
-  const layer = Layer.mergeAll(Accounts.layer, Transactions.layer).pipe(Layer.provideMerge(ports))
+  const layer = Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
+    Layer.provideMerge(ports),
+  )
   return { layer, scheduled }
 }

@@ -1,5 +1,11 @@
-import { PgAccountRepository, PgDatabase, PgTransactionRepository, PgUserRepository } from "@txn/db"
-import { Accounts, type HoldScheduler, Transactions } from "@txn/domain"
+import {
+  PgAccountRepository,
+  PgApiKeyRepository,
+  PgDatabase,
+  PgTransactionRepository,
+  PgUserRepository,
+} from "@txn/db"
+import { Access, Accounts, type HoldScheduler, Transactions } from "@txn/domain"
 import { Layer, type Redacted } from "effect"
 import { type Log, logLayer } from "./Log.ts"
 
@@ -12,12 +18,13 @@ export interface AppLayerOptions {
 
 /** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
 export const makeAppLayer = (options: AppLayerOptions) =>
-  Layer.mergeAll(Accounts.layer, Transactions.layer).pipe(
+  Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         PgAccountRepository.layer,
         PgTransactionRepository.layer,
         PgUserRepository.layer,
+        PgApiKeyRepository.layer,
         options.holdScheduler,
       ),
     ),

@@ -1,21 +1,21 @@
 import { Accounts, CreateAccount, GetAccount, ListAccounts } from "@txn/domain"
 import { Schema } from "effect"
-import { input, procedure, router, run } from "../trpc.ts"
+import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
 export const accountsRouter = router({
-  create: procedure.input(input(CreateAccount)).mutation(({ ctx, input }) =>
+  create: writeProcedure.input(input(CreateAccount)).mutation(({ ctx, input }) =>
     run(
       ctx,
       Accounts.use((a) => a.create(ctx.caller.userId, input)),
     ),
   ),
-  get: procedure.input(input(GetAccount)).query(({ ctx, input }) =>
+  get: readProcedure.input(input(GetAccount)).query(({ ctx, input }) =>
     run(
       ctx,
       Accounts.use((a) => a.get(ctx.caller.userId, input)),
     ),
   ),
-  list: procedure.input(input(Schema.UndefinedOr(ListAccounts))).query(({ ctx, input }) =>
+  list: readProcedure.input(input(Schema.UndefinedOr(ListAccounts))).query(({ ctx, input }) =>
     run(
       ctx,
       Accounts.use((a) => a.list(ctx.caller.userId, input ?? {})),

@@ -6,28 +6,28 @@ import {
   UpdateTransaction,
 } from "@txn/domain"
 import { Schema } from "effect"
-import { input, procedure, router, run } from "../trpc.ts"
+import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
 export const transactionsRouter = router({
-  create: procedure.input(input(CreateTransaction)).mutation(({ ctx, input }) =>
+  create: writeProcedure.input(input(CreateTransaction)).mutation(({ ctx, input }) =>
     run(
       ctx,
       Transactions.use((t) => t.create(ctx.caller.userId, input)),
     ),
   ),
-  get: procedure.input(input(GetTransaction)).query(({ ctx, input }) =>
+  get: readProcedure.input(input(GetTransaction)).query(({ ctx, input }) =>
     run(
       ctx,
       Transactions.use((t) => t.get(ctx.caller.userId, input)),
     ),
   ),
-  list: procedure.input(input(Schema.UndefinedOr(ListTransactions))).query(({ ctx, input }) =>
+  list: readProcedure.input(input(Schema.UndefinedOr(ListTransactions))).query(({ ctx, input }) =>
     run(
       ctx,
       Transactions.use((t) => t.list(ctx.caller.userId, input ?? {})),
     ),
   ),
-  update: procedure.input(input(UpdateTransaction)).mutation(({ ctx, input }) =>
+  update: writeProcedure.input(input(UpdateTransaction)).mutation(({ ctx, input }) =>
     run(
       ctx,
       Transactions.use((t) => t.update(ctx.caller.userId, input)),

@@ -1,0 +1,48 @@
+import type { Redis } from "ioredis"
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible"
+
+export interface RateLimitDecision {
+  readonly allowed: boolean
+  readonly limit: number
+  readonly remaining: number
+  /** Seconds until the window resets (and, when refused, until a retry can succeed). */
+  readonly resetSeconds: number
+}
+
+export interface RateLimit {
+  readonly consume: (key: string) => Promise<RateLimitDecision>
+}
+
+/**
+ * `points` requests per key per minute, counted in Redis when one is given (shared by every API
+ * replica), in this process otherwise. If Redis stops answering, counting falls back to memory
+ * rather than refusing or waving everything through.
+ */
+export const makeRateLimit = (options: {
+  readonly points: number
+  readonly redis?: Redis | undefined
+  readonly keyPrefix?: string
+}): RateLimit => {
+  const settings = { points: options.points, duration: 60, keyPrefix: options.keyPrefix ?? "rl" }
+  const memory = new RateLimiterMemory(settings)
+  const limiter =
+    options.redis === undefined
+      ? memory
+      : new RateLimiterRedis({ ...settings, storeClient: options.redis, insuranceLimiter: memory })
+  const decision = (allowed: boolean, res: RateLimiterRes): RateLimitDecision => ({
+    allowed,
+    limit: options.points,
+    remaining: Math.max(0, res.remainingPoints),
+    resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  })
+  return {
+    consume: (key) =>
+      limiter.consume(key).then(
+        (res) => decision(true, res),
+        (rejection: unknown) => {
+          if (rejection instanceof RateLimiterRes) return decision(false, rejection)
+          throw rejection
+        },
+      ),
+  }
+}
