@@ -1,20 +1,33 @@
 /**
  * `npm start` and `npm run dev`: prepares the database (the embedded PostgreSQL when DATABASE_URL
- * is unset), applies migrations, then runs the API and the worker with DATABASE_URL pointing at it,
- * and stops everything cleanly on Ctrl-C or SIGTERM.
+ * is unset), applies migrations, ensures the demo user and its API key (not in production), then
+ * runs the API and the worker with DATABASE_URL pointing at it, prints how to call it, and stops
+ * everything cleanly on Ctrl-C or SIGTERM.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
+import { isAbsolute, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, migrate, PgDatabase } from "@txn/db"
-import { Effect, Redacted } from "effect"
+import { connectDatabase, migrate } from "@txn/db"
+import { makeAccessLayer } from "@txn/platform"
+import { Effect, ManagedRuntime, Redacted } from "effect"
+import { demoUserId, ensureDemoApiKey } from "./demoApiKey.ts"
 
 const mode = process.argv[2] === "dev" ? "dev" : "start"
+const production = process.env.NODE_ENV === "production"
 const config = loadConfigOrExit()
 const database = await connectDatabase(config)
-await Effect.runPromise(
-  migrate.pipe(Effect.provide(PgDatabase.layer({ url: database.url, maxConnections: 1 }))),
+// Relative to the repository root, like the embedded PostgreSQL's data (git-ignored `.data`).
+const demoKeyFile = resolve(
+  fileURLToPath(new URL("../", import.meta.url)),
+  config.dataDir,
+  "demo-api-key",
 )
+const setup = ManagedRuntime.make(makeAccessLayer({ databaseUrl: database.url, maxConnections: 1 }))
+await setup.runPromise(migrate.pipe(Effect.orDie))
+const demo = production ? undefined : await setup.runPromise(ensureDemoApiKey(demoKeyFile))
+await setup.dispose()
 
 const env = { ...process.env, DATABASE_URL: Redacted.value(database.url) }
 const children: Array<ChildProcess> =
@@ -69,14 +82,34 @@ if (!ready) {
   await stop(1)
 }
 
+const shown = (path: string) => {
+  const fromHere = relative(process.cwd(), path)
+  return fromHere.startsWith("..") || isAbsolute(fromHere) ? path : fromHere
+}
+const howToCall =
+  demo === undefined
+    ? `
+  No demo API key (NODE_ENV=production). Create a user and a key:
+    npm run txn -- users create --name <name>
+    npm run txn -- keys create --user <usr_id> --scopes read,write
+`
+    : `
+  Demo API key (user ${demoUserId}, read and write; kept in ${shown(demoKeyFile)}):
+    ${demo.secret}
+
+  Try it:
+    curl -s -X POST ${base}/trpc/accounts.create \\
+      -H 'authorization: Bearer ${demo.secret}' \\
+      -H 'content-type: application/json' \\
+      -d '{"name":"Wallet","currency":"USD"}'
+    curl -s ${base}/trpc/accounts.list \\
+      -H 'authorization: Bearer ${demo.secret}'
+
+  More users and keys: npm run txn -- --help
+`
+
 console.log(`
   Transaction API ready at ${base}  (tRPC at ${base}/trpc, health at ${base}/healthz)
   Database: ${config.databaseUrl === undefined ? `embedded PostgreSQL, data in ${config.dataDir}/postgres` : "DATABASE_URL"}
   Jobs:     BullMQ on ${config.redisUrl === undefined ? "PostgreSQL (set REDIS_URL for Redis)" : "Redis"}
-
-  Try it:
-    curl -s -X POST ${base}/trpc/accounts.create \\
-      -H 'content-type: application/json' \\
-      -d '{"name":"Wallet","currency":"USD"}'
-    curl -s ${base}/trpc/accounts.list
-`)
+${howToCall}`)

@@ -1,13 +1,17 @@
 /**
- * Smoke test of `npm start` as a new user runs it: starts it, waits for the printed URL, creates
- * an account and transactions over HTTP, reads them back, waits for the worker to void an expired
- * hold, then stops it as Ctrl-C does (SIGINT to its process group) and checks that everything,
- * embedded PostgreSQL included, shuts down cleanly.
+ * Smoke test of `npm start` as a new user runs it: starts it, waits for the printed URL and demo
+ * API key, runs the printed curl examples, checks that a request without a key answers 401,
+ * creates an account and transactions over HTTP with the key, reads them back, waits for the
+ * worker to void an expired hold, then stops it as Ctrl-C does (SIGINT to its process group) and
+ * checks that everything, embedded PostgreSQL included, shuts down cleanly.
  * Exits non-zero on the first thing that is wrong.
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
+import { stat } from "node:fs/promises"
 import { createConnection } from "node:net"
+import { resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { loadConfigOrExit } from "@txn/config"
 
 const config = loadConfigOrExit()
@@ -60,14 +64,25 @@ interface Answer {
   readonly data: any
 }
 
-const call = async (method: "GET" | "POST", path: string, input: unknown): Promise<Answer> => {
+let apiKey = ""
+
+/** A tRPC call over HTTP with the demo key, or with `auth` as the bearer token (null: none). */
+const call = async (
+  method: "GET" | "POST",
+  path: string,
+  input: unknown,
+  auth: string | null = apiKey,
+): Promise<Answer> => {
   const url =
     method === "GET"
       ? `${base}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`
       : `${base}/trpc/${path}`
   const response = await fetch(url, {
     method,
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
+    },
     ...(method === "POST" ? { body: JSON.stringify(input) } : {}),
   })
   const body = (await response.json()) as { result?: { data: unknown }; error?: unknown }
@@ -75,9 +90,64 @@ const call = async (method: "GET" | "POST", path: string, input: unknown): Promi
 }
 
 await until("the ready banner", async () =>
-  output.includes(`Transaction API ready at ${base}`) ? true : undefined,
+  output.includes(`Transaction API ready at ${base}`) && output.includes("More users and keys")
+    ? true
+    : undefined,
 )
 console.log(`npm start ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`)
+
+const banner = output.slice(output.indexOf(`Transaction API ready at ${base}`))
+apiKey = /^ {4}(txn_[A-Za-z0-9_-]{43})$/m.exec(banner)?.[1] ?? fail("no demo API key in the banner")
+check(true, "the banner prints a demo API key")
+const keyFile = resolve(
+  fileURLToPath(new URL("../", import.meta.url)),
+  config.dataDir,
+  "demo-api-key",
+)
+const { mode } = await stat(keyFile)
+check((mode & 0o777) === 0o600, `the demo key is kept in ${config.dataDir}/demo-api-key, mode 0600`)
+
+// The banner's examples, run as printed, as someone pasting them into a shell would.
+const examples = banner
+  .replace(/\\\n\s*/g, " ")
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line.startsWith("curl "))
+check(
+  examples.length === 2 && examples.every((line) => line.includes(`Bearer ${apiKey}`)),
+  "the banner's curl examples send the demo key",
+)
+const hasCurl = (() => {
+  try {
+    execFileSync("curl", ["--version"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+if (hasCurl) {
+  const [create, list] = examples.map(
+    (line) => JSON.parse(execFileSync("sh", ["-c", line], { encoding: "utf8" })).result?.data,
+  )
+  check(
+    create?.name === "Wallet" && create?.currency === "USD",
+    "the printed curl creates an account",
+  )
+  check(
+    list?.items?.some((item: { id: string }) => item.id === create.id) === true,
+    "the printed curl lists it",
+  )
+} else {
+  console.log("  --  curl is not installed: the printed examples were not run")
+}
+
+const anonymous = await call("GET", "accounts.list", {}, null)
+check(
+  anonymous.status === 401 && anonymous.data.data.tag === "Unauthorized",
+  "a request without an API key answers 401",
+)
+const unknown = await call("GET", "accounts.list", {}, `txn_${"A".repeat(43)}`)
+check(unknown.status === 401, "a request with an unknown API key answers 401")
 
 const account = await call("POST", "accounts.create", { name: "Smoke wallet", currency: "EUR" })
 check(account.status === 200 && account.data.currency === "EUR", "accounts.create")

@@ -1,5 +1,10 @@
 import type { Redis } from "ioredis"
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible"
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  RLWrapperTimeouts,
+} from "rate-limiter-flexible"
 
 export interface RateLimitDecision {
   readonly allowed: boolean
@@ -15,20 +20,30 @@ export interface RateLimit {
 
 /**
  * `points` requests per key per minute, counted in Redis when one is given (shared by every API
- * replica), in this process otherwise. If Redis stops answering, counting falls back to memory
- * rather than refusing or waving everything through.
+ * replica), in this process otherwise. If Redis fails or takes longer than `redisTimeoutMs` to
+ * answer, counting falls back to memory rather than refusing or waving everything through.
  */
 export const makeRateLimit = (options: {
   readonly points: number
   readonly redis?: Redis | undefined
   readonly keyPrefix?: string
+  /** How long to wait for Redis before counting in memory; default 500 ms. */
+  readonly redisTimeoutMs?: number
 }): RateLimit => {
   const settings = { points: options.points, duration: 60, keyPrefix: options.keyPrefix ?? "rl" }
   const memory = new RateLimiterMemory(settings)
+  // A Redis that stops answering without closing the connection (a partition, a stalled server)
+  // never fails a command, so only a timeout gets such requests to the in-memory fallback. The
+  // fallback sits on the wrapper alone, so a command that fails after its timeout is not counted
+  // in memory a second time.
   const limiter =
     options.redis === undefined
       ? memory
-      : new RateLimiterRedis({ ...settings, storeClient: options.redis, insuranceLimiter: memory })
+      : new RLWrapperTimeouts({
+          limiter: new RateLimiterRedis({ ...settings, storeClient: options.redis }),
+          timeoutMs: options.redisTimeoutMs ?? 500,
+          insuranceLimiter: memory,
+        })
   const decision = (allowed: boolean, res: RateLimiterRes): RateLimitDecision => ({
     allowed,
     limit: options.points,

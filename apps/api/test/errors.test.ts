@@ -1,7 +1,8 @@
 import { TRPCError } from "@trpc/server"
 import { getHTTPStatusCodeFromError } from "@trpc/server/http"
-import { HoldScheduler } from "@txn/domain"
+import { Accounts, HoldScheduler } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
+import { testDatabaseUrl } from "@txn/testing"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { errorTable } from "../src/errorTable.ts"
@@ -96,18 +97,30 @@ describe("domain errors over HTTP", () => {
   })
 })
 
+/** The app's real layer over the run's database; holds are not scheduled. */
+const realAppLayer = (log: ReturnType<typeof makeLog>, databaseUrl = testDatabaseUrl()) =>
+  makeAppLayer({
+    databaseUrl,
+    databasePoolMax: 2,
+    holdScheduler: Layer.succeed(HoldScheduler, { schedule: () => Effect.void }),
+    log,
+  })
+
+/** Words that would give away how the server is built or where it keeps its data. */
+const internals = /stack|at .*\.ts|ECONNREFUSED|postgres|Redacted|pg_hba|secret-internal/i
+
 describe("unexpected failures", () => {
   it("answer 500 InternalError with the request id and no internals, and log the cause", async () => {
     const logs = new LogCapture()
     const log = makeLog({ name: "api", level: "info", destination: logs })
-    // A database that cannot be reached: every use case dies with a connection error.
+    // Authentication works (real Access on the real database); every account use case dies.
+    const dying = () =>
+      Effect.die(new Error("connect ECONNREFUSED 127.0.0.1:5432 (postgres secret-internal)"))
     const broken = ManagedRuntime.make(
-      makeAppLayer({
-        databaseUrl: Redacted.make("postgres://postgres@127.0.0.1:1/unreachable"),
-        databasePoolMax: 1,
-        holdScheduler: Layer.succeed(HoldScheduler, { schedule: () => Effect.void }),
-        log,
-      }),
+      Layer.merge(
+        realAppLayer(log),
+        Layer.succeed(Accounts, Accounts.of({ create: dying, get: dying, list: dying })),
+      ),
     )
     const failing = await startTestApi({ runtime: broken })
     try {
@@ -118,14 +131,48 @@ describe("unexpected failures", () => {
       )
       expect(response.status).toBe(500)
       expect(response.body.error.data.tag).toBe("InternalError")
+      expect(response.body.error.data.requestId).toBe("trace-500")
       expect(response.body.error.message).toBe(
         "Internal error; quote request id trace-500 when reporting it",
       )
-      const text = JSON.stringify(response.body)
-      expect(text).not.toMatch(/stack|at .*\.ts|ECONNREFUSED|postgres|Redacted/i)
+      expect(JSON.stringify(response.body)).not.toMatch(internals)
       const failed = failing.logs.lines.find((line) => line.msg === "request failed")
       expect(failed).toMatchObject({ requestId: "trace-500" })
+      expect(String(failed?.cause)).toContain("ECONNREFUSED")
+      // The same runtime still authenticates and serves the use cases that work.
+      const other = await failing.query("transactions.list", {})
+      expect(other.status).toBe(200)
+    } finally {
+      await failing.close()
+      await broken.dispose().catch(() => {})
+    }
+  })
+
+  it("answer 503 Unavailable when the API key cannot be checked, with the request id and no internals", async () => {
+    const logs = new LogCapture()
+    const log = makeLog({ name: "api", level: "info", destination: logs })
+    // A database that cannot be reached: no key can be checked, so authentication cannot finish.
+    const broken = ManagedRuntime.make(
+      realAppLayer(log, Redacted.make("postgres://postgres@127.0.0.1:1/unreachable")),
+    )
+    const failing = await startTestApi({ runtime: broken })
+    try {
+      const response = await failing.call(
+        "accounts.list",
+        {},
+        { method: "GET", headers: { "x-request-id": "trace-503" } },
+      )
+      expect(response.status).toBe(503)
+      expect(response.body.error.data.tag).toBe("Unavailable")
+      expect(response.body.error.data.requestId).toBe("trace-503")
+      expect(response.body.error.message).toBe("The API key cannot be checked right now; try again")
+      expect(JSON.stringify(response.body)).not.toMatch(internals)
+      expect(JSON.stringify(response.body)).not.toContain(failing.key)
+      const failed = failing.logs.lines.find((line) => line.msg === "authentication failed")
+      expect(failed).toMatchObject({ level: "error", requestId: "trace-503" })
       expect(String(failed?.cause)).not.toBe("")
+      // Authentication stopped the request before any use case ran.
+      expect(failing.logs.lines.some((line) => line.msg === "request failed")).toBe(false)
     } finally {
       await failing.close()
       await broken.dispose().catch(() => {})

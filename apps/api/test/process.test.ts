@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { connect, createServer } from "node:net"
 import { createInterface } from "node:readline"
@@ -28,12 +29,14 @@ afterEach(() => {
 /** Starts `src/main.ts` as the README's start command would, and collects its JSON log lines. */
 const startApiProcess = async () => {
   const port = await freePort()
+  const adminToken = randomBytes(32).toString("base64url")
   const proc = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: Redacted.value(testDatabaseUrl()),
       PORT: String(port),
       LOG_LEVEL: "info",
+      TXN_ADMIN_TOKEN: adminToken,
     },
     stdio: ["ignore", "pipe", "pipe"],
   })
@@ -59,7 +62,30 @@ const startApiProcess = async () => {
       proc.once("exit", check)
       check()
     })
-  return { proc, port, lines, waitFor }
+  return { proc, port, adminToken, lines, waitFor }
+}
+
+/** A tRPC mutation over HTTP with a bearer token; its `result.data`, or a failed expectation. */
+const mutate = async (url: string, token: string, path: string, input: unknown) => {
+  const response = await fetch(`${url}/trpc/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  })
+  const body = (await response.json()) as Json
+  expect([path, response.status]).toEqual([path, 200])
+  return body.result.data
+}
+
+/** A user and an API key made through the admin API, as an operator would: the key's secret. */
+const provisionKey = async (url: string, adminToken: string): Promise<string> => {
+  const user = await mutate(url, adminToken, "admin.users.create", { name: "Process test" })
+  const created = await mutate(url, adminToken, "admin.apiKeys.create", {
+    userId: user.id,
+    name: "process test",
+    scopes: ["read", "write"],
+  })
+  return created.secret
 }
 
 describe("the API process", () => {
@@ -68,12 +94,12 @@ describe("the API process", () => {
     const listening = await api.waitFor("api listening")
     expect(listening.url).toBe(`http://127.0.0.1:${api.port}`)
 
-    const created = await fetch(`${listening.url}/trpc/accounts.create`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Process test", currency: "USD" }),
+    const key = await provisionKey(listening.url, api.adminToken)
+    const created = await mutate(listening.url, key, "accounts.create", {
+      name: "Process test",
+      currency: "USD",
     })
-    expect(created.status).toBe(200)
+    expect(created).toMatchObject({ name: "Process test", currency: "USD" })
     // A keep-alive connection left open must not hold the shutdown up.
     const idle = await fetch(`${listening.url}/healthz`, { keepalive: true })
     expect(idle.status).toBe(200)
@@ -90,13 +116,14 @@ describe("the API process", () => {
   it("finishes a request in flight when SIGTERM arrives, then exits 0", async () => {
     const api = await startApiProcess()
     const listening = await api.waitFor("api listening")
+    const key = await provisionKey(listening.url, api.adminToken)
     const body = JSON.stringify({ name: "In flight", currency: "EUR" })
     const socket = connect(api.port, "127.0.0.1")
     await once(socket, "connect")
     const answer = text(socket)
     // Headers and half the body now; the rest only after the signal.
     socket.write(
-      `POST /trpc/accounts.create HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body.slice(0, 10)}`,
+      `POST /trpc/accounts.create HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body.slice(0, 10)}`,
     )
     await new Promise((resolve) => setTimeout(resolve, 200))
     api.proc.kill("SIGTERM")

@@ -79,4 +79,60 @@ describe("loadConfig", () => {
     expect(String(databaseUrl)).not.toContain("db.example.com")
     expect(JSON.stringify({ databaseUrl })).not.toContain("secret")
   })
+
+  describe("TXN_ADMIN_TOKEN", () => {
+    const token = "s3cr3t-Admin_token.0123456789abcdef"
+
+    it("is unset by default, which turns the admin API off", () => {
+      expect(loadConfig({}).adminToken).toBeUndefined()
+      expect(loadConfig({ TXN_ADMIN_TOKEN: "" }).adminToken).toBeUndefined()
+    })
+
+    it("keeps a valid token redacted", () => {
+      const { adminToken } = loadConfig({ TXN_ADMIN_TOKEN: token })
+      expect(adminToken).toBeDefined()
+      expect(Redacted.value(adminToken!)).toBe(token)
+      expect(String(adminToken)).not.toContain(token)
+      expect(JSON.stringify({ adminToken })).not.toContain(token)
+    })
+
+    it("accepts 32 and 200 printable characters", () => {
+      for (const value of ["a".repeat(32), "~".repeat(200), "!#$%&'()*+,-./:;<=>?@[]^_`{|}~0123"]) {
+        expect(Redacted.value(loadConfig({ TXN_ADMIN_TOKEN: value }).adminToken!)).toBe(value)
+      }
+    })
+
+    it.each([
+      ["31 characters", "x".repeat(31)],
+      ["201 characters", "x".repeat(201)],
+      ["a space", "correct horse battery staple secret"],
+      ["a tab", "correct\thorse\tbattery\tstaple\tsecret"],
+      ["a non-ASCII character", "correct-horse-battery-staple-sécret"],
+      ["a newline", "correct-horse-battery\nstaple-secret-value"],
+    ])("rejects a token with %s, naming the variable but never the value", (_, value) => {
+      const error = configErrorFor({ TXN_ADMIN_TOKEN: value })
+      expect(error.message).toContain("TXN_ADMIN_TOKEN")
+      expect(error.message).toContain("32 to 200 printable characters")
+      expect(error.message).not.toContain(value)
+      expect(error.message).not.toContain(value.slice(0, 8))
+    })
+  })
+
+  describe("TXN_RATE_LIMIT_PER_MINUTE", () => {
+    it("defaults to 1200 requests per minute", () => {
+      expect(loadConfig({}).rateLimitPerMinute).toBe(1_200)
+      expect(loadConfig({ TXN_RATE_LIMIT_PER_MINUTE: "" }).rateLimitPerMinute).toBe(1_200)
+    })
+
+    it("reads a positive integer", () => {
+      expect(loadConfig({ TXN_RATE_LIMIT_PER_MINUTE: "60" }).rateLimitPerMinute).toBe(60)
+      expect(loadConfig({ TXN_RATE_LIMIT_PER_MINUTE: "1" }).rateLimitPerMinute).toBe(1)
+    })
+
+    it.each(["0", "-5", "1.5", "many", "10/min"])("rejects %j, naming the variable", (value) => {
+      expect(configErrorFor({ TXN_RATE_LIMIT_PER_MINUTE: value }).message).toContain(
+        "TXN_RATE_LIMIT_PER_MINUTE",
+      )
+    })
+  })
 })

@@ -14,4 +14,7 @@ export const layer = (options: DatabaseOptions) =>
     applicationName: "txn",
     transformResultNames: Str.snakeToCamel,
     transformQueryNames: Str.camelToSnake,
+    // Column names only: JSON values (metadata) are the caller's data, returned with their keys
+    // exactly as written (`order_id` must not come back as `orderId`).
+    transformJson: false,
   })

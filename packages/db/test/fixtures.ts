@@ -15,6 +15,7 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
 import {
   PgAccountRepository,
+  PgApiKeyRepository,
   PgDatabase,
   PgTransactionRepository,
   PgUserRepository,
@@ -27,6 +28,7 @@ export const makeRuntime = () =>
       PgAccountRepository.layer,
       PgTransactionRepository.layer,
       PgUserRepository.layer,
+      PgApiKeyRepository.layer,
     ).pipe(Layer.provideMerge(PgDatabase.layer({ url: testDatabaseUrl(), maxConnections: 4 }))),
   )
 

@@ -17,25 +17,35 @@ describe("migrations", () => {
     expect(await runtime.runPromise(migrate)).toEqual([])
   })
 
-  it("records 0001_initial as applied", async () => {
+  it("records every migration as applied, in order", async () => {
     const rows = await query<{ migrationId: number; name: string }>(
       "select migration_id, name from txn_migrations order by migration_id",
     )
-    expect(rows.map((row) => [row.migrationId, row.name])).toEqual([[1, "initial"]])
+    expect(rows.map((row) => [row.migrationId, row.name])).toEqual([
+      [1, "initial"],
+      [2, "api_keys"],
+    ])
   })
 
-  it("creates the users, accounts and transactions tables", async () => {
+  it("creates the users, accounts, transactions and api_keys tables", async () => {
     const rows = await query<{ tableName: string }>(
       `select table_name from information_schema.tables
-        where table_schema = current_schema() and table_name in ('users', 'accounts', 'transactions')`,
+        where table_schema = current_schema()
+          and table_name in ('users', 'accounts', 'transactions', 'api_keys')`,
     )
-    expect(rows.map((row) => row.tableName).sort()).toEqual(["accounts", "transactions", "users"])
+    expect(rows.map((row) => row.tableName).sort()).toEqual([
+      "accounts",
+      "api_keys",
+      "transactions",
+      "users",
+    ])
   })
 
   it("creates every index the migration names", async () => {
     const rows = await query<{ indexname: string }>(
       `select indexname from pg_indexes
-        where schemaname = current_schema() and tablename in ('accounts', 'transactions')`,
+        where schemaname = current_schema()
+          and tablename in ('accounts', 'transactions', 'api_keys')`,
     )
     expect(rows.map((row) => row.indexname)).toEqual(
       expect.arrayContaining([
@@ -49,6 +59,8 @@ describe("migrations", () => {
         "transactions_user_amount_idx",
         "transactions_search_idx",
         "transactions_pending_expiry_idx",
+        "api_keys_user_created_idx",
+        "api_keys_secret_hash_key",
       ]),
     )
   })

@@ -12,6 +12,7 @@ export default Effect.gen(function* () {
       secret_hash text not null unique check (secret_hash ~ '^[0-9a-f]{64}$'),
       scopes text[] not null check (
         cardinality(scopes) between 1 and 2 and scopes <@ array['read', 'write']::text[]
+        and (cardinality(scopes) = 1 or scopes[1] <> scopes[2])
       ),
       created_at timestamptz not null,
       last_used_at timestamptz,

@@ -1,0 +1,265 @@
+import { makeId } from "@txn/domain"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { appRouter } from "../src/router.ts"
+import type { ProcedureMeta } from "../src/trpc.ts"
+import { type Json, startTestApi, type TestApi } from "./harness.ts"
+
+/**
+ * User A owns an account with posted and pending transactions; user B, with a key holding every
+ * scope, tries each user procedure on A's objects. B must learn nothing, not even that they exist.
+ */
+let api: TestApi
+let b: { userId: string; key: string }
+
+interface Owned {
+  readonly account: Json
+  readonly posted: Json
+  readonly pending: Json
+  /** A's transactions of that account, as A lists them. */
+  readonly listed: Json
+}
+let a: Owned
+/** B's own account and transaction, so B's lists are not empty for want of data. */
+let own: { account: Json; transaction: Json }
+
+const as = (key: string) => ({
+  query: (path: string, input?: unknown) => api.call(path, input, { method: "GET", auth: key }),
+  mutate: (path: string, input?: unknown) => api.call(path, input, { auth: key }),
+})
+const asA = () => as(api.key)
+const asB = () => as(b.key)
+
+const ok = (response: { status: number; body: Json }) => {
+  expect(response.status).toBe(200)
+  return response.body.result.data
+}
+
+const transaction = (accountId: string, extra: Record<string, unknown> = {}) => ({
+  accountId,
+  direction: "debit",
+  amount: 700,
+  currency: "USD",
+  description: "A's rent",
+  ...extra,
+})
+
+/** What A sees of its own objects right now. */
+const snapshot = async () => ({
+  account: ok(await asA().query("accounts.get", { id: a.account.id })),
+  posted: ok(await asA().query("transactions.get", { id: a.posted.id })),
+  pending: ok(await asA().query("transactions.get", { id: a.pending.id })),
+  listed: ok(await asA().query("transactions.list", { accountId: a.account.id, limit: 200 })),
+})
+
+const expectUnchanged = async () => {
+  expect(await snapshot()).toEqual({
+    account: a.account,
+    posted: a.posted,
+    pending: a.pending,
+    listed: a.listed,
+  })
+}
+
+/** The answer without what differs by request (its id) and with `id` replaced by a placeholder. */
+const normalized = (body: Json, id: string) => {
+  const text = JSON.stringify(body).replaceAll(id, "<id>")
+  const parsed = JSON.parse(text)
+  delete parsed.error?.data?.requestId
+  return parsed
+}
+
+/**
+ * A's object answers exactly as one that never existed: same status, tag, message and fields,
+ * but for the id itself. Anything else would tell B the id is real.
+ */
+const expectSameAsMissing = async (
+  call: (id: string) => Promise<{ status: number; body: Json }>,
+  foreignId: string,
+  prefix: "acc" | "txn",
+) => {
+  const missingId = makeId(prefix)
+  const [foreign, missing] = [await call(foreignId), await call(missingId)]
+  expect(missing.status).toBe(404)
+  expect(missing.body.error.data.tag).toBe("NotFound")
+  expect(foreign.status).toBe(missing.status)
+  expect(foreign.body.error.data.tag).toBe(missing.body.error.data.tag)
+  expect(foreign.body.error.message.replaceAll(foreignId, "<id>")).toBe(
+    missing.body.error.message.replaceAll(missingId, "<id>"),
+  )
+  expect(normalized(foreign.body, foreignId)).toEqual(normalized(missing.body, missingId))
+}
+
+const idsOf = (page: Json): Array<string> => page.items.map((item: { id: string }) => item.id)
+
+/** Every page of a list, as B. */
+const listAllAsB = async (path: string, input: Record<string, unknown> = {}) => {
+  const ids: Array<string> = []
+  let cursor: string | undefined
+  for (;;) {
+    const page = ok(
+      await asB().query(path, {
+        ...input,
+        limit: 200,
+        ...(cursor === undefined ? {} : { cursor }),
+      }),
+    )
+    ids.push(...idsOf(page))
+    if (!page.hasMore) return ids
+    cursor = page.nextCursor
+  }
+}
+
+/** One case per user procedure: what B is refused, and that A's data stays as it was. */
+const cases: Record<string, { readonly sees: string; readonly check: () => Promise<void> }> = {
+  "accounts.create": {
+    sees: "another user cannot create an account for A (a userId is refused); theirs stays theirs",
+    check: async () => {
+      const smuggled = await asB().mutate("accounts.create", {
+        name: "Mine now",
+        currency: "USD",
+        userId: api.userId,
+      })
+      expect(smuggled.status).toBe(400)
+      expect(smuggled.body.error.data.issues).toContainEqual({
+        path: ["userId"],
+        message: "Expected no excess property",
+      })
+      const created = ok(await asB().mutate("accounts.create", { name: "B's", currency: "USD" }))
+      expect(created.userId).toBe(b.userId)
+      const aGets = await asA().query("accounts.get", { id: created.id })
+      expect(aGets.status).toBe(404)
+      expect(idsOf(ok(await asA().query("accounts.list", { limit: 200 })))).not.toContain(
+        created.id,
+      )
+      await expectUnchanged()
+    },
+  },
+  "accounts.get": {
+    sees: "A's account answers another user 404, exactly as an account that never existed",
+    check: async () => {
+      await expectSameAsMissing((id) => asB().query("accounts.get", { id }), a.account.id, "acc")
+    },
+  },
+  "accounts.list": {
+    sees: "another user lists only their own accounts, with or without a currency filter",
+    check: async () => {
+      for (const filter of [{}, { currency: "USD" }]) {
+        const ids = await listAllAsB("accounts.list", filter)
+        expect(ids).toContain(own.account.id)
+        expect(ids).not.toContain(a.account.id)
+      }
+    },
+  },
+  "transactions.create": {
+    sees: "another user gets 404 on A's account, exactly as on one that never existed; A's data is unchanged",
+    check: async () => {
+      for (const extra of [{}, { status: "pending" }, { direction: "credit" }]) {
+        await expectSameAsMissing(
+          (accountId) => asB().mutate("transactions.create", transaction(accountId, extra)),
+          a.account.id,
+          "acc",
+        )
+      }
+      // A wrong currency must not reveal A's account either (a CurrencyMismatch would).
+      await expectSameAsMissing(
+        (accountId) =>
+          asB().mutate("transactions.create", transaction(accountId, { currency: "EUR" })),
+        a.account.id,
+        "acc",
+      )
+      await expectUnchanged()
+    },
+  },
+  "transactions.get": {
+    sees: "A's posted and pending transactions answer another user 404, exactly as ones that never existed",
+    check: async () => {
+      for (const id of [a.posted.id, a.pending.id]) {
+        await expectSameAsMissing((tid) => asB().query("transactions.get", { id: tid }), id, "txn")
+      }
+    },
+  },
+  "transactions.list": {
+    sees: "another user lists only their own transactions, even filtered by A's account, status or text",
+    check: async () => {
+      const foreign = [a.posted.id, a.pending.id]
+      for (const filter of [
+        {},
+        { status: "pending" },
+        { status: "posted" },
+        { direction: "debit" },
+        { search: "rent" },
+        { minAmount: 700, maxAmount: 700 },
+      ]) {
+        const ids = await listAllAsB("transactions.list", filter)
+        for (const id of foreign) expect(ids).not.toContain(id)
+      }
+      expect(await listAllAsB("transactions.list")).toContain(own.transaction.id)
+      const byAccount = ok(
+        await asB().query("transactions.list", { accountId: a.account.id, limit: 200 }),
+      )
+      expect(byAccount).toEqual({ items: [], nextCursor: null, hasMore: false })
+    },
+  },
+  "transactions.update": {
+    sees: "A's transactions answer another user's update 404, exactly as ones that never existed; they stay unchanged",
+    check: async () => {
+      for (const { id, version } of [a.posted, a.pending]) {
+        // The right version and a stale one: a VersionConflict would confirm the id exists.
+        for (const expectedVersion of [version, version + 5]) {
+          await expectSameAsMissing(
+            (tid) =>
+              asB().mutate("transactions.update", {
+                id: tid,
+                expectedVersion,
+                description: "Taken over by B",
+                metadata: { owner: "B" },
+              }),
+            id,
+            "txn",
+          )
+        }
+      }
+      await expectUnchanged()
+    },
+  },
+}
+
+beforeAll(async () => {
+  api = await startTestApi()
+  b = await api.newUser(["read", "write"])
+  const account = ok(await asA().mutate("accounts.create", { name: "A's wallet", currency: "USD" }))
+  const posted = ok(await asA().mutate("transactions.create", transaction(account.id)))
+  const pending = ok(
+    await asA().mutate(
+      "transactions.create",
+      transaction(account.id, { status: "pending", description: "A's rent hold" }),
+    ),
+  )
+  expect([posted.status, pending.status]).toEqual(["posted", "pending"])
+  const bAccount = ok(
+    await asB().mutate("accounts.create", { name: "B's wallet", currency: "USD" }),
+  )
+  own = {
+    account: bAccount,
+    transaction: ok(await asB().mutate("transactions.create", transaction(bAccount.id))),
+  }
+  const listed = ok(await asA().query("transactions.list", { accountId: account.id, limit: 200 }))
+  a = { account, posted, pending, listed }
+  expect(idsOf(a.listed).sort()).toEqual([posted.id, pending.id].sort())
+})
+afterAll(() => api.close())
+
+describe("one user never sees or changes another user's data", () => {
+  it("has a case for every user procedure of the router", () => {
+    const userProcedures = Object.entries(
+      appRouter._def.procedures as unknown as Record<string, { _def: { meta?: ProcedureMeta } }>,
+    )
+      .filter(([, { _def }]) => _def.meta?.scope !== "admin")
+      .map(([path]) => path)
+    expect(Object.keys(cases).sort()).toEqual(userProcedures.sort())
+  })
+
+  for (const [path, { sees, check }] of Object.entries(cases)) {
+    it(`${path}: ${sees}`, check)
+  }
+})

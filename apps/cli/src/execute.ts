@@ -1,0 +1,103 @@
+import { Access, type ApiKey } from "@txn/domain"
+import { Effect } from "effect"
+import { type Command, invocation } from "./Command.ts"
+
+/** A command's result, both ways: JSON for scripts, text for people. */
+export interface Output {
+  readonly json: unknown
+  readonly text: string
+}
+
+const table = (rows: ReadonlyArray<ReadonlyArray<string>>) => {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")
+}
+
+const fields = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  table(pairs.map(([label, value]) => [`  ${label}`, value]))
+
+const describeKey = (key: ApiKey) =>
+  fields([
+    ["id", key.id],
+    ["user", key.userId],
+    ["name", key.name],
+    ["scopes", key.scopes.join(",")],
+    ["created", key.createdAt],
+  ])
+
+/** Runs a command through the `Access` use cases: the same ones the admin API calls. */
+export const execute = Effect.fn("cli.execute")(function* (command: Command) {
+  const access = yield* Access
+  switch (command._tag) {
+    case "UsersCreate": {
+      const user = yield* access.createUser(command.input)
+      return {
+        json: user,
+        text: [
+          "Created user",
+          fields([
+            ["id", user.id],
+            ["name", user.name],
+            ["created", user.createdAt],
+          ]),
+          "",
+          `Give it an API key: ${invocation} keys create --user ${user.id} --scopes read,write`,
+        ].join("\n"),
+      } satisfies Output
+    }
+    case "KeysCreate": {
+      const { apiKey, secret } = yield* access.createApiKey(command.input)
+      return {
+        json: { apiKey, secret },
+        text: [
+          "Created API key",
+          describeKey(apiKey),
+          "",
+          "Secret (shown only this once; store it now, it cannot be recovered):",
+          "",
+          `  ${secret}`,
+          "",
+          "Send it with each request as the header `Authorization: Bearer <secret>`.",
+        ].join("\n"),
+      } satisfies Output
+    }
+    case "KeysList": {
+      const keys = yield* access.listApiKeys(command.input)
+      return {
+        json: keys,
+        text:
+          keys.length === 0
+            ? `${command.input.userId} has no API keys.`
+            : table([
+                ["ID", "NAME", "SCOPES", "CREATED", "LAST USED", "REVOKED"],
+                ...keys.map((key) => [
+                  key.id,
+                  key.name,
+                  key.scopes.join(","),
+                  key.createdAt,
+                  key.lastUsedAt ?? "never",
+                  key.revokedAt ?? "no",
+                ]),
+              ]),
+      } satisfies Output
+    }
+    case "KeysRevoke": {
+      const key = yield* access.revokeApiKey(command.input)
+      return {
+        json: key,
+        text: [
+          "Revoked API key",
+          describeKey(key),
+          fields([["revoked", key.revokedAt ?? ""]]),
+        ].join("\n"),
+      } satisfies Output
+    }
+  }
+})

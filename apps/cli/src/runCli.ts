@@ -1,0 +1,59 @@
+import { loadConfigOrExit } from "@txn/config"
+import { connectDatabase, migrate } from "@txn/db"
+import { makeAccessLayer } from "@txn/platform"
+import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
+import { parseCommand } from "./Command.ts"
+import { execute } from "./execute.ts"
+
+/**
+ * Runs one command line and returns the exit code: 0 done, 1 not found or a failure (the database
+ * unreachable, say), 2 invalid arguments. Arguments are checked before the database is touched.
+ */
+export const runCli = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const parsed = parseCommand(argv)
+  if (parsed._tag === "Help") {
+    process.stdout.write(parsed.text)
+    return 0
+  }
+  if (parsed._tag === "Invalid") {
+    process.stderr.write(`txn: ${parsed.message}\n`)
+    return 2
+  }
+
+  const config = loadConfigOrExit()
+  const database = await connectDatabase(config)
+  const runtime = ManagedRuntime.make(
+    makeAccessLayer({ databaseUrl: database.url, maxConnections: 1 }),
+  )
+  const exit = await runtime
+    .runPromiseExit(
+      Effect.gen(function* () {
+        if (process.env.NODE_ENV !== "production") yield* migrate.pipe(Effect.orDie)
+        return yield* execute(parsed.command)
+      }),
+    )
+    .finally(async () => {
+      await runtime.dispose()
+      await database.stop()
+    })
+
+  if (Exit.isSuccess(exit)) {
+    const { json, text } = exit.value
+    process.stdout.write(`${parsed.json ? JSON.stringify(json, null, 2) : text}\n`)
+    return 0
+  }
+  const failure = Cause.findErrorOption(exit.cause)
+  process.stderr.write(
+    Option.isSome(failure)
+      ? `txn: ${failure.value.message}\n`
+      : `txn: failed: ${reasons(Cause.squash(exit.cause)).join(": ")}\n`,
+  )
+  return 1
+}
+
+/** An error's message and its causes' (`Failed to connect: connect ECONNREFUSED ...`), once each. */
+const reasons = (error: unknown): Array<string> => {
+  if (!(error instanceof Error)) return [String(error)]
+  const inner = error.cause === undefined ? [] : reasons(error.cause)
+  return inner[0] === error.message ? inner : [error.message, ...inner]
+}

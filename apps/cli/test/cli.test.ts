@@ -1,0 +1,258 @@
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { fileURLToPath } from "node:url"
+import { Access, hashSecret, newApiKeyId, newUserId } from "@txn/domain"
+import { makeAccessLayer } from "@txn/platform"
+import { testDatabaseUrl } from "@txn/testing"
+import { Effect, ManagedRuntime, Redacted } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+
+/** Runs the CLI as `npm run txn -- ...args` does, on the run's database. */
+const txn = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [main, ...args], {
+    env: { ...process.env, DATABASE_URL: Redacted.value(testDatabaseUrl()), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8")
+  })
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8")
+  })
+  const [code] = (await once(child, "close")) as [number | null]
+  return { code, stdout, stderr }
+}
+
+/** Runs the CLI with `--json` and parses what it printed; fails the test unless it exited 0. */
+const txnJson = async (args: ReadonlyArray<string>) => {
+  const result = await txn([...args, "--json"])
+  expect(result, result.stderr).toMatchObject({ code: 0, stderr: "" })
+  return JSON.parse(result.stdout)
+}
+
+const secretPattern = /txn_[A-Za-z0-9_-]{43}/g
+
+let runtime: ManagedRuntime.ManagedRuntime<Access, never>
+beforeAll(() => {
+  runtime = ManagedRuntime.make(makeAccessLayer({ databaseUrl: testDatabaseUrl() }))
+})
+afterAll(() => runtime.dispose())
+
+/** What the API does with a bearer token: the credential, or the failure's tag. */
+const authenticate = (secret: string) =>
+  runtime.runPromise(
+    Access.use((access) => access.authenticate(secret)).pipe(
+      Effect.catchTag("Unauthorized", (error) => Effect.succeed(error._tag)),
+    ),
+  )
+
+const newUser = async () => (await txnJson(["users", "create", "--name", "CLI test user"])).id
+
+describe("npm run txn", () => {
+  it("--help lists every command, and each command's --help its options", async () => {
+    const top = await txn(["--help"])
+    expect(top).toMatchObject({ code: 0, stderr: "" })
+    for (const command of ["users create", "keys create", "keys list", "keys revoke"]) {
+      expect(top.stdout).toContain(command)
+    }
+
+    const keys = await txn(["keys", "--help"])
+    expect(keys.code).toBe(0)
+    expect(keys.stdout).toContain("keys revoke")
+    expect(keys.stdout).not.toContain("users create")
+
+    const expected = {
+      "users create": ["--name <name>"],
+      "keys create": ["--user <usr_id>", "--scopes read,write", "[--name <name>]"],
+      "keys list": ["--user <usr_id>"],
+      "keys revoke": ["<key_id>"],
+    }
+    for (const [command, options] of Object.entries(expected)) {
+      const help = await txn([...command.split(" "), "--help"])
+      expect(help).toMatchObject({ code: 0, stderr: "" })
+      expect(help.stdout).toContain(`Usage: npm run txn -- ${command}`)
+      for (const option of [...options, "--json"]) expect(help.stdout).toContain(option)
+    }
+  })
+
+  it("users create prints the new user's id and name; --json prints the user", async () => {
+    const text = await txn(["users", "create", "--name", "Ada Lovelace"])
+    expect(text).toMatchObject({ code: 0, stderr: "" })
+    expect(text.stdout).toMatch(/id +usr_[0-9a-z]{26}\n/)
+    expect(text.stdout).toContain("Ada Lovelace")
+
+    const user = await txnJson(["users", "create", "--name", "Grace Hopper"])
+    expect(user).toEqual({
+      id: expect.stringMatching(/^usr_[0-9a-z]{26}$/),
+      name: "Grace Hopper",
+      createdAt: expect.any(String),
+    })
+  })
+
+  it("keys create prints the key id and the secret, once, and that secret authenticates", async () => {
+    const userId = await newUser()
+    const created = await txn(["keys", "create", "--user", userId, "--scopes", "read,write"])
+    expect(created).toMatchObject({ code: 0, stderr: "" })
+
+    const secrets = created.stdout.match(secretPattern) ?? []
+    expect(secrets).toHaveLength(1)
+    const keyId = /id +(key_[0-9a-z]{26})\n/.exec(created.stdout)?.[1]
+    expect(keyId).toBeDefined()
+    expect(created.stdout).toContain("shown only this once")
+
+    expect(await authenticate(secrets[0]!)).toEqual({
+      keyId,
+      userId,
+      scopes: ["read", "write"],
+    })
+  })
+
+  it("keys create --json gives the key and its secret, with the name and scopes asked for", async () => {
+    const userId = await newUser()
+    const { apiKey, secret } = await txnJson([
+      "keys",
+      "create",
+      "--user",
+      userId,
+      "--scopes",
+      "read",
+      "--name",
+      "reporting",
+    ])
+    expect(apiKey).toEqual({
+      id: expect.stringMatching(/^key_[0-9a-z]{26}$/),
+      userId,
+      name: "reporting",
+      scopes: ["read"],
+      createdAt: expect.any(String),
+      lastUsedAt: null,
+      revokedAt: null,
+    })
+    expect(await authenticate(secret)).toEqual({ keyId: apiKey.id, userId, scopes: ["read"] })
+  })
+
+  it("keys list shows each key's name, scopes, last use and revocation, never a secret", async () => {
+    const userId = await newUser()
+    const used = await txnJson(["keys", "create", "--user", userId, "--scopes", "read,write"])
+    const revoked = await txnJson([
+      ...["keys", "create", "--user", userId, "--scopes", "write", "--name", "old"],
+    ])
+    await authenticate(used.secret)
+    await txnJson(["keys", "revoke", revoked.apiKey.id])
+
+    const listed = await txnJson(["keys", "list", "--user", userId])
+    expect(listed).toEqual([
+      { ...revoked.apiKey, revokedAt: expect.any(String) },
+      { ...used.apiKey, lastUsedAt: expect.any(String) },
+    ])
+
+    const text = await txn(["keys", "list", "--user", userId])
+    expect(text).toMatchObject({ code: 0, stderr: "" })
+    const lines = text.stdout.trimEnd().split("\n")
+    expect(lines[0]).toMatch(/^ID +NAME +SCOPES +CREATED +LAST USED +REVOKED$/)
+    expect(lines[1]).toMatch(new RegExp(`^${revoked.apiKey.id} +old +write +\\S+ +never +\\S+Z$`))
+    expect(lines[2]).toMatch(new RegExp(`^${used.apiKey.id} +cli +read,write +\\S+ +\\S+Z +no$`))
+
+    for (const output of [text.stdout, JSON.stringify(listed)]) {
+      expect(output).not.toMatch(secretPattern)
+      for (const { secret } of [used, revoked]) {
+        expect(output).not.toContain(await hashSecret(secret))
+      }
+    }
+  })
+
+  it("keys list says so when a user has no keys", async () => {
+    const userId = await newUser()
+    expect(await txn(["keys", "list", "--user", userId])).toMatchObject({
+      code: 0,
+      stdout: `${userId} has no API keys.\n`,
+    })
+    expect(await txnJson(["keys", "list", "--user", userId])).toEqual([])
+  })
+
+  it("keys revoke stops the key from authenticating", async () => {
+    const userId = await newUser()
+    const { apiKey, secret } = await txnJson([
+      ...["keys", "create", "--user", userId, "--scopes", "read"],
+    ])
+    expect(await authenticate(secret)).toMatchObject({ keyId: apiKey.id })
+
+    const revoked = await txn(["keys", "revoke", apiKey.id])
+    expect(revoked).toMatchObject({ code: 0, stderr: "" })
+    expect(revoked.stdout).toContain(apiKey.id)
+    expect(revoked.stdout).toMatch(/revoked +\S+Z\n/)
+
+    expect(await authenticate(secret)).toBe("Unauthorized")
+  })
+
+  describe("with invalid arguments: exit code 2, the bad argument named, nothing printed", () => {
+    // Well-formed ids, so each case below has exactly one thing wrong.
+    const user = `usr_${"a".repeat(26)}`
+    it.concurrent.each([
+      [["users", "create"], "Missing --name <name>"],
+      [["users", "create", "--name", "   "], 'Invalid --name "   "'],
+      [["users", "create", "--name", "x", "--bogus"], "'--bogus'"],
+      [["users", "create", "--name"], "'--name <value>' argument missing"],
+      [["keys", "create", "--user", "usr_1", "--scopes", "read"], 'Invalid --user "usr_1"'],
+      [["keys", "create", "--user", user, "--scopes", "read,admin"], 'Invalid --scopes "admin"'],
+      [["keys", "create", "--user", user, "--scopes", "read,read"], 'Invalid --scopes "read,read"'],
+      [["keys", "create", "--user", user], "Missing --scopes read,write"],
+      [["keys", "create", "--user", user, "--scopes", "read", "--name", ""], 'Invalid --name ""'],
+      [["keys", "list", "--user", "acc_1"], 'Invalid --user "acc_1"'],
+      [["keys", "revoke"], "Missing <key_id>"],
+      [["keys", "revoke", "key_1"], 'Invalid <key_id> "key_1"'],
+      [["keys", "revoke", `key_${"a".repeat(26)}`, "extra"], 'Unexpected argument "extra"'],
+      [["accounts", "create"], 'Unknown command "accounts"'],
+      [["keys"], "Missing a keys command: create, list, revoke"],
+      [[], "Missing a command"],
+    ])("%j", async (args, message) => {
+      const result = await txn(args)
+      expect(result).toMatchObject({ code: 2, stdout: "" })
+      expect(result.stderr).toContain(message)
+    })
+
+    it("reports every bad argument at once", async () => {
+      const result = await txn(["keys", "create", "--user", "me", "--scopes", "all", "--name", ""])
+      expect(result.code).toBe(2)
+      for (const argument of ["--user", "--scopes", "--name"]) {
+        expect(result.stderr).toContain(`Invalid ${argument}`)
+      }
+    })
+
+    it("checks the arguments before connecting to the database", async () => {
+      const result = await txn(["keys", "revoke", "nope"], {
+        DATABASE_URL: "postgres://postgres@127.0.0.1:1/unreachable",
+      })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("Invalid <key_id>")
+    })
+  })
+
+  describe("with ids that do not exist: exit code 1 and a message naming them", () => {
+    it.each([
+      ["keys create", (id: string) => ["keys", "create", "--user", id, "--scopes", "read"], "user"],
+      ["keys list", (id: string) => ["keys", "list", "--user", id], "user"],
+      ["keys revoke", (id: string) => ["keys", "revoke", id], "API key"],
+    ])("%s", async (_, args, resource) => {
+      const id = resource === "user" ? newUserId() : newApiKeyId()
+      const result = await txn(args(id))
+      expect(result).toMatchObject({
+        code: 1,
+        stdout: "",
+        stderr: `txn: No ${resource} with id ${id}\n`,
+      })
+    })
+  })
+
+  it("exits 1 naming the failure when the database cannot be reached", async () => {
+    const result = await txn(["users", "create", "--name", "x"], {
+      DATABASE_URL: "postgres://postgres@127.0.0.1:1/unreachable",
+    })
+    expect(result).toMatchObject({ code: 1, stdout: "" })
+    expect(result.stderr).toMatch(/^txn: failed: .*ECONNREFUSED/)
+  })
+})
