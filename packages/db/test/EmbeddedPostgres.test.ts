@@ -110,10 +110,12 @@ describe("startEmbeddedPostgres", { timeout: 120_000 }, () => {
         `const { startEmbeddedPostgres } = await import(${JSON.stringify(module)})
          await startEmbeddedPostgres({ dataDir: ${JSON.stringify(`${root}/orphan`)}, port: ${port} })
          process.on("SIGINT", () => console.log("interrupted"))
+         // Gone with the test run, even if the run itself is killed.
+         process.stdin.on("close", () => process.exit(1)).resume()
          console.log("up")
          setInterval(() => {}, 1000)`,
       ],
-      { stdio: ["ignore", "pipe", "inherit"], detached: true },
+      { stdio: ["pipe", "pipe", "inherit"], detached: true },
     )
     onTestFinished(() => {
       if (starter.exitCode === null) starter.kill("SIGKILL")
