@@ -200,6 +200,23 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       expect(byAccount).toEqual({ items: [], nextCursor: null, hasMore: false })
     },
   },
+  "transactions.summary": {
+    sees: "another user's summary counts only their own money, and nothing under A's account",
+    check: async () => {
+      const range = { occurredFrom: "2000-01-01T00:00:00Z", occurredTo: "2100-01-01T00:00:00Z" }
+      for (const groupBy of ["category", "day", "month"]) {
+        const mine = ok(await asB().query("transactions.summary", { ...range, groupBy }))
+        // B has exactly one posted transaction of its own: A's posted one must not be counted.
+        expect(mine.groups.map((g: Json) => [g.count, g.debits])).toEqual([
+          [1, own.transaction.amount],
+        ])
+        const underA = ok(
+          await asB().query("transactions.summary", { ...range, groupBy, accountId: a.account.id }),
+        )
+        expect(underA.groups).toEqual([])
+      }
+    },
+  },
   "transactions.update": {
     sees: "A's transactions answer another user's update 404, exactly as ones that never existed; they stay unchanged",
     check: async () => {

@@ -79,6 +79,7 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "transactions.create",
       "transactions.get",
       "transactions.list",
+      "transactions.summary",
       "transactions.update",
     ])
   })

@@ -7,6 +7,7 @@ import {
   encodeCursor,
   type ListTransactions,
   type Metadata,
+  type SummaryGroup,
   type Transaction,
   type TransactionId,
   TransactionRepository,
@@ -160,6 +161,52 @@ export const layer = Layer.effect(
           Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
           Effect.orDie,
           Effect.withSpan("PgTransactionRepository.update"),
+        )
+      },
+
+      summarize: (userId, q) => {
+        const key =
+          q.groupBy === "category"
+            ? sql`category`
+            : sql`to_char(occurred_at at time zone 'UTC', ${q.groupBy === "day" ? "YYYY-MM-DD" : "YYYY-MM"})`
+        const conditions = [
+          sql`user_id = ${userId}`,
+          sql`status in ('posted', 'reversed')`,
+          sql`occurred_at >= ${q.occurredFrom}::timestamptz`,
+          sql`occurred_at < ${q.occurredTo}::timestamptz`,
+          ...(q.accountId === undefined ? [] : [sql`account_id = ${q.accountId}`]),
+          ...(q.currency === undefined ? [] : [sql`currency = ${q.currency}`]),
+        ]
+        return sql<{
+          readonly key: string | null
+          readonly currency: string
+          readonly credits: string
+          readonly debits: string
+          readonly count: string
+        }>`
+          select ${key} as key, currency,
+                 coalesce(sum(amount) filter (where direction = 'credit'), 0)::text as credits,
+                 coalesce(sum(amount) filter (where direction = 'debit'), 0)::text as debits,
+                 count(*)::text as count
+            from transactions where ${sql.and(conditions)}
+           group by 1, 2
+           order by currency, key nulls last`.pipe(
+          Effect.map((rows) =>
+            rows.map((row): SummaryGroup => {
+              const credits = Number(row.credits)
+              const debits = Number(row.debits)
+              return {
+                key: row.key,
+                currency: row.currency as Currency,
+                credits,
+                debits,
+                net: Number(BigInt(row.credits) - BigInt(row.debits)),
+                count: Number(row.count),
+              }
+            }),
+          ),
+          Effect.orDie,
+          Effect.withSpan("PgTransactionRepository.summarize"),
         )
       },
 

@@ -108,3 +108,45 @@ export const ListTransactions = Schema.Struct({
   cursor: Schema.optionalKey(Cursor),
 })
 export type ListTransactions = typeof ListTransactions.Type
+
+/** Totals of posted money over a time range, grouped by category, UTC day or UTC month. */
+export const SummarizeTransactions = Schema.Struct({
+  groupBy: Schema.Literals(["category", "day", "month"]),
+  /** Inclusive lower bound on occurredAt. */
+  occurredFrom: Timestamp,
+  /** Exclusive upper bound on occurredAt. */
+  occurredTo: Timestamp,
+  accountId: Schema.optionalKey(AccountId),
+  currency: Schema.optionalKey(Currency),
+}).pipe(
+  Schema.check(
+    Schema.makeFilter((input) =>
+      Date.parse(input.occurredFrom) < Date.parse(input.occurredTo)
+        ? undefined
+        : { path: ["occurredTo"], issue: "Expected occurredTo after occurredFrom" },
+    ),
+  ),
+)
+export type SummarizeTransactions = typeof SummarizeTransactions.Type
+
+/**
+ * One group's totals in one currency (amounts in minor units; never summed across currencies).
+ * `key` is the category (null for none), the day (`2026-03-01`) or the month (`2026-03`).
+ */
+export interface SummaryGroup {
+  readonly key: string | null
+  readonly currency: Currency
+  readonly credits: number
+  readonly debits: number
+  /** credits - debits */
+  readonly net: number
+  readonly count: number
+}
+
+export interface TransactionSummary {
+  readonly groupBy: SummarizeTransactions["groupBy"]
+  readonly occurredFrom: string
+  readonly occurredTo: string
+  /** Ordered by currency, then key (null last). */
+  readonly groups: ReadonlyArray<SummaryGroup>
+}

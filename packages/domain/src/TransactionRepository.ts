@@ -1,7 +1,13 @@
 import { Context, type Effect, type Option } from "effect"
 import type { Page } from "./Common.ts"
 import type { TransactionId, UserId } from "./Ids.ts"
-import type { ListTransactions, Transaction, UpdateTransaction } from "./Transaction.ts"
+import type {
+  ListTransactions,
+  SummarizeTransactions,
+  SummaryGroup,
+  Transaction,
+  UpdateTransaction,
+} from "./Transaction.ts"
 
 export type ExpireOutcome = "voided" | "notDue" | "notPending" | "missing"
 
@@ -15,6 +21,11 @@ export class TransactionRepository extends Context.Service<
       id: TransactionId,
     ) => Effect.Effect<Option.Option<Transaction>>
     readonly list: (userId: UserId, query: ListTransactions) => Effect.Effect<Page<Transaction>>
+    /** Posted (and later reversed) transactions' totals; pending and voided ones do not count. */
+    readonly summarize: (
+      userId: UserId,
+      query: SummarizeTransactions,
+    ) => Effect.Effect<ReadonlyArray<SummaryGroup>>
     /** Applies the change only if `expectedVersion` (when given) still matches; none when not. */
     readonly update: (
       userId: UserId,

@@ -8,7 +8,9 @@ import type {
   CreateTransaction,
   GetTransaction,
   ListTransactions,
+  SummarizeTransactions,
   Transaction,
+  TransactionSummary,
   UpdateTransaction,
 } from "./Transaction.ts"
 import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
@@ -25,6 +27,10 @@ export class Transactions extends Context.Service<
     ) => Effect.Effect<Transaction, NotFound | CurrencyMismatch | ValidationError>
     readonly get: (userId: UserId, input: GetTransaction) => Effect.Effect<Transaction, NotFound>
     readonly list: (userId: UserId, input: ListTransactions) => Effect.Effect<Page<Transaction>>
+    readonly summary: (
+      userId: UserId,
+      input: SummarizeTransactions,
+    ) => Effect.Effect<TransactionSummary, ValidationError>
     readonly update: (
       userId: UserId,
       input: UpdateTransaction,
@@ -97,6 +103,26 @@ export class Transactions extends Context.Service<
         }),
         list: Effect.fn("Transactions.list")(function* (userId, input) {
           return yield* transactions.list(userId, input)
+        }),
+        summary: Effect.fn("Transactions.summary")(function* (userId, input) {
+          const groups = yield* transactions.summarize(userId, input)
+          const tooLarge = groups.some((group) =>
+            [group.credits, group.debits, group.net].some((n) => !Number.isSafeInteger(n)),
+          )
+          if (tooLarge) {
+            return yield* ValidationError.fromIssues([
+              {
+                path: ["occurredFrom"],
+                message: "Totals exceed 2^53-1 minor units; summarize a shorter range",
+              },
+            ])
+          }
+          return {
+            groupBy: input.groupBy,
+            occurredFrom: toUtc(input.occurredFrom),
+            occurredTo: toUtc(input.occurredTo),
+            groups,
+          }
         }),
         update: Effect.fn("Transactions.update")(function* (userId, input) {
           const { id, expectedVersion, ...fields } = input

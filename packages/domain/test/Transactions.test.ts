@@ -258,3 +258,43 @@ describe("Transactions.update", () => {
     expect(result).toMatchObject({ _tag: "NotFound", resource: "transaction" })
   })
 })
+
+describe("Transactions.summary", () => {
+  it("refuses totals beyond 2^53-1 rather than returning an inexact number", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        const huge = { direction: "credit" as const, amount: Number.MAX_SAFE_INTEGER }
+        yield* transactions.create(userId, debit(accountId, huge))
+        yield* transactions.create(userId, debit(accountId, huge))
+        return yield* Effect.flip(
+          transactions.summary(userId, {
+            groupBy: "month",
+            occurredFrom: "2000-01-01T00:00:00Z",
+            occurredTo: "2100-01-01T00:00:00Z",
+          }),
+        )
+      }),
+    )
+    expect(result._tag).toBe("ValidationError")
+  })
+
+  it("counts posted transactions only, per currency group", async () => {
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.gen(function* () {
+        yield* transactions.create(userId, debit(accountId, { category: "food" }))
+        yield* transactions.create(
+          userId,
+          debit(accountId, { category: "food", status: "pending" }),
+        )
+        return yield* transactions.summary(userId, {
+          groupBy: "category",
+          occurredFrom: "2000-01-01T00:00:00Z",
+          occurredTo: "2100-01-01T00:00:00Z",
+        })
+      }),
+    )
+    expect(result.groups).toEqual([
+      { key: "food", currency: "USD", credits: 0, debits: 1250, net: -1250, count: 1 },
+    ])
+  })
+})

@@ -17,6 +17,7 @@ import {
   encodeCursor,
   HoldScheduler,
   type Page,
+  type SummaryGroup,
   type Transaction,
   type TransactionId,
   TransactionRepository,
@@ -102,6 +103,54 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
           return transaction
         }),
       findById: (userId, id) => Effect.sync(() => Option.fromNullishOr(owned(userId, id))),
+      summarize: (userId, q) =>
+        Effect.sync(() => {
+          const from = Date.parse(q.occurredFrom)
+          const to = Date.parse(q.occurredTo)
+          const groups = new Map<string, SummaryGroup>()
+          for (const t of transactions.values()) {
+            const at = Date.parse(t.occurredAt)
+            if (t.userId !== userId || at < from || at >= to) continue
+            if (t.status !== "posted" && t.status !== "reversed") continue
+            if (q.accountId !== undefined && t.accountId !== q.accountId) continue
+            if (q.currency !== undefined && t.currency !== q.currency) continue
+            const key =
+              q.groupBy === "category"
+                ? t.category
+                : t.occurredAt.slice(0, q.groupBy === "day" ? 10 : 7)
+            const id = `${t.currency}|${key}`
+            const g = groups.get(id) ?? {
+              key,
+              currency: t.currency,
+              credits: 0,
+              debits: 0,
+              net: 0,
+              count: 0,
+            }
+            const credit = t.direction === "credit" ? t.amount : 0
+            const debit = t.direction === "debit" ? t.amount : 0
+            groups.set(id, {
+              ...g,
+              credits: g.credits + credit,
+              debits: g.debits + debit,
+              net: g.net + credit - debit,
+              count: g.count + 1,
+            })
+          }
+          return [...groups.values()].toSorted(
+            (a, b) =>
+              a.currency.localeCompare(b.currency) ||
+              (a.key === null
+                ? 1
+                : b.key === null
+                  ? -1
+                  : a.key < b.key
+                    ? -1
+                    : a.key > b.key
+                      ? 1
+                      : 0),
+          )
+        }),
       list: (userId, q) =>
         Effect.sync(() => {
           const search = q.search?.toLowerCase()

@@ -2,6 +2,7 @@ import {
   CreateTransaction,
   GetTransaction,
   ListTransactions,
+  SummarizeTransactions,
   Transactions,
   UpdateTransaction,
 } from "@txn/domain"
@@ -25,6 +26,12 @@ export const transactionsRouter = router({
     run(
       ctx,
       Transactions.use((t) => t.list(ctx.caller.userId, input ?? {})),
+    ),
+  ),
+  summary: readProcedure.input(input(SummarizeTransactions)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.summary(ctx.caller.userId, input)),
     ),
   ),
   update: writeProcedure.input(input(UpdateTransaction)).mutation(({ ctx, input }) =>
