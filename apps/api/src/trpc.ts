@@ -1,5 +1,6 @@
 import { initTRPC, StandardSchemaV1Error, type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server"
 import {
+  Actor,
   type DomainError,
   type FieldIssue,
   Forbidden,
@@ -199,6 +200,8 @@ export const run = async <A, E extends DomainError>(
         duration: ctx.requestTimeoutMs,
         orElse: () => Effect.fail(timedOut),
       }),
+      // Recorded as the author of every change this call makes.
+      Effect.provideService(Actor, ctx.caller.kind === "user" ? ctx.caller.keyId : ctx.caller.kind),
       Effect.annotateLogs({
         requestId: ctx.requestId,
         ...(ctx.caller.kind === "user" ? { userId: ctx.caller.userId } : {}),

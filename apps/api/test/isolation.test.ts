@@ -1,4 +1,5 @@
 import { makeId } from "@txn/domain"
+import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
@@ -198,6 +199,46 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
         await asB().query("transactions.list", { accountId: a.account.id, limit: 200 }),
       )
       expect(byAccount).toEqual({ items: [], nextCursor: null, hasMore: false })
+    },
+  },
+  "transactions.history": {
+    sees: "A's transactions answer another user's history 404, exactly as ones that never existed",
+    check: async () => {
+      for (const id of [a.posted.id, a.pending.id]) {
+        await expectSameAsMissing(
+          (tid) => asB().query("transactions.history", { id: tid }),
+          id,
+          "txn",
+        )
+      }
+    },
+  },
+  "transactions.changes": {
+    sees: "another user's change feed holds only their own transactions' events",
+    check: async () => {
+      const readAll = async () => {
+        const ids: Array<string> = []
+        let cursor: string | undefined
+        for (;;) {
+          const page = ok(
+            await asB().query("transactions.changes", {
+              limit: 200,
+              ...(cursor === undefined ? {} : { cursor }),
+            }),
+          )
+          ids.push(...page.items.map((e: Json) => e.transactionId))
+          if (!page.hasMore) return ids
+          cursor = page.nextCursor
+        }
+      }
+      // The feed holds events back while older database transactions are still running.
+      const seen = await eventually(async () => {
+        const ids = await readAll()
+        return ids.includes(own.transaction.id) ? ids : undefined
+      })
+      expect(seen).not.toContain(a.posted.id)
+      expect(seen).not.toContain(a.pending.id)
+      expect(new Set(seen)).toEqual(new Set([own.transaction.id]))
     },
   },
   "transactions.summary": {

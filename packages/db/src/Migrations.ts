@@ -2,11 +2,15 @@ import { Effect } from "effect"
 import { Migrator } from "effect/sql"
 import initial from "./migrations/0001_initial.ts"
 import apiKeys from "./migrations/0002_api_keys.ts"
+import history from "./migrations/0003_history.ts"
+import listIndexes from "./migrations/0004_list_indexes.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
+  "0003_history": history,
+  "0004_list_indexes": listIndexes,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -1,14 +1,20 @@
 import {
   type AccountId,
+  Actor,
   type Currency,
   type Direction,
+  decodeChangesCursor,
   decodeCursor,
   defaultLimit,
+  type EventKind,
+  encodeChangesCursor,
   encodeCursor,
+  type FieldChange,
   type ListTransactions,
   type Metadata,
   type SummaryGroup,
   type Transaction,
+  type TransactionEvent,
   type TransactionId,
   TransactionRepository,
   type TransactionStatus,
@@ -61,6 +67,37 @@ const toTransaction = (row: TransactionRow): Transaction => ({
 const columns = `id, account_id, user_id, direction, amount, currency, status, description, category,
   counterparty, reference, occurred_at, expires_at, metadata, version, created_at, updated_at`
 
+/** The columns `update` may change (their JSON names in events are the same). */
+const updatable = ["description", "category", "counterparty", "reference", "metadata"] as const
+
+const prefixed = (alias: string) =>
+  columns
+    .split(",")
+    .map((column) => `${alias}.${column.trim()}`)
+    .join(", ")
+
+interface EventRow {
+  readonly seq: string
+  readonly transactionId: string
+  readonly version: number
+  readonly kind: string
+  readonly actor: string
+  readonly changes: Record<string, FieldChange>
+  readonly at: Date
+}
+
+const eventCols = "seq::text as seq, transaction_id, version, kind, actor, changes, at"
+
+const toEvent = (row: EventRow): TransactionEvent => ({
+  seq: Number(row.seq),
+  transactionId: row.transactionId as TransactionId,
+  version: row.version,
+  kind: row.kind as EventKind,
+  actor: row.actor,
+  changes: row.changes,
+  at: iso(row.at),
+})
+
 /**
  * The statement behind `list`: one page plus one row (to tell whether more follow), newest
  * first. Every filter is a column an index leads with after `user_id`, so a page reads an index
@@ -105,17 +142,29 @@ export const layer = Layer.effect(
 
     return TransactionRepository.of({
       insert: (t) =>
-        sql<TransactionRow>`
-          insert into transactions (${cols})
-          values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount}, ${t.currency},
-                  ${t.status}, ${t.description}, ${t.category}, ${t.counterparty}, ${t.reference},
-                  ${t.occurredAt}, ${t.expiresAt}, ${JSON.stringify(t.metadata)}::jsonb,
-                  ${t.version}, ${t.createdAt}, ${t.updatedAt})
-          returning ${cols}`.pipe(
-          Effect.map((rows) => toTransaction(rows[0]!)),
-          Effect.orDie,
-          Effect.withSpan("PgTransactionRepository.insert"),
-        ),
+        Effect.gen(function* () {
+          const actor = yield* Actor
+          const created = Object.fromEntries(
+            Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
+          )
+          const rows = yield* sql<TransactionRow>`
+            with inserted as (
+              insert into transactions (${cols})
+              values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
+                      ${t.currency}, ${t.status}, ${t.description}, ${t.category},
+                      ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
+                      ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.createdAt},
+                      ${t.updatedAt})
+              returning ${cols}
+            ), event as (
+              insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+              select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
+                     created_at
+                from inserted
+            )
+            select ${cols} from inserted`
+          return toTransaction(rows[0]!)
+        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.insert")),
 
       findById,
 
@@ -140,29 +189,80 @@ export const layer = Layer.effect(
         )
       },
 
-      update: (userId, change, now) => {
-        const { id, expectedVersion, ...fields } = change
-        const sets = [
-          ...("description" in fields ? [sql`description = ${fields.description ?? null}`] : []),
-          ...("category" in fields ? [sql`category = ${fields.category ?? null}`] : []),
-          ...("counterparty" in fields ? [sql`counterparty = ${fields.counterparty ?? null}`] : []),
-          ...("reference" in fields ? [sql`reference = ${fields.reference ?? null}`] : []),
-          ...(fields.metadata === undefined
-            ? []
-            : [sql`metadata = ${JSON.stringify(fields.metadata)}::jsonb`]),
-          sql`version = version + 1`,
-          sql`updated_at = ${now.toISOString()}::timestamptz`,
-        ]
-        return sql<TransactionRow>`
-          update transactions set ${sql.join(", ", false)(sets)}
-          where id = ${id} and user_id = ${userId}
-            and version = ${expectedVersion}
-          returning ${cols}`.pipe(
-          Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
-          Effect.orDie,
-          Effect.withSpan("PgTransactionRepository.update"),
-        )
-      },
+      update: (userId, change, now) =>
+        Effect.gen(function* () {
+          const actor = yield* Actor
+          const { id, expectedVersion, ...fields } = change
+          // Only these columns can change; their names are fixed here, never taken from input.
+          const changed = updatable.filter((field) => field in fields)
+          const sets = [
+            ...changed.map((field) =>
+              field === "metadata"
+                ? sql`metadata = ${JSON.stringify(fields.metadata)}::jsonb`
+                : sql`${sql.literal(field)} = ${fields[field] ?? null}`,
+            ),
+            sql`version = t.version + 1`,
+            sql`updated_at = ${now.toISOString()}::timestamptz`,
+          ]
+          const changes = sql.literal(
+            `jsonb_build_object(${changed
+              .map(
+                (f) =>
+                  `'${f}', jsonb_build_object('from', to_jsonb(o.${f}), 'to', to_jsonb(t.${f}))`,
+              )
+              .join(", ")})`,
+          )
+          const rows = yield* sql<TransactionRow>`
+            with o as (
+              select id, ${sql.literal(updatable.join(", "))} from transactions
+               where id = ${id} and user_id = ${userId} and version = ${expectedVersion}
+               for update
+            ), updated as (
+              update transactions as t set ${sql.join(", ", false)(sets)}
+                from o where t.id = o.id
+              returning ${sql.literal(prefixed("t"))}, ${changes} as changes
+            ), event as (
+              insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+              select id, user_id, version, 'updated', ${actor}, changes, updated_at from updated
+            )
+            select ${cols} from updated`
+          return Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))
+        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.update")),
+
+      history: (userId, id) =>
+        Effect.gen(function* () {
+          const [owned] = yield* sql<{ readonly found: boolean }>`
+            select exists (select 1 from transactions where id = ${id} and user_id = ${userId}) as found`
+          if (!owned?.found) return Option.none()
+          const rows = yield* sql<EventRow>`
+            select ${sql.literal(eventCols)} from transaction_events
+             where transaction_id = ${id} and user_id = ${userId}
+             order by version`
+          return Option.some(rows.map(toEvent))
+        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.history")),
+
+      changes: (userId, q) =>
+        Effect.gen(function* () {
+          const limit = q.limit ?? defaultLimit
+          const after = q.cursor === undefined ? undefined : decodeChangesCursor(q.cursor)
+          // Below the oldest transaction still running, (xid, seq) order is final: nothing can
+          // commit later into a position a client has already read past.
+          const rows = yield* sql<EventRow & { readonly xid: string }>`
+            select ${sql.literal(eventCols)}, xid::text as xid from transaction_events
+             where user_id = ${userId}
+               and xid < pg_snapshot_xmin(pg_current_snapshot())
+               ${after === undefined ? sql`` : sql`and (xid, seq) > (${after.xid}::xid8, ${after.seq})`}
+             order by xid, seq
+             limit ${limit + 1}`
+          const page = rows.slice(0, limit)
+          const last = page.at(-1)
+          const position = last === undefined ? after : { xid: last.xid, seq: Number(last.seq) }
+          return {
+            items: page.map(toEvent),
+            hasMore: rows.length > limit,
+            nextCursor: position === undefined ? null : encodeChangesCursor(position),
+          }
+        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.changes")),
 
       summarize: (userId, q) => {
         const key =
@@ -215,12 +315,21 @@ export const layer = Layer.effect(
       // follow-up SELECT takes a new snapshot, so it sees what the concurrent void committed.
       expire: (id, now) =>
         Effect.gen(function* () {
+          const actor = yield* Actor
           const at = now.toISOString()
           const voided = yield* sql`
-            update transactions
-               set status = 'voided', version = version + 1, updated_at = ${at}::timestamptz
-             where id = ${id} and status = 'pending' and expires_at <= ${at}::timestamptz
-            returning id`
+            with voided as (
+              update transactions
+                 set status = 'voided', version = version + 1, updated_at = ${at}::timestamptz
+               where id = ${id} and status = 'pending' and expires_at <= ${at}::timestamptz
+              returning id, user_id, version, updated_at
+            ), event as (
+              insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+              select id, user_id, version, 'expired', ${actor},
+                     '{"status": {"from": "pending", "to": "voided"}}'::jsonb, updated_at
+                from voided
+            )
+            select id from voided`
           if (voided.length > 0) return "voided" as const
           const [row] = yield* sql<{ readonly status: string }>`
             select status from transactions where id = ${id}`

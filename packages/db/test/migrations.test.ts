@@ -24,18 +24,21 @@ describe("migrations", () => {
     expect(rows.map((row) => [row.migrationId, row.name])).toEqual([
       [1, "initial"],
       [2, "api_keys"],
+      [3, "history"],
+      [4, "list_indexes"],
     ])
   })
 
-  it("creates the users, accounts, transactions and api_keys tables", async () => {
+  it("creates the users, accounts, transactions, api_keys and transaction_events tables", async () => {
     const rows = await query<{ tableName: string }>(
       `select table_name from information_schema.tables
         where table_schema = current_schema()
-          and table_name in ('users', 'accounts', 'transactions', 'api_keys')`,
+          and table_name in ('users', 'accounts', 'transactions', 'api_keys', 'transaction_events')`,
     )
     expect(rows.map((row) => row.tableName).sort()).toEqual([
       "accounts",
       "api_keys",
+      "transaction_events",
       "transactions",
       "users",
     ])
@@ -45,7 +48,7 @@ describe("migrations", () => {
     const rows = await query<{ indexname: string }>(
       `select indexname from pg_indexes
         where schemaname = current_schema()
-          and tablename in ('accounts', 'transactions', 'api_keys')`,
+          and tablename in ('accounts', 'transactions', 'api_keys', 'transaction_events')`,
     )
     expect(rows.map((row) => row.indexname)).toEqual(
       expect.arrayContaining([
@@ -61,6 +64,8 @@ describe("migrations", () => {
         "transactions_pending_expiry_idx",
         "api_keys_user_created_idx",
         "api_keys_secret_hash_key",
+        "transaction_events_feed_idx",
+        "transaction_events_transaction_id_version_key",
       ]),
     )
   })

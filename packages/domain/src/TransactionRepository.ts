@@ -8,10 +8,14 @@ import type {
   Transaction,
   UpdateTransaction,
 } from "./Transaction.ts"
+import type { ChangesPage, ListChanges, TransactionEvent } from "./TransactionEvent.ts"
 
 export type ExpireOutcome = "voided" | "notDue" | "notPending" | "missing"
 
-/** Storage of transactions; every read and write is scoped to the owning user. */
+/**
+ * Storage of transactions; every read and write is scoped to the owning user. Every write also
+ * records its event (with the current `Actor`) in the same statement.
+ */
 export class TransactionRepository extends Context.Service<
   TransactionRepository,
   {
@@ -34,6 +38,13 @@ export class TransactionRepository extends Context.Service<
     ) => Effect.Effect<Option.Option<Transaction>>
     /** Voids a pending transaction whose `expiresAt` is at or before `now`. */
     readonly expire: (id: TransactionId, now: Date) => Effect.Effect<ExpireOutcome>
+    /** The transaction's events, oldest first; none if the user has no such transaction. */
+    readonly history: (
+      userId: UserId,
+      id: TransactionId,
+    ) => Effect.Effect<Option.Option<ReadonlyArray<TransactionEvent>>>
+    /** The user's events after the cursor, by `seq`; events of uncommitted writes are held back. */
+    readonly changes: (userId: UserId, query: ListChanges) => Effect.Effect<ChangesPage>
     /** Pending transactions already past `expiresAt`, oldest first. */
     readonly findExpired: (now: Date, limit: number) => Effect.Effect<ReadonlyArray<TransactionId>>
   }

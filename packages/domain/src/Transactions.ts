@@ -13,6 +13,12 @@ import type {
   TransactionSummary,
   UpdateTransaction,
 } from "./Transaction.ts"
+import type {
+  ChangesPage,
+  ListChanges,
+  TransactionEvent,
+  TransactionHistory,
+} from "./TransactionEvent.ts"
 import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
 
 /** Transaction use cases, on behalf of one user (or of the system, for expiry). */
@@ -35,6 +41,11 @@ export class Transactions extends Context.Service<
       userId: UserId,
       input: UpdateTransaction,
     ) => Effect.Effect<Transaction, NotFound | VersionConflict | ValidationError>
+    readonly history: (
+      userId: UserId,
+      input: TransactionHistory,
+    ) => Effect.Effect<ReadonlyArray<TransactionEvent>, NotFound>
+    readonly changes: (userId: UserId, input: ListChanges) => Effect.Effect<ChangesPage>
     /** Voids a pending hold once its `expiresAt` has passed; safe to call any number of times. */
     readonly expire: (id: TransactionId) => Effect.Effect<ExpireOutcome>
     /** Voids every hold already past its `expiresAt`; returns how many were voided. */
@@ -141,6 +152,14 @@ export class Transactions extends Context.Service<
             expectedVersion,
             currentVersion: current.value.version,
           })
+        }),
+        history: Effect.fn("Transactions.history")(function* (userId, input) {
+          const events = yield* transactions.history(userId, input.id)
+          if (Option.isNone(events)) return yield* NotFound.of("transaction", input.id)
+          return events.value
+        }),
+        changes: Effect.fn("Transactions.changes")(function* (userId, input) {
+          return yield* transactions.changes(userId, input)
         }),
         expire,
         expireDue: Effect.fn("Transactions.expireDue")(function* (batchSize) {

@@ -9,16 +9,21 @@ import {
   type Account,
   AccountRepository,
   Accounts,
+  Actor,
   type ApiKey,
   ApiKeyRepository,
   type CursorPosition,
+  decodeChangesCursor,
   decodeCursor,
   defaultLimit,
+  type EventKind,
+  encodeChangesCursor,
   encodeCursor,
   HoldScheduler,
   type Page,
   type SummaryGroup,
   type Transaction,
+  type TransactionEvent,
   type TransactionId,
   TransactionRepository,
   Transactions,
@@ -91,6 +96,28 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
       const found = transactions.get(id)
       return found !== undefined && found.userId === userId ? found : undefined
     }
+    const events: Array<TransactionEvent & { readonly userId: string }> = []
+    /** Records an event, reading the current Actor as the real repository does. */
+    const record = (
+      t: Transaction,
+      kind: EventKind,
+      changes: Record<string, { from: unknown; to: unknown }>,
+    ) =>
+      Effect.gen(function* () {
+        const actor = yield* Actor
+        events.push({
+          seq: events.length + 1,
+          userId: t.userId,
+          transactionId: t.id,
+          version: t.version,
+          kind,
+          actor,
+          changes,
+          at: t.updatedAt,
+        })
+      })
+    const withoutUser = ({ userId: _, ...event }: TransactionEvent & { readonly userId: string }) =>
+      event
     const isDue = (transaction: Transaction, now: Date) =>
       transaction.status === "pending" &&
       transaction.expiresAt !== null &&
@@ -98,9 +125,36 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
 
     return TransactionRepository.of({
       insert: (transaction) =>
-        Effect.sync(() => {
+        Effect.gen(function* () {
           transactions.set(transaction.id, transaction)
+          yield* record(
+            transaction,
+            "created",
+            Object.fromEntries(
+              Object.entries(transaction).map(([key, value]) => [key, { from: null, to: value }]),
+            ),
+          )
           return transaction
+        }),
+      history: (userId, id) =>
+        Effect.sync(() =>
+          owned(userId, id) === undefined
+            ? Option.none()
+            : Option.some(events.filter((e) => e.transactionId === id).map(withoutUser)),
+        ),
+      changes: (userId, q) =>
+        Effect.sync(() => {
+          const after = q.cursor === undefined ? 0 : (decodeChangesCursor(q.cursor)?.seq ?? 0)
+          const limit = q.limit ?? defaultLimit
+          const mine = events.filter((e) => e.userId === userId && e.seq > after)
+          const items = mine.slice(0, limit).map(withoutUser)
+          const last = items.at(-1)?.seq ?? (q.cursor === undefined ? undefined : after)
+          return {
+            items,
+            hasMore: mine.length > limit,
+            // In memory every write commits at once, so seq order is commit order.
+            nextCursor: last === undefined ? null : encodeChangesCursor({ xid: "0", seq: last }),
+          }
         }),
       findById: (userId, id) => Effect.sync(() => Option.fromNullishOr(owned(userId, id))),
       summarize: (userId, q) =>
@@ -174,13 +228,10 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
           return page(rows, (t) => t.occurredAt, q.limit, q.cursor)
         }),
       update: (userId, change, now) =>
-        Effect.sync(() => {
+        Effect.gen(function* () {
           const { id, expectedVersion, ...fields } = change
           const current = owned(userId, id)
-          if (current === undefined) return Option.none()
-          if (expectedVersion !== undefined && current.version !== expectedVersion) {
-            return Option.none()
-          }
+          if (current === undefined || current.version !== expectedVersion) return Option.none()
           const updated: Transaction = {
             ...current,
             ...fields,
@@ -188,6 +239,19 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
             updatedAt: now.toISOString(),
           }
           transactions.set(id, updated)
+          yield* record(
+            updated,
+            "updated",
+            Object.fromEntries(
+              Object.keys(fields).map((key) => [
+                key,
+                {
+                  from: (current as Record<string, unknown>)[key],
+                  to: (updated as Record<string, unknown>)[key],
+                },
+              ]),
+            ),
+          )
           return Option.some(updated)
         }),
       expire: (id, now) =>
@@ -196,14 +260,24 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
           if (current === undefined) return "missing"
           if (current.status !== "pending") return "notPending"
           if (!isDue(current, now)) return "notDue"
-          transactions.set(id, {
+          const voided: Transaction = {
             ...current,
             status: "voided",
             version: current.version + 1,
             updatedAt: now.toISOString(),
-          })
-          return "voided"
-        }),
+          }
+          transactions.set(id, voided)
+          return voided
+        }).pipe(
+          Effect.flatMap((outcome) =>
+            typeof outcome === "string"
+              ? Effect.succeed(outcome)
+              : Effect.as(
+                  record(outcome, "expired", { status: { from: "pending", to: "voided" } }),
+                  "voided" as const,
+                ),
+          ),
+        ),
       findExpired: (now, limit) =>
         Effect.sync(() =>
           [...transactions.values()]

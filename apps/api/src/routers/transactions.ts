@@ -1,8 +1,10 @@
 import {
   CreateTransaction,
   GetTransaction,
+  ListChanges,
   ListTransactions,
   SummarizeTransactions,
+  TransactionHistory,
   Transactions,
   UpdateTransaction,
 } from "@txn/domain"
@@ -32,6 +34,18 @@ export const transactionsRouter = router({
     run(
       ctx,
       Transactions.use((t) => t.summary(ctx.caller.userId, input)),
+    ),
+  ),
+  history: readProcedure.input(input(TransactionHistory)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.history(ctx.caller.userId, input)),
+    ),
+  ),
+  changes: readProcedure.input(input(Schema.UndefinedOr(ListChanges))).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.changes(ctx.caller.userId, input ?? {})),
     ),
   ),
   update: writeProcedure.input(input(UpdateTransaction)).mutation(({ ctx, input }) =>

@@ -1,4 +1,4 @@
-import { Transactions } from "@txn/domain"
+import { Actor, Transactions } from "@txn/domain"
 import type { Job } from "bullmq"
 import { Effect } from "effect"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
@@ -20,6 +20,8 @@ export const expireDueHolds = (runtime: WorkerRuntime) => async (job: Job) => {
       Effect.tap((count) =>
         count > 0 ? Effect.logInfo("Voided expired holds", { count }) : Effect.void,
       ),
+      // Expiry is the worker's doing, and its history says so.
+      Effect.provideService(Actor, "worker"),
       Effect.annotateLogs({ jobId: job.id }),
     ),
   )

@@ -1,4 +1,4 @@
-import { Transactions } from "@txn/domain"
+import { Actor, Transactions } from "@txn/domain"
 import { ExpireHoldJob } from "@txn/queue"
 import { type Job, UnrecoverableError } from "bullmq"
 import { Effect, Result, Schema } from "effect"
@@ -13,6 +13,8 @@ export const expireHold = (runtime: WorkerRuntime) => async (job: Job) => {
   const { transactionId } = payload.success
   const outcome = await runtime.runPromise(
     Transactions.use((transactions) => transactions.expire(transactionId)).pipe(
+      // Expiry is the worker's doing, and its history says so.
+      Effect.provideService(Actor, "worker"),
       Effect.annotateLogs({ jobId: job.id, transactionId }),
     ),
   )
