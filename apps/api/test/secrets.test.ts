@@ -24,12 +24,17 @@ interface Answer {
 const originalDatabaseUrl = process.env.DATABASE_URL
 
 /**
- * The run's database URL with a password in it (the test server trusts local connections, so any
- * password is accepted), set for this file only: every layer the harness builds then holds it.
+ * The run's database URL with a password in it, set for this file only: every layer the harness
+ * builds then holds it. A URL that has one (the embedded server's) keeps it; otherwise the server
+ * trusts local connections, so any password is accepted and a random one is added.
  */
-const databasePassword = `pw-${randomBytes(12).toString("hex")}`
+const runUrl = new URL(Redacted.value(testDatabaseUrl()))
+const databasePassword =
+  runUrl.password === ""
+    ? `pw-${randomBytes(12).toString("hex")}`
+    : decodeURIComponent(runUrl.password)
 beforeAll(() => {
-  const url = new URL(Redacted.value(testDatabaseUrl()))
+  const url = new URL(runUrl.href)
   if (url.username === "") url.username = "postgres"
   url.password = databasePassword
   process.env.DATABASE_URL = url.href
