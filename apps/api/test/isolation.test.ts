@@ -280,6 +280,33 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       await expectUnchanged()
     },
   },
+  ...Object.fromEntries(
+    (["post", "void", "reverse"] as const).map((op) => [
+      `transactions.${op}`,
+      {
+        sees: `A's transactions answer another user's ${op} 404, exactly as ones that never existed; they stay unchanged`,
+        check: async () => {
+          // Pending and posted, so both the allowed and the refused transition are tried.
+          for (const { id, version } of [a.posted, a.pending]) {
+            // The right version and a stale one: a 409 of either kind would confirm the id exists.
+            for (const expectedVersion of [version, version + 5]) {
+              await expectSameAsMissing(
+                (tid) =>
+                  asB().mutate(`transactions.${op}`, {
+                    id: tid,
+                    expectedVersion,
+                    ...(op === "reverse" ? { description: "Taken back by B" } : {}),
+                  }),
+                id,
+                "txn",
+              )
+            }
+          }
+          await expectUnchanged()
+        },
+      },
+    ]),
+  ),
 }
 
 beforeAll(async () => {

@@ -81,8 +81,11 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "transactions.get",
       "transactions.history",
       "transactions.list",
+      "transactions.post",
+      "transactions.reverse",
       "transactions.summary",
       "transactions.update",
+      "transactions.void",
     ])
   })
 

@@ -94,6 +94,8 @@ export const insertTransaction = (account: Account, fields: Partial<Transaction>
       expiresAt: null,
       metadata: {},
       version: 1,
+      reversalOf: null,
+      reversedBy: null,
       createdAt: now,
       updatedAt: now,
       ...fields,

@@ -4,6 +4,7 @@ import initial from "./migrations/0001_initial.ts"
 import apiKeys from "./migrations/0002_api_keys.ts"
 import history from "./migrations/0003_history.ts"
 import listIndexes from "./migrations/0004_list_indexes.ts"
+import lifecycle from "./migrations/0005_lifecycle.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -11,6 +12,7 @@ export const migrations = Migrator.fromRecord({
   "0002_api_keys": apiKeys,
   "0003_history": history,
   "0004_list_indexes": listIndexes,
+  "0005_lifecycle": lifecycle,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -40,6 +40,8 @@ interface TransactionRow {
   readonly expiresAt: Date | null
   readonly metadata: Metadata
   readonly version: number
+  readonly reversalOf: string | null
+  readonly reversedBy: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -60,12 +62,15 @@ const toTransaction = (row: TransactionRow): Transaction => ({
   expiresAt: isoOrNull(row.expiresAt),
   metadata: row.metadata,
   version: row.version,
+  reversalOf: row.reversalOf as TransactionId | null,
+  reversedBy: row.reversedBy as TransactionId | null,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
 })
 
 const columns = `id, account_id, user_id, direction, amount, currency, status, description, category,
-  counterparty, reference, occurred_at, expires_at, metadata, version, created_at, updated_at`
+  counterparty, reference, occurred_at, expires_at, metadata, version, reversal_of, reversed_by,
+  created_at, updated_at`
 
 /** The columns `update` may change (their JSON names in events are the same). */
 const updatable = ["description", "category", "counterparty", "reference", "metadata"] as const
@@ -140,30 +145,33 @@ export const layer = Layer.effect(
         Effect.withSpan("PgTransactionRepository.findById"),
       )
 
+    /** Inserts the transaction and its `created` event in one statement. */
+    const insertOne = (t: Transaction, actor: string) => {
+      const created = Object.fromEntries(
+        Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
+      )
+      return sql<TransactionRow>`
+        with inserted as (
+          insert into transactions (${cols})
+          values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
+                  ${t.currency}, ${t.status}, ${t.description}, ${t.category},
+                  ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
+                  ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.reversalOf},
+                  ${t.reversedBy}, ${t.createdAt}, ${t.updatedAt})
+          returning ${cols}
+        ), event as (
+          insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+          select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
+                 created_at
+            from inserted
+        )
+        select ${cols} from inserted`.pipe(Effect.map((rows) => toTransaction(rows[0]!)))
+    }
+
     return TransactionRepository.of({
       insert: (t) =>
         Effect.gen(function* () {
-          const actor = yield* Actor
-          const created = Object.fromEntries(
-            Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
-          )
-          const rows = yield* sql<TransactionRow>`
-            with inserted as (
-              insert into transactions (${cols})
-              values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
-                      ${t.currency}, ${t.status}, ${t.description}, ${t.category},
-                      ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
-                      ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.createdAt},
-                      ${t.updatedAt})
-              returning ${cols}
-            ), event as (
-              insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-              select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
-                     created_at
-                from inserted
-            )
-            select ${cols} from inserted`
-          return toTransaction(rows[0]!)
+          return yield* insertOne(t, yield* Actor)
         }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.insert")),
 
       findById,
@@ -228,6 +236,88 @@ export const layer = Layer.effect(
             select ${cols} from updated`
           return Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))
         }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.update")),
+
+      transition: (userId, id, expectedVersion, to, now) =>
+        Effect.gen(function* () {
+          const actor = yield* Actor
+          const at = now.toISOString()
+          const rows = yield* sql<TransactionRow>`
+            with o as (
+              select id, expires_at from transactions
+               where id = ${id} and user_id = ${userId} and version = ${expectedVersion}
+                 and status = 'pending'
+               for update
+            ), changed as (
+              update transactions as t
+                 set status = ${to}, version = t.version + 1, updated_at = ${at}::timestamptz,
+                     expires_at = case when ${to} = 'posted' then null else t.expires_at end
+                from o where t.id = o.id
+              returning ${sql.literal(prefixed("t"))}, o.expires_at as old_expires_at
+            ), event as (
+              insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+              select id, user_id, version, ${to}, ${actor},
+                     jsonb_build_object('status', jsonb_build_object('from', 'pending', 'to', status))
+                     || case when old_expires_at is distinct from expires_at
+                          then jsonb_build_object('expiresAt', jsonb_build_object(
+                                 'from', to_jsonb(old_expires_at), 'to', to_jsonb(expires_at)))
+                          else '{}'::jsonb end,
+                     updated_at
+                from changed
+            )
+            select ${cols} from changed`
+          if (rows[0] !== undefined) return { _tag: "Done", value: toTransaction(rows[0]) } as const
+          // Refused or missing: a fresh statement sees what a concurrent change committed.
+          const current = yield* findById(userId, id)
+          return Option.isNone(current)
+            ? ({ _tag: "Missing" } as const)
+            : ({ _tag: "Refused", current: current.value } as const)
+        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.transition")),
+
+      reverse: (userId, expectedVersion, reversal, now) =>
+        sql
+          .withTransaction(
+            Effect.gen(function* () {
+              const actor = yield* Actor
+              const originalId = reversal.reversalOf ?? ""
+              // Lock the original first, so a concurrent post, void or reversal waits its turn.
+              const [locked] = yield* sql<TransactionRow>`
+                select ${cols} from transactions
+                 where id = ${originalId} and user_id = ${userId}
+                 for update`
+              if (locked === undefined) return { _tag: "Missing" } as const
+              const current = toTransaction(locked)
+              if (
+                current.version !== expectedVersion ||
+                current.status !== "posted" ||
+                current.reversalOf !== null
+              ) {
+                return { _tag: "Refused", current } as const
+              }
+              const recorded = yield* insertOne(reversal, actor)
+              const [original] = yield* sql<TransactionRow>`
+                with changed as (
+                  update transactions
+                     set status = 'reversed', reversed_by = ${recorded.id}, version = version + 1,
+                         updated_at = ${now.toISOString()}::timestamptz
+                   where id = ${originalId}
+                  returning ${cols}
+                ), event as (
+                  insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+                  select id, user_id, version, 'reversed', ${actor},
+                         jsonb_build_object(
+                           'status', jsonb_build_object('from', 'posted', 'to', 'reversed'),
+                           'reversedBy', jsonb_build_object('from', null, 'to', reversed_by)),
+                         updated_at
+                    from changed
+                )
+                select ${cols} from changed`
+              return {
+                _tag: "Done",
+                value: { original: toTransaction(original!), reversal: recorded },
+              } as const
+            }),
+          )
+          .pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.reverse")),
 
       history: (userId, id) =>
         Effect.gen(function* () {

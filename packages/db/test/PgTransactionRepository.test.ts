@@ -93,8 +93,12 @@ describe("PgTransactionRepository list filters", () => {
     userId = await runtime.runPromise(createUser)
     a = await newAccount(userId)
     b = await newAccount(userId)
+    const feeId = newTransactionId()
     const rows: Record<string, Transaction> = {
+      // A reversed row must name its reversal; pointing at itself keeps this list's rows as they are.
       fee: transactionOf(a, {
+        id: feeId,
+        reversedBy: feeId,
         direction: "debit",
         amount: 100,
         status: "reversed",

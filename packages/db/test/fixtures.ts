@@ -76,6 +76,8 @@ export const transactionOf = (
   expiresAt: null,
   metadata: {},
   version: 1,
+  reversalOf: null,
+  reversedBy: null,
   createdAt: at("2026-01-15T12:00:00Z"),
   updatedAt: at("2026-01-15T12:00:00Z"),
   ...fields,

@@ -53,7 +53,7 @@ beforeAll(async () => {
         (sql) => sql`
           insert into transactions (id, account_id, user_id, direction, amount, currency, status,
                                     description, category, counterparty, reference, occurred_at,
-                                    metadata, version, created_at, updated_at)
+                                    metadata, version, created_at, updated_at, reversed_by)
           select 'txn_' || substr(md5(${user} || n), 1, 26),
                  (string_to_array(${accounts.map((a) => a.id).join(",")}, ','))[
                    case when ${sql.literal(pick(1, 100))} = 0 then 1
@@ -68,7 +68,10 @@ beforeAll(async () => {
                       else 'posted' end,
                  'purchase ' || n, 'category-' || ${sql.literal(pick(6, 200))},
                  'shop ' || ${sql.literal(pick(7, 997))}, 'ref-' || n,
-                 timestamptz '2026-01-01' + n * interval '7 minutes', '{}'::jsonb, 1, now(), now()
+                 timestamptz '2026-01-01' + n * interval '7 minutes', '{}'::jsonb, 1, now(), now(),
+                 -- A reversed row names its reversal; here it points at itself.
+                 case when ${sql.literal(pick(5, 1000))} between 30 and 34
+                      then 'txn_' || substr(md5(${user} || n), 1, 26) end
             from generate_series(1, ${rowsPerUser}) as n`,
       ),
     )

@@ -26,6 +26,7 @@ describe("migrations", () => {
       [2, "api_keys"],
       [3, "history"],
       [4, "list_indexes"],
+      [5, "lifecycle"],
     ])
   })
 

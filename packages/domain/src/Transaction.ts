@@ -32,6 +32,10 @@ export const Transaction = Schema.Struct({
   expiresAt: Schema.NullOr(Timestamp),
   metadata: Metadata,
   version: Schema.Number,
+  /** The transaction this one reverses, if it is a reversal. */
+  reversalOf: Schema.NullOr(TransactionId),
+  /** The reversal of this one, once it is `reversed`. */
+  reversedBy: Schema.NullOr(TransactionId),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 })
@@ -65,6 +69,29 @@ export type CreateTransaction = typeof CreateTransaction.Type
 
 export const GetTransaction = Schema.Struct({ id: TransactionId })
 export type GetTransaction = typeof GetTransaction.Type
+
+const ExpectedVersion = Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThan(0)))
+
+/** `post` (pending -> posted) and `void` (pending -> voided) take the version last read. */
+export const TransitionTransaction = Schema.Struct({
+  id: TransactionId,
+  expectedVersion: ExpectedVersion,
+})
+export type TransitionTransaction = typeof TransitionTransaction.Type
+
+/** posted -> reversed, by a new posted transaction in the other direction, linked both ways. */
+export const ReverseTransaction = Schema.Struct({
+  id: TransactionId,
+  expectedVersion: ExpectedVersion,
+  /** The reversal's description; by default "Reversal of <id>". */
+  description: Schema.optionalKey(Description),
+})
+export type ReverseTransaction = typeof ReverseTransaction.Type
+
+export interface Reversal {
+  readonly original: Transaction
+  readonly reversal: Transaction
+}
 
 /** Descriptive fields only: amounts, accounts and status never change through an update. */
 export const UpdateTransaction = Schema.Struct({

@@ -3,6 +3,7 @@ import type { Page } from "./Common.ts"
 import type { TransactionId, UserId } from "./Ids.ts"
 import type {
   ListTransactions,
+  Reversal,
   SummarizeTransactions,
   SummaryGroup,
   Transaction,
@@ -11,6 +12,12 @@ import type {
 import type { ChangesPage, ListChanges, TransactionEvent } from "./TransactionEvent.ts"
 
 export type ExpireOutcome = "voided" | "notDue" | "notPending" | "missing"
+
+/** How a guarded change went: done, no such transaction, or refused with the row as it is. */
+export type Guarded<A> =
+  | { readonly _tag: "Done"; readonly value: A }
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Refused"; readonly current: Transaction }
 
 /**
  * Storage of transactions; every read and write is scoped to the owning user. Every write also
@@ -36,6 +43,24 @@ export class TransactionRepository extends Context.Service<
       change: UpdateTransaction,
       now: Date,
     ) => Effect.Effect<Option.Option<Transaction>>
+    /** pending -> posted | voided, if the version still matches and it is still pending. */
+    readonly transition: (
+      userId: UserId,
+      id: TransactionId,
+      expectedVersion: number,
+      to: "posted" | "voided",
+      now: Date,
+    ) => Effect.Effect<Guarded<Transaction>>
+    /**
+     * Records `reversal` and marks the original reversed, if its version still matches, it is
+     * posted and it is not itself a reversal.
+     */
+    readonly reverse: (
+      userId: UserId,
+      expectedVersion: number,
+      reversal: Transaction,
+      now: Date,
+    ) => Effect.Effect<Guarded<Reversal>>
     /** Voids a pending transaction whose `expiresAt` is at or before `now`. */
     readonly expire: (id: TransactionId, now: Date) => Effect.Effect<ExpireOutcome>
     /** The transaction's events, oldest first; none if the user has no such transaction. */

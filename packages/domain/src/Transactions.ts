@@ -1,16 +1,25 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { AccountRepository } from "./AccountRepository.ts"
 import type { Page } from "./Common.ts"
-import { CurrencyMismatch, NotFound, ValidationError, VersionConflict } from "./Errors.ts"
+import {
+  CurrencyMismatch,
+  InvalidStateTransition,
+  NotFound,
+  ValidationError,
+  VersionConflict,
+} from "./Errors.ts"
 import { HoldScheduler } from "./HoldScheduler.ts"
 import { newTransactionId, type TransactionId, type UserId } from "./Ids.ts"
 import type {
   CreateTransaction,
   GetTransaction,
   ListTransactions,
+  Reversal,
+  ReverseTransaction,
   SummarizeTransactions,
   Transaction,
   TransactionSummary,
+  TransitionTransaction,
   UpdateTransaction,
 } from "./Transaction.ts"
 import type {
@@ -41,6 +50,18 @@ export class Transactions extends Context.Service<
       userId: UserId,
       input: UpdateTransaction,
     ) => Effect.Effect<Transaction, NotFound | VersionConflict | ValidationError>
+    readonly post: (
+      userId: UserId,
+      input: TransitionTransaction,
+    ) => Effect.Effect<Transaction, NotFound | VersionConflict | InvalidStateTransition>
+    readonly void: (
+      userId: UserId,
+      input: TransitionTransaction,
+    ) => Effect.Effect<Transaction, NotFound | VersionConflict | InvalidStateTransition>
+    readonly reverse: (
+      userId: UserId,
+      input: ReverseTransaction,
+    ) => Effect.Effect<Reversal, NotFound | VersionConflict | InvalidStateTransition>
     readonly history: (
       userId: UserId,
       input: TransactionHistory,
@@ -58,6 +79,44 @@ export class Transactions extends Context.Service<
       const accounts = yield* AccountRepository
       const transactions = yield* TransactionRepository
       const holds = yield* HoldScheduler
+
+      /** Why a guarded change was refused: a stale version first, else the state forbids it. */
+      const refusal = (current: Transaction, expectedVersion: number, to: string) =>
+        current.version !== expectedVersion
+          ? new VersionConflict({
+              message: `Transaction ${current.id} is at version ${current.version}, not ${expectedVersion}`,
+              id: current.id,
+              expectedVersion,
+              currentVersion: current.version,
+            })
+          : new InvalidStateTransition({
+              message:
+                current.reversalOf !== null && to === "reversed"
+                  ? `Transaction ${current.id} is itself a reversal and cannot be reversed`
+                  : `Transaction ${current.id} is ${current.status}; it cannot become ${to}`,
+              id: current.id,
+              from: current.status,
+              to,
+            })
+
+      const transition = (to: "posted" | "voided") =>
+        Effect.fn(`Transactions.${to === "posted" ? "post" : "void"}`)(function* (
+          userId: UserId,
+          input: TransitionTransaction,
+        ) {
+          const outcome = yield* transactions.transition(
+            userId,
+            input.id,
+            input.expectedVersion,
+            to,
+            new Date(),
+          )
+          if (outcome._tag === "Missing") return yield* NotFound.of("transaction", input.id)
+          if (outcome._tag === "Refused") {
+            return yield* refusal(outcome.current, input.expectedVersion, to)
+          }
+          return outcome.value
+        })
 
       const expire = Effect.fn("Transactions.expire")(function* (id: TransactionId) {
         return yield* transactions.expire(id, new Date())
@@ -99,6 +158,8 @@ export class Transactions extends Context.Service<
             expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
             metadata: input.metadata ?? {},
             version: 1,
+            reversalOf: null,
+            reversedBy: null,
             createdAt: stamp,
             updatedAt: stamp,
           })
@@ -152,6 +213,46 @@ export class Transactions extends Context.Service<
             expectedVersion,
             currentVersion: current.value.version,
           })
+        }),
+        post: transition("posted"),
+        void: transition("voided"),
+        reverse: Effect.fn("Transactions.reverse")(function* (userId, input) {
+          const found = yield* transactions.findById(userId, input.id)
+          if (Option.isNone(found)) return yield* NotFound.of("transaction", input.id)
+          const original = found.value
+          const now = new Date()
+          const stamp = now.toISOString()
+          const outcome = yield* transactions.reverse(
+            userId,
+            input.expectedVersion,
+            {
+              id: newTransactionId(),
+              accountId: original.accountId,
+              userId,
+              direction: original.direction === "credit" ? "debit" : "credit",
+              amount: original.amount,
+              currency: original.currency,
+              status: "posted",
+              description: input.description ?? `Reversal of ${original.id}`,
+              category: original.category,
+              counterparty: original.counterparty,
+              reference: original.reference,
+              occurredAt: stamp,
+              expiresAt: null,
+              metadata: {},
+              version: 1,
+              reversalOf: original.id,
+              reversedBy: null,
+              createdAt: stamp,
+              updatedAt: stamp,
+            },
+            now,
+          )
+          if (outcome._tag === "Missing") return yield* NotFound.of("transaction", input.id)
+          if (outcome._tag === "Refused") {
+            return yield* refusal(outcome.current, input.expectedVersion, "reversed")
+          }
+          return outcome.value
         }),
         history: Effect.fn("Transactions.history")(function* (userId, input) {
           const events = yield* transactions.history(userId, input.id)

@@ -254,6 +254,52 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
           )
           return Option.some(updated)
         }),
+      transition: (userId, id, expectedVersion, to, now) =>
+        Effect.gen(function* () {
+          const current = owned(userId, id)
+          if (current === undefined) return { _tag: "Missing" } as const
+          if (current.version !== expectedVersion || current.status !== "pending") {
+            return { _tag: "Refused", current } as const
+          }
+          const changed: Transaction = {
+            ...current,
+            status: to,
+            expiresAt: to === "posted" ? null : current.expiresAt,
+            version: current.version + 1,
+            updatedAt: now.toISOString(),
+          }
+          transactions.set(id, changed)
+          yield* record(changed, to, { status: { from: "pending", to } })
+          return { _tag: "Done", value: changed } as const
+        }),
+      reverse: (userId, expectedVersion, reversal, now) =>
+        Effect.gen(function* () {
+          const current =
+            reversal.reversalOf === null ? undefined : owned(userId, reversal.reversalOf)
+          if (current === undefined) return { _tag: "Missing" } as const
+          if (
+            current.version !== expectedVersion ||
+            current.status !== "posted" ||
+            current.reversalOf !== null
+          ) {
+            return { _tag: "Refused", current } as const
+          }
+          transactions.set(reversal.id, reversal)
+          yield* record(reversal, "created", { reversalOf: { from: null, to: current.id } })
+          const original: Transaction = {
+            ...current,
+            status: "reversed",
+            reversedBy: reversal.id,
+            version: current.version + 1,
+            updatedAt: now.toISOString(),
+          }
+          transactions.set(original.id, original)
+          yield* record(original, "reversed", {
+            status: { from: "posted", to: "reversed" },
+            reversedBy: { from: null, to: reversal.id },
+          })
+          return { _tag: "Done", value: { original, reversal } } as const
+        }),
       expire: (id, now) =>
         Effect.sync(() => {
           const current = transactions.get(id)

@@ -3,9 +3,11 @@ import {
   GetTransaction,
   ListChanges,
   ListTransactions,
+  ReverseTransaction,
   SummarizeTransactions,
   TransactionHistory,
   Transactions,
+  TransitionTransaction,
   UpdateTransaction,
 } from "@txn/domain"
 import { Schema } from "effect"
@@ -46,6 +48,24 @@ export const transactionsRouter = router({
     run(
       ctx,
       Transactions.use((t) => t.changes(ctx.caller.userId, input ?? {})),
+    ),
+  ),
+  post: writeProcedure.input(input(TransitionTransaction)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.post(ctx.caller.userId, input)),
+    ),
+  ),
+  void: writeProcedure.input(input(TransitionTransaction)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.void(ctx.caller.userId, input)),
+    ),
+  ),
+  reverse: writeProcedure.input(input(ReverseTransaction)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.reverse(ctx.caller.userId, input)),
     ),
   ),
   update: writeProcedure.input(input(UpdateTransaction)).mutation(({ ctx, input }) =>
