@@ -1,10 +1,11 @@
-import { type Account, newAccountId, newTransactionId, newUserId, type UserId } from "@txn/domain"
+import { type Account, newAccountId, newUserId, type UserId } from "@txn/domain"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   accountOf,
   createUser,
   insertAccount,
+  insertRawTransaction as insertRawTransactionInto,
   makeRuntime,
   outcome,
   type TestRuntime,
@@ -27,25 +28,7 @@ beforeAll(async () => {
 afterAll(() => runtime.dispose())
 
 const insertRawTransaction = (fields: Record<string, unknown> = {}) =>
-  outcome(
-    runtime,
-    SqlClient.SqlClient.use((sql) => {
-      const row = {
-        id: newTransactionId(),
-        userId,
-        accountId: account.id,
-        direction: "debit",
-        amount: 100,
-        currency: "EUR",
-        status: "posted",
-        occurredAt: "2026-01-15T12:00:00Z",
-        createdAt: "2026-01-15T12:00:00Z",
-        updatedAt: "2026-01-15T12:00:00Z",
-        ...fields,
-      }
-      return sql`insert into transactions ${sql.insert(row)}`
-    }),
-  )
+  insertRawTransactionInto(runtime, account, fields)
 
 const insertRawAccount = (fields: Record<string, unknown> = {}) =>
   outcome(

@@ -12,7 +12,7 @@ import {
 } from "@txn/domain"
 import { testDatabaseUrl } from "@txn/testing"
 import { Effect, Layer, ManagedRuntime } from "effect"
-import type { SqlClient, SqlError } from "effect/sql"
+import { type SqlClient, SqlClient as SqlClientTag, type SqlError } from "effect/sql"
 import {
   PgAccountRepository,
   PgApiKeyRepository,
@@ -112,4 +112,33 @@ export const outcome = <A>(
         },
       }),
     ),
+  )
+
+/**
+ * A transaction row written with raw SQL into `account` (posted EUR debit of 100 unless `fields`
+ * say otherwise), bypassing the repositories: for testing the database's own constraints.
+ */
+export const insertRawTransaction = (
+  runtime: TestRuntime,
+  account: Account,
+  fields: Record<string, unknown> = {},
+) =>
+  outcome(
+    runtime,
+    SqlClientTag.SqlClient.use((sql) => {
+      const row = {
+        id: newTransactionId(),
+        userId: account.userId,
+        accountId: account.id,
+        direction: "debit",
+        amount: 100,
+        currency: "EUR",
+        status: "posted",
+        occurredAt: "2026-01-15T12:00:00Z",
+        createdAt: "2026-01-15T12:00:00Z",
+        updatedAt: "2026-01-15T12:00:00Z",
+        ...fields,
+      }
+      return sql`insert into transactions ${sql.insert(row)}`
+    }),
   )

@@ -14,6 +14,7 @@ import {
   accountOf,
   createUser,
   insertAccount,
+  insertRawTransaction,
   insertTransaction,
   makeRuntime,
   outcome,
@@ -78,26 +79,8 @@ const reverse = (
   )
 
 // Raw SQL on purpose: these are the database's own guarantees, whatever the repositories do.
-const insertRaw = (fields: Record<string, unknown>) =>
-  outcome(
-    runtime,
-    SqlClient.SqlClient.use((sql) => {
-      const row = {
-        id: newTransactionId(),
-        userId,
-        accountId: account.id,
-        direction: "debit",
-        amount: 100,
-        currency: "EUR",
-        status: "posted",
-        occurredAt: "2026-01-15T12:00:00Z",
-        createdAt: "2026-01-15T12:00:00Z",
-        updatedAt: "2026-01-15T12:00:00Z",
-        ...fields,
-      }
-      return sql`insert into transactions ${sql.insert(row)}`
-    }),
-  )
+const insertRaw = (fields: Record<string, unknown> = {}) =>
+  insertRawTransaction(runtime, account, fields)
 /** `assignment` is a fixed string of the test's own, never input. */
 const updateRaw = (id: TransactionId, assignment: string) =>
   outcome(
