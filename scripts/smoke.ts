@@ -151,6 +151,24 @@ check(unknown.status === 401, "a request with an unknown API key answers 401")
 
 const account = await call("POST", "accounts.create", { name: "Smoke wallet", currency: "EUR" })
 check(account.status === 200 && account.data.currency === "EUR", "accounts.create")
+const overdraft = await call("POST", "transactions.create", {
+  accountId: account.data.id,
+  direction: "debit",
+  amount: 1250,
+  currency: "EUR",
+})
+check(
+  overdraft.status === 422 && overdraft.data.data.tag === "InsufficientFunds",
+  "a debit beyond the balance answers 422 InsufficientFunds",
+)
+const topUp = await call("POST", "transactions.create", {
+  accountId: account.data.id,
+  direction: "credit",
+  amount: 5000,
+  currency: "EUR",
+  description: "Top-up",
+})
+check(topUp.status === 200, "transactions.create (a credit)")
 const posted = await call("POST", "transactions.create", {
   accountId: account.data.id,
   direction: "debit",
@@ -190,6 +208,11 @@ const hold = await call("POST", "transactions.create", {
   expiresAt: new Date(Date.now() + 2_000).toISOString(),
 })
 check(hold.status === 200 && hold.data.status === "pending", "a pending hold with expiresAt")
+const held = await call("GET", "accounts.balance", { id: account.data.id })
+check(
+  held.status === 200 && held.data.posted === 3750 && held.data.available === 3450,
+  "accounts.balance: the hold reduces what is available",
+)
 await until(
   "the worker to void the expired hold",
   async () => {
@@ -198,6 +221,8 @@ await until(
   },
   60_000,
 )
+const released = await call("GET", "accounts.balance", { id: account.data.id })
+check(released.data.available === 3750, "the voided hold is available again")
 check(true, "the worker voided the hold once it expired")
 
 stopping = true

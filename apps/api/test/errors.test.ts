@@ -119,7 +119,10 @@ describe("unexpected failures", () => {
     const broken = ManagedRuntime.make(
       Layer.merge(
         realAppLayer(log),
-        Layer.succeed(Accounts, Accounts.of({ create: dying, get: dying, list: dying })),
+        Layer.succeed(
+          Accounts,
+          Accounts.of({ create: dying, get: dying, list: dying, balance: dying }),
+        ),
       ),
     )
     const failing = await startTestApi({ runtime: broken })

@@ -21,7 +21,9 @@ const ok = (response: { status: number; body: Json }) => {
 }
 
 const newTransaction = async () => {
-  const account = ok(await api.mutate("accounts.create", { name: "History", currency: "EUR" }))
+  const account = ok(
+    await api.mutate("accounts.create", { name: "History", currency: "EUR", allowNegative: true }),
+  )
   return ok(
     await api.mutate("transactions.create", {
       accountId: account.id,

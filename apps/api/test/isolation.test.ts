@@ -18,6 +18,8 @@ interface Owned {
   readonly pending: Json
   /** A's transactions of that account, as A lists them. */
   readonly listed: Json
+  /** A's balance of that account, as A reads it. */
+  readonly balance: Json
 }
 let a: Owned
 /** B's own account and transaction, so B's lists are not empty for want of data. */
@@ -50,6 +52,7 @@ const snapshot = async () => ({
   posted: ok(await asA().query("transactions.get", { id: a.posted.id })),
   pending: ok(await asA().query("transactions.get", { id: a.pending.id })),
   listed: ok(await asA().query("transactions.list", { accountId: a.account.id, limit: 200 })),
+  balance: ok(await asA().query("accounts.balance", { id: a.account.id })),
 })
 
 const expectUnchanged = async () => {
@@ -58,6 +61,7 @@ const expectUnchanged = async () => {
     posted: a.posted,
     pending: a.pending,
     listed: a.listed,
+    balance: a.balance,
   })
 }
 
@@ -139,6 +143,19 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
     sees: "A's account answers another user 404, exactly as an account that never existed",
     check: async () => {
       await expectSameAsMissing((id) => asB().query("accounts.get", { id }), a.account.id, "acc")
+    },
+  },
+  "accounts.balance": {
+    sees: "A's account balance answers another user 404, exactly as an account that never existed, with or without asOf",
+    check: async () => {
+      for (const extra of [{}, { asOf: new Date().toISOString() }]) {
+        await expectSameAsMissing(
+          (id) => asB().query("accounts.balance", { id, ...extra }),
+          a.account.id,
+          "acc",
+        )
+      }
+      await expectUnchanged()
     },
   },
   "accounts.list": {
@@ -312,7 +329,16 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
 beforeAll(async () => {
   api = await startTestApi()
   b = await api.newUser(["read", "write"])
+  // A's account may not go negative and holds money, so B's debits on it would pass the funds
+  // guard: a 422 rather than a 404 would tell B the account exists.
   const account = ok(await asA().mutate("accounts.create", { name: "A's wallet", currency: "USD" }))
+  expect(account.allowNegative).toBe(false)
+  const funding = ok(
+    await asA().mutate(
+      "transactions.create",
+      transaction(account.id, { direction: "credit", amount: 2000, description: "A's salary" }),
+    ),
+  )
   const posted = ok(await asA().mutate("transactions.create", transaction(account.id)))
   const pending = ok(
     await asA().mutate(
@@ -322,15 +348,21 @@ beforeAll(async () => {
   )
   expect([posted.status, pending.status]).toEqual(["posted", "pending"])
   const bAccount = ok(
-    await asB().mutate("accounts.create", { name: "B's wallet", currency: "USD" }),
+    await asB().mutate("accounts.create", {
+      name: "B's wallet",
+      currency: "USD",
+      allowNegative: true,
+    }),
   )
   own = {
     account: bAccount,
     transaction: ok(await asB().mutate("transactions.create", transaction(bAccount.id))),
   }
   const listed = ok(await asA().query("transactions.list", { accountId: account.id, limit: 200 }))
-  a = { account, posted, pending, listed }
-  expect(idsOf(a.listed).sort()).toEqual([posted.id, pending.id].sort())
+  const balance = ok(await asA().query("accounts.balance", { id: account.id }))
+  expect(balance).toMatchObject({ posted: 1300, available: 600 })
+  a = { account, posted, pending, listed, balance }
+  expect(idsOf(a.listed).sort()).toEqual([funding.id, posted.id, pending.id].sort())
 })
 afterAll(() => api.close())
 

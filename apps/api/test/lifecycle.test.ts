@@ -12,7 +12,13 @@ beforeAll(async () => {
     { method: "GET", auth: api.adminToken },
   )
   keyId = keys.body.result.data[0].id
-  accountId = ok(await api.mutate("accounts.create", { name: "Lifecycle", currency: "USD" })).id
+  accountId = ok(
+    await api.mutate("accounts.create", {
+      name: "Lifecycle",
+      currency: "USD",
+      allowNegative: true,
+    }),
+  ).id
 })
 afterAll(() => api.close())
 
@@ -303,7 +309,9 @@ describe("concurrent lifecycle changes", () => {
   })
 
   it("10 reversals of one posted transaction at once: exactly one reversal exists, the rest get 409", async () => {
-    const account = ok(await api.mutate("accounts.create", { name: "Race", currency: "USD" }))
+    const account = ok(
+      await api.mutate("accounts.create", { name: "Race", currency: "USD", allowNegative: true }),
+    )
     const posted = await create({}, account.id)
     const responses = await Promise.all(
       Array.from({ length: 10 }, () =>

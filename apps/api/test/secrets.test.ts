@@ -98,8 +98,13 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
       const spareSecret: string = spare.body.result.data.secret
 
       // The key at work, with secrets in free text the user chose to store (allowed: it is theirs).
-      const account = (await send("accounts.create", { name: "Main", currency: "USD" }, secret))
-        .body.result.data
+      const account = (
+        await send(
+          "accounts.create",
+          { name: "Main", currency: "USD", allowNegative: true },
+          secret,
+        )
+      ).body.result.data
       const hold = await send(
         "transactions.create",
         {

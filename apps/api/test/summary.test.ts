@@ -7,7 +7,8 @@ let eur: Json
 beforeAll(async () => {
   api = await startTestApi()
   const account = async (currency: string) =>
-    (await api.mutate("accounts.create", { name: currency, currency })).body.result.data
+    (await api.mutate("accounts.create", { name: currency, currency, allowNegative: true })).body
+      .result.data
   usd = await account("USD")
   eur = await account("EUR")
   const create = async (input: Record<string, unknown>) => {

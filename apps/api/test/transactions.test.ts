@@ -7,15 +7,20 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const createAccount = async (currency = "USD") => {
-  const response = await api.mutate("accounts.create", { name: `Wallet ${currency}`, currency })
+/** Accounts here may go negative: these tests are about recording, not about funds. */
+const createAccount = async (currency = "USD", allowNegative = true) => {
+  const response = await api.mutate("accounts.create", {
+    name: `Wallet ${currency}`,
+    currency,
+    allowNegative,
+  })
   expect(response.status).toBe(200)
   return response.body.result.data
 }
 
 describe("accounts over HTTP", () => {
   it("creates an account with defaults and reads it back", async () => {
-    const account = await createAccount("EUR")
+    const account = await createAccount("EUR", false)
     expect(account).toMatchObject({
       name: "Wallet EUR",
       currency: "EUR",

@@ -69,6 +69,7 @@ const expectValidationError = (response: { status: number; body: Json }) => {
 describe("every procedure answers malformed input with a typed 400", () => {
   it("covers every procedure of the router", () => {
     expect(procedures.map(([path]) => path).sort()).toEqual([
+      "accounts.balance",
       "accounts.create",
       "accounts.get",
       "accounts.list",

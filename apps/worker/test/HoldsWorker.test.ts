@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto"
 import { setTimeout as sleep } from "node:timers/promises"
 import {
   type Account,
+  Accounts,
   CreateTransaction,
   HoldScheduler,
   type TransactionId,
@@ -25,6 +26,7 @@ import { startHoldsWorker } from "../src/HoldsWorker.ts"
 import { backends, inspect } from "./backends.ts"
 import {
   createAccount,
+  createAccountWith,
   createPrivateDatabase,
   insertTransaction,
   LogCapture,
@@ -153,6 +155,58 @@ describe.each(backends)("the holds worker with $name", ({ redisUrl, skipped }) =
       })
       // Voided at or after its expiry, never before.
       expect(Date.parse(voided.updatedAt)).toBeGreaterThanOrEqual(Date.parse(expiresAt))
+    },
+  )
+
+  it.skipIf(skipped)(
+    "releases what an expired hold held on the account's available balance when it voids it",
+    async () => {
+      // An account of its own that may not go negative, funded, so only this hold moves it.
+      const funded = await runtime.runPromise(createAccountWith({ allowNegative: false }))
+      const balance = () =>
+        runtime.runPromise(
+          Accounts.use((accounts) => accounts.balance(funded.userId, { id: funded.id })),
+        )
+      await runtime.runPromise(
+        Transactions.use((transactions) =>
+          transactions.create(funded.userId, {
+            accountId: funded.id,
+            direction: "credit",
+            amount: 10_000,
+            currency: funded.currency,
+          }),
+        ),
+      )
+      const created = await runtime.runPromise(
+        Transactions.use((transactions) =>
+          transactions.create(funded.userId, hold(funded, secondsFromNow(1.5))),
+        ),
+      )
+      expect(await balance()).toEqual({
+        accountId: funded.id,
+        currency: funded.currency,
+        posted: 10_000,
+        pending: 5_800,
+        available: 5_800,
+        asOf: null,
+      })
+
+      const { job, state } = await finished(expireHoldJobId(created.id))
+      expect(state).toBe("completed")
+      expect(job.returnvalue).toEqual({ transactionId: created.id, outcome: "voided" })
+
+      const voided = await runtime.runPromise(
+        Transactions.use((transactions) => transactions.get(funded.userId, { id: created.id })),
+      )
+      expect(voided).toMatchObject({ status: "voided", version: 2 })
+      expect(await balance()).toEqual({
+        accountId: funded.id,
+        currency: funded.currency,
+        posted: 10_000,
+        pending: 10_000,
+        available: 10_000,
+        asOf: null,
+      })
     },
   )
 

@@ -1,4 +1,4 @@
-import { HoldScheduler } from "@txn/domain"
+import { Accounts, HoldScheduler } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import { LogCapture } from "@txn/testing"
 import type { Job } from "bullmq"
@@ -34,13 +34,27 @@ it("clears a backlog of overdue holds larger than one batch in a single sweep", 
   const backlog = 1_234
   await appRuntime.runPromise(
     SqlClient.SqlClient.use(
+      // Written the way the repository records a hold: the row, its ledger entry and the
+      // account's pending debits, so voiding each one releases what it held.
       (sql) => sql`
-        insert into transactions (id, account_id, user_id, direction, amount, currency, status,
-                                  occurred_at, expires_at, metadata, version, created_at, updated_at)
-        select 'txn_' || lpad(n::text, 26, '0'), ${account.id}, ${account.userId}, 'debit', 100,
-               ${account.currency}, 'pending', now(), now() - interval '1 minute', '{}'::jsonb, 1,
-               now(), now()
-          from generate_series(1, ${backlog}) as n`,
+        with inserted as (
+          insert into transactions (id, account_id, user_id, direction, amount, currency, status,
+                                    occurred_at, expires_at, metadata, version, created_at,
+                                    updated_at)
+          select 'txn_' || lpad(n::text, 26, '0'), ${account.id}, ${account.userId}, 'debit', 100,
+                 ${account.currency}, 'pending', now(), now() - interval '1 minute', '{}'::jsonb,
+                 1, now(), now()
+            from generate_series(1, ${backlog}) as n
+          returning id, account_id, amount, created_at
+        ), entry as (
+          insert into ledger_entries
+            (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta,
+             recorded_at)
+          select account_id, id, 0, 0, amount, created_at from inserted
+        )
+        update accounts
+           set pending_debits = pending_debits + (select sum(amount) from inserted)
+         where id = ${account.id}`,
     ),
   )
 
@@ -54,4 +68,8 @@ it("clears a backlog of overdue holds larger than one batch in a single sweep", 
     ),
   )
   expect(row?.pending).toBe(0)
+  const balance = await appRuntime.runPromise(
+    Accounts.use((accounts) => accounts.balance(account.userId, { id: account.id })),
+  )
+  expect(balance).toMatchObject({ posted: 0, pending: 0, available: 0 })
 })

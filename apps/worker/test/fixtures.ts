@@ -53,26 +53,33 @@ export const makeRepositoryRuntime = (url: Redacted.Redacted<string>) =>
     ).pipe(Layer.provideMerge(PgDatabase.layer({ url, maxConnections: 2 }))),
   )
 
-/** A user and a EUR account of their own. */
-export const createAccount = Effect.gen(function* () {
-  const userId: UserId = newUserId()
-  const now = new Date().toISOString()
-  yield* UserRepository.use((users) =>
-    users.ensure({ id: userId, name: "Worker test", createdAt: now }),
-  )
-  return yield* AccountRepository.use((accounts) =>
-    accounts.insert({
-      id: newAccountId(),
-      userId,
-      name: "Holds",
-      currency: "EUR" as Currency,
-      allowNegative: false,
-      metadata: {},
-      createdAt: now,
-      updatedAt: now,
-    }),
-  )
-})
+/** A user and a EUR account of their own, which may go negative or not as asked. */
+export const createAccountWith = (options: { readonly allowNegative: boolean }) =>
+  Effect.gen(function* () {
+    const userId: UserId = newUserId()
+    const now = new Date().toISOString()
+    yield* UserRepository.use((users) =>
+      users.ensure({ id: userId, name: "Worker test", createdAt: now }),
+    )
+    return yield* AccountRepository.use((accounts) =>
+      accounts.insert({
+        id: newAccountId(),
+        userId,
+        name: "Holds",
+        currency: "EUR" as Currency,
+        allowNegative: options.allowNegative,
+        metadata: {},
+        createdAt: now,
+        updatedAt: now,
+      }),
+    )
+  })
+
+/**
+ * A user and a EUR account that may go negative: the tests using it hold and void debits on an
+ * account nobody funded, and are about expiry, not funds.
+ */
+export const createAccount = createAccountWith({ allowNegative: true })
 
 /** A transaction written straight to the table, with no job scheduled for it. */
 export const insertTransaction = (account: Account, fields: Partial<Transaction>) => {

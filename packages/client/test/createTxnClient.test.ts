@@ -24,8 +24,9 @@ const rejectionOf = async (call: Promise<unknown>): Promise<unknown> => {
 
 const missingTransactionId = `txn_${"0".repeat(26)}`
 
+/** An account that may go negative: these tests debit it without funding it first. */
 const newAccount = (currency = "USD") =>
-  client.accounts.create.mutate({ name: `Client ${currency}`, currency })
+  client.accounts.create.mutate({ name: `Client ${currency}`, currency, allowNegative: true })
 
 describe("createTxnClient against the running API", () => {
   it("creates an account and a transaction, then reads the transaction back", async () => {

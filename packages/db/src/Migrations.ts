@@ -5,6 +5,7 @@ import apiKeys from "./migrations/0002_api_keys.ts"
 import history from "./migrations/0003_history.ts"
 import listIndexes from "./migrations/0004_list_indexes.ts"
 import lifecycle from "./migrations/0005_lifecycle.ts"
+import balances from "./migrations/0006_balances.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -13,6 +14,7 @@ export const migrations = Migrator.fromRecord({
   "0003_history": history,
   "0004_list_indexes": listIndexes,
   "0005_lifecycle": lifecycle,
+  "0006_balances": balances,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -35,6 +35,14 @@ const toAccount = (row: AccountRow): Account => ({
   updatedAt: iso(row.updatedAt),
 })
 
+interface BalanceRow {
+  readonly id: string
+  readonly currency: string
+  readonly posted: string
+  readonly pendingCredits: string
+  readonly pendingDebits: string
+}
+
 const columns = "id, user_id, name, currency, allow_negative, metadata, created_at, updated_at"
 
 export const layer = Layer.effect(
@@ -55,6 +63,38 @@ export const layer = Layer.effect(
           Effect.orDie,
           Effect.withSpan("PgAccountRepository.insert"),
         ),
+
+      balance: (userId, id, asOf) =>
+        Effect.gen(function* () {
+          const [row] =
+            asOf === undefined
+              ? yield* sql<BalanceRow>`
+                  select id, currency, posted_balance::text as posted,
+                         pending_credits::text as pending_credits, pending_debits::text as pending_debits
+                    from accounts where id = ${id} and user_id = ${userId}`
+              : yield* sql<BalanceRow>`
+                  select a.id, a.currency,
+                         coalesce(sum(e.posted_delta), 0)::text as posted,
+                         coalesce(sum(e.pending_credits_delta), 0)::text as pending_credits,
+                         coalesce(sum(e.pending_debits_delta), 0)::text as pending_debits
+                    from accounts a
+                    left join ledger_entries e
+                      on e.account_id = a.id and e.recorded_at <= ${asOf.toISOString()}::timestamptz
+                   where a.id = ${id} and a.user_id = ${userId}
+                   group by a.id, a.currency`
+          if (row === undefined) return Option.none()
+          const posted = Number(row.posted)
+          const credits = Number(row.pendingCredits)
+          const debits = Number(row.pendingDebits)
+          return Option.some({
+            accountId: row.id as AccountId,
+            currency: row.currency as Currency,
+            posted,
+            pending: posted + credits - debits,
+            available: posted - debits,
+            asOf: asOf === undefined ? null : asOf.toISOString(),
+          })
+        }).pipe(Effect.orDie, Effect.withSpan("PgAccountRepository.balance")),
 
       findById: (userId, id) =>
         sql<AccountRow>`select ${cols} from accounts where id = ${id} and user_id = ${userId}`.pipe(

@@ -1,6 +1,7 @@
 import {
   type AccountId,
   Actor,
+  balanceDeltas,
   type Currency,
   type Direction,
   decodeChangesCursor,
@@ -10,6 +11,7 @@ import {
   encodeChangesCursor,
   encodeCursor,
   type FieldChange,
+  InsufficientFunds,
   type ListTransactions,
   type Metadata,
   type SummaryGroup,
@@ -145,34 +147,92 @@ export const layer = Layer.effect(
         Effect.withSpan("PgTransactionRepository.findById"),
       )
 
-    /** Inserts the transaction and its `created` event in one statement. */
-    const insertOne = (t: Transaction, actor: string) => {
-      const created = Object.fromEntries(
-        Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
-      )
-      return sql<TransactionRow>`
-        with inserted as (
-          insert into transactions (${cols})
-          values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
-                  ${t.currency}, ${t.status}, ${t.description}, ${t.category},
-                  ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
-                  ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.reversalOf},
-                  ${t.reversedBy}, ${t.createdAt}, ${t.updatedAt})
-          returning ${cols}
-        ), event as (
-          insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-          select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
-                 created_at
-            from inserted
+    /**
+     * Inserts the transaction, its `created` event, its balance change and ledger entry. The
+     * account row is locked first, so concurrent postings to it apply one after another and the
+     * funds check sees every earlier one.
+     */
+    const insertOne = (t: Transaction, actor: string) =>
+      Effect.gen(function* () {
+        const d = balanceDeltas(t, null, t.status)
+        const [account] = yield* sql<{
+          readonly allowNegative: boolean
+          readonly available: string
+        }>`
+          select allow_negative, (posted_balance - pending_debits)::text as available
+            from accounts where id = ${t.accountId} for update`
+        const available = Number(account?.available ?? 0)
+        const after = available + d.posted - d.pendingDebits
+        if (account !== undefined && !account.allowNegative && after < 0 && after < available) {
+          return yield* new InsufficientFunds({
+            message: `Account ${t.accountId} has ${available} available; ${t.amount} requested`,
+            accountId: t.accountId,
+            available,
+            requested: t.amount,
+          })
+        }
+        const created = Object.fromEntries(
+          Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
         )
-        select ${cols} from inserted`.pipe(Effect.map((rows) => toTransaction(rows[0]!)))
-    }
+        const rows = yield* sql<TransactionRow>`
+          with inserted as (
+            insert into transactions (${cols})
+            values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
+                    ${t.currency}, ${t.status}, ${t.description}, ${t.category},
+                    ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
+                    ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.reversalOf},
+                    ${t.reversedBy}, ${t.createdAt}, ${t.updatedAt})
+            returning ${cols}
+          ), event as (
+            insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+            select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
+                   created_at
+              from inserted
+          ), balance as (
+            update accounts
+               set posted_balance = posted_balance + ${d.posted},
+                   pending_credits = pending_credits + ${d.pendingCredits},
+                   pending_debits = pending_debits + ${d.pendingDebits}
+             where id = ${t.accountId}
+          ), entry as (
+            insert into ledger_entries
+              (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
+            select account_id, id, ${d.posted}, ${d.pendingCredits}, ${d.pendingDebits}, created_at
+              from inserted
+          )
+          select ${cols} from inserted`
+        return toTransaction(rows[0]!)
+      })
+
+    /** The balance change and ledger entry of a pending transaction leaving `pending`. */
+    const settleSql = (to: "posted" | "voided") =>
+      sql.literal(`
+          , balance as (
+            update accounts a
+               set posted_balance = a.posted_balance + ${to === "posted" ? "case c.direction when 'credit' then c.amount else -c.amount end" : "0"},
+                   pending_credits = a.pending_credits - case c.direction when 'credit' then c.amount else 0 end,
+                   pending_debits = a.pending_debits - case c.direction when 'debit' then c.amount else 0 end
+              from changed c where a.id = c.account_id
+          ), entry as (
+            insert into ledger_entries
+              (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
+            select account_id, id,
+                   ${to === "posted" ? "case direction when 'credit' then amount else -amount end" : "0"},
+                   -case direction when 'credit' then amount else 0 end,
+                   -case direction when 'debit' then amount else 0 end,
+                   updated_at
+              from changed
+          )`)
 
     return TransactionRepository.of({
       insert: (t) =>
         Effect.gen(function* () {
           return yield* insertOne(t, yield* Actor)
-        }).pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.insert")),
+        }).pipe(
+          sql.withTransaction,
+          Effect.catchTag("SqlError", Effect.die),
+          Effect.withSpan("PgTransactionRepository.insert"),
+        ),
 
       findById,
 
@@ -263,7 +323,7 @@ export const layer = Layer.effect(
                           else '{}'::jsonb end,
                      updated_at
                 from changed
-            )
+            ) ${settleSql(to)}
             select ${cols} from changed`
           if (rows[0] !== undefined) return { _tag: "Done", value: toTransaction(rows[0]) } as const
           // Refused or missing: a fresh statement sees what a concurrent change committed.
@@ -317,7 +377,10 @@ export const layer = Layer.effect(
               } as const
             }),
           )
-          .pipe(Effect.orDie, Effect.withSpan("PgTransactionRepository.reverse")),
+          .pipe(
+            Effect.catchTag("SqlError", Effect.die),
+            Effect.withSpan("PgTransactionRepository.reverse"),
+          ),
 
       history: (userId, id) =>
         Effect.gen(function* () {
@@ -412,13 +475,15 @@ export const layer = Layer.effect(
               update transactions
                  set status = 'voided', version = version + 1, updated_at = ${at}::timestamptz
                where id = ${id} and status = 'pending' and expires_at <= ${at}::timestamptz
-              returning id, user_id, version, updated_at
+              returning id, user_id, account_id, direction, amount, version, updated_at
+            ), changed as (
+              select * from voided
             ), event as (
               insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
               select id, user_id, version, 'expired', ${actor},
                      '{"status": {"from": "pending", "to": "voided"}}'::jsonb, updated_at
                 from voided
-            )
+            ) ${settleSql("voided")}
             select id from voided`
           if (voided.length > 0) return "voided" as const
           const [row] = yield* sql<{ readonly status: string }>`

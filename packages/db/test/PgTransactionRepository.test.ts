@@ -30,8 +30,13 @@ beforeAll(() => {
 })
 afterAll(() => runtime.dispose())
 
+// Not about balances (balances.test.ts is): debits go through unfunded.
 const newAccount = async (userId?: UserId) =>
-  runtime.runPromise(insertAccount(accountOf(userId ?? (await runtime.runPromise(createUser)))))
+  runtime.runPromise(
+    insertAccount(
+      accountOf(userId ?? (await runtime.runPromise(createUser)), { allowNegative: true }),
+    ),
+  )
 const insert = (transaction: Transaction) => runtime.runPromise(insertTransaction(transaction))
 const findById = (userId: UserId, id: TransactionId) =>
   runtime.runPromise(TransactionRepository.use((r) => r.findById(userId, id)))

@@ -29,7 +29,8 @@ const asActor = <A, E, R>(actor: string, effect: Effect.Effect<A, E, R>) =>
 
 const newAccount = async () => {
   const userId = await runtime.runPromise(createUser)
-  return runtime.runPromise(insertAccount(accountOf(userId)))
+  // Not about balances: debits go through unfunded.
+  return runtime.runPromise(insertAccount(accountOf(userId, { allowNegative: true })))
 }
 
 const insert = (transaction: Transaction, actor = "key_test") =>
@@ -172,6 +173,11 @@ describe("the change feed", () => {
 
   it("never skips an event whose transaction commits after a later-numbered one was read", async () => {
     const account = await newAccount()
+    // A second account of the same user for "slow": inserts lock their account's row, so two
+    // open transactions posting to one account would wait on each other.
+    const slowAccount = await runtime.runPromise(
+      insertAccount(accountOf(account.userId, { allowNegative: true })),
+    )
     let releaseSlow!: () => void
     const slowMayCommit = new Promise<void>((resolve) => {
       releaseSlow = resolve
@@ -189,8 +195,8 @@ describe("the change feed", () => {
       fastMayWrite = resolve
     })
 
-    const inTransaction = <A>(
-      body: Effect.Effect<A, never, TransactionRepository | SqlClient.SqlClient>,
+    const inTransaction = <A, E>(
+      body: Effect.Effect<A, E, TransactionRepository | SqlClient.SqlClient>,
     ) =>
       runtime.runPromise(
         SqlClient.SqlClient.use((sql) => sql.withTransaction(body)).pipe(Effect.orDie),
@@ -210,7 +216,9 @@ describe("the change feed", () => {
     // "slow" gets a later transaction id and the lower seq, and commits last.
     const slow = inTransaction(
       Effect.gen(function* () {
-        const inserted = yield* TransactionRepository.use((r) => r.insert(transactionOf(account)))
+        const inserted = yield* TransactionRepository.use((r) =>
+          r.insert(transactionOf(slowAccount)),
+        )
         slowWrote(inserted.id)
         yield* Effect.promise(() => slowMayCommit)
         return inserted

@@ -27,6 +27,7 @@ describe("migrations", () => {
       [3, "history"],
       [4, "list_indexes"],
       [5, "lifecycle"],
+      [6, "balances"],
     ])
   })
 

@@ -32,3 +32,21 @@ export const ListAccounts = Schema.Struct({
   cursor: Schema.optionalKey(Cursor),
 })
 export type ListAccounts = typeof ListAccounts.Type
+
+/** Balances now, or as of a past time (`asOf`, by when postings were recorded). */
+export const GetBalance = Schema.Struct({ id: AccountId, asOf: Schema.optionalKey(Timestamp) })
+export type GetBalance = typeof GetBalance.Type
+
+/**
+ * In minor units. `posted`: settled money. `pending`: posted plus pending credits minus pending
+ * debits. `available`: posted minus pending debits, what may still be spent.
+ */
+export interface Balance {
+  readonly accountId: AccountId
+  readonly currency: Currency
+  readonly posted: number
+  readonly pending: number
+  readonly available: number
+  /** The time these figures are for; null means now. */
+  readonly asOf: string | null
+}

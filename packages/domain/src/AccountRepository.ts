@@ -1,5 +1,5 @@
 import { Context, type Effect, type Option } from "effect"
-import type { Account, ListAccounts } from "./Account.ts"
+import type { Account, Balance, ListAccounts } from "./Account.ts"
 import type { Page } from "./Common.ts"
 import type { AccountId, UserId } from "./Ids.ts"
 
@@ -10,5 +10,11 @@ export class AccountRepository extends Context.Service<
     readonly insert: (account: Account) => Effect.Effect<Account>
     readonly findById: (userId: UserId, id: AccountId) => Effect.Effect<Option.Option<Account>>
     readonly list: (userId: UserId, query: ListAccounts) => Effect.Effect<Page<Account>>
+    /** The stored balances, or sums of the ledger up to `asOf`; none if not the user's. */
+    readonly balance: (
+      userId: UserId,
+      id: AccountId,
+      asOf: Date | undefined,
+    ) => Effect.Effect<Option.Option<Balance>>
   }
 >()("@txn/domain/AccountRepository") {}

@@ -1,5 +1,12 @@
 import { Context, Effect, Layer, Option } from "effect"
-import type { Account, CreateAccount, GetAccount, ListAccounts } from "./Account.ts"
+import type {
+  Account,
+  Balance,
+  CreateAccount,
+  GetAccount,
+  GetBalance,
+  ListAccounts,
+} from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
 import type { Page } from "./Common.ts"
 import { NotFound } from "./Errors.ts"
@@ -12,6 +19,7 @@ export class Accounts extends Context.Service<
     readonly create: (userId: UserId, input: CreateAccount) => Effect.Effect<Account>
     readonly get: (userId: UserId, input: GetAccount) => Effect.Effect<Account, NotFound>
     readonly list: (userId: UserId, input: ListAccounts) => Effect.Effect<Page<Account>>
+    readonly balance: (userId: UserId, input: GetBalance) => Effect.Effect<Balance, NotFound>
   }
 >()("@txn/domain/Accounts") {
   static readonly layer = Layer.effect(
@@ -34,6 +42,12 @@ export class Accounts extends Context.Service<
         }),
         get: Effect.fn("Accounts.get")(function* (userId, input) {
           const found = yield* repository.findById(userId, input.id)
+          if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
+          return found.value
+        }),
+        balance: Effect.fn("Accounts.balance")(function* (userId, input) {
+          const asOf = input.asOf === undefined ? undefined : new Date(input.asOf)
+          const found = yield* repository.balance(userId, input.id, asOf)
           if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
           return found.value
         }),

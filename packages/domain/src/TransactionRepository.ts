@@ -1,5 +1,6 @@
 import { Context, type Effect, type Option } from "effect"
 import type { Page } from "./Common.ts"
+import type { InsufficientFunds } from "./Errors.ts"
 import type { TransactionId, UserId } from "./Ids.ts"
 import type {
   ListTransactions,
@@ -26,7 +27,11 @@ export type Guarded<A> =
 export class TransactionRepository extends Context.Service<
   TransactionRepository,
   {
-    readonly insert: (transaction: Transaction) => Effect.Effect<Transaction>
+    /**
+     * Records the transaction and its effect on the account's balances; a debit the account
+     * cannot cover (and may not go negative for) fails with InsufficientFunds.
+     */
+    readonly insert: (transaction: Transaction) => Effect.Effect<Transaction, InsufficientFunds>
     readonly findById: (
       userId: UserId,
       id: TransactionId,
@@ -60,7 +65,7 @@ export class TransactionRepository extends Context.Service<
       expectedVersion: number,
       reversal: Transaction,
       now: Date,
-    ) => Effect.Effect<Guarded<Reversal>>
+    ) => Effect.Effect<Guarded<Reversal>, InsufficientFunds>
     /** Voids a pending transaction whose `expiresAt` is at or before `now`. */
     readonly expire: (id: TransactionId, now: Date) => Effect.Effect<ExpireOutcome>
     /** The transaction's events, oldest first; none if the user has no such transaction. */

@@ -3,6 +3,7 @@ import { AccountRepository } from "./AccountRepository.ts"
 import type { Page } from "./Common.ts"
 import {
   CurrencyMismatch,
+  type InsufficientFunds,
   InvalidStateTransition,
   NotFound,
   ValidationError,
@@ -39,7 +40,10 @@ export class Transactions extends Context.Service<
     readonly create: (
       userId: UserId,
       input: CreateTransaction,
-    ) => Effect.Effect<Transaction, NotFound | CurrencyMismatch | ValidationError>
+    ) => Effect.Effect<
+      Transaction,
+      NotFound | CurrencyMismatch | ValidationError | InsufficientFunds
+    >
     readonly get: (userId: UserId, input: GetTransaction) => Effect.Effect<Transaction, NotFound>
     readonly list: (userId: UserId, input: ListTransactions) => Effect.Effect<Page<Transaction>>
     readonly summary: (
@@ -61,7 +65,10 @@ export class Transactions extends Context.Service<
     readonly reverse: (
       userId: UserId,
       input: ReverseTransaction,
-    ) => Effect.Effect<Reversal, NotFound | VersionConflict | InvalidStateTransition>
+    ) => Effect.Effect<
+      Reversal,
+      NotFound | VersionConflict | InvalidStateTransition | InsufficientFunds
+    >
     readonly history: (
       userId: UserId,
       input: TransactionHistory,

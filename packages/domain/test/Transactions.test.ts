@@ -28,7 +28,7 @@ const withAccount = async <A, E>(
   const { result, accountId } = await Effect.runPromise(
     Effect.gen(function* () {
       const account = yield* Accounts.use((accounts) =>
-        accounts.create(userId, { name: "Main", currency: usd }),
+        accounts.create(userId, { name: "Main", currency: usd, allowNegative: true }),
       )
       const transactions = yield* Transactions
       const result = yield* body(transactions, { userId, accountId: account.id })

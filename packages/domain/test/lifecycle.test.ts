@@ -4,6 +4,7 @@ import {
   type AccountId,
   Accounts,
   Currency,
+  type InsufficientFunds,
   type InvalidStateTransition,
   type NotFound,
   newTransactionId,
@@ -29,7 +30,7 @@ const run = <A, E>(
   return Effect.runPromise(
     Effect.gen(function* () {
       const account = yield* Accounts.use((accounts) =>
-        accounts.create(userId, { name: "Main", currency: usd }),
+        accounts.create(userId, { name: "Main", currency: usd, allowNegative: true }),
       )
       return yield* body(yield* Transactions, { userId, accountId: account.id })
     }).pipe(Effect.provide(layerMemory().layer)),
@@ -49,7 +50,7 @@ const create =
     })
 
 type Op = "post" | "void" | "reverse"
-type Refusal = NotFound | VersionConflict | InvalidStateTransition
+type Refusal = NotFound | VersionConflict | InvalidStateTransition | InsufficientFunds
 const apply = (
   transactions: Transactions["Service"],
   userId: UserId,

@@ -12,6 +12,9 @@ import {
   Actor,
   type ApiKey,
   ApiKeyRepository,
+  availableOf,
+  type BalanceDeltas,
+  balanceDeltas,
   type CursorPosition,
   decodeChangesCursor,
   decodeCursor,
@@ -20,6 +23,7 @@ import {
   encodeChangesCursor,
   encodeCursor,
   HoldScheduler,
+  InsufficientFunds,
   type Page,
   type SummaryGroup,
   type Transaction,
@@ -58,10 +62,85 @@ const page = <A extends { readonly id: string }>(
   }
 }
 
-export const layerAccountRepositoryMemory = (): Layer.Layer<AccountRepository> =>
+/** What the account and transaction repositories share, as their tables do in PostgreSQL. */
+export interface MemoryStore {
+  readonly accounts: Map<string, Account>
+  readonly balances: Map<string, BalanceDeltas>
+  readonly entries: Array<{
+    readonly accountId: string
+    readonly deltas: BalanceDeltas
+    readonly at: string
+  }>
+}
+
+export const memoryStore = (): MemoryStore => ({
+  accounts: new Map(),
+  balances: new Map(),
+  entries: [],
+})
+
+const zero: BalanceDeltas = { posted: 0, pendingCredits: 0, pendingDebits: 0 }
+
+const plus = (a: BalanceDeltas, b: BalanceDeltas): BalanceDeltas => ({
+  posted: a.posted + b.posted,
+  pendingCredits: a.pendingCredits + b.pendingCredits,
+  pendingDebits: a.pendingDebits + b.pendingDebits,
+})
+
+/** Applies a balance change, refusing one that would leave a non-negative account short. */
+const applyDeltas = (
+  store: MemoryStore,
+  accountId: string,
+  deltas: BalanceDeltas,
+  at: string,
+  amount: number,
+) =>
+  Effect.gen(function* () {
+    const before = store.balances.get(accountId) ?? zero
+    const after = plus(before, deltas)
+    const account = store.accounts.get(accountId)
+    if (
+      account !== undefined &&
+      !account.allowNegative &&
+      availableOf(after) < 0 &&
+      availableOf(after) < availableOf(before)
+    ) {
+      return yield* new InsufficientFunds({
+        message: `Account ${accountId} has ${availableOf(before)} available; ${amount} requested`,
+        accountId,
+        available: availableOf(before),
+        requested: amount,
+      })
+    }
+    store.balances.set(accountId, after)
+    store.entries.push({ accountId, deltas, at })
+  })
+
+export const layerAccountRepositoryMemory = (
+  store: MemoryStore = memoryStore(),
+): Layer.Layer<AccountRepository> =>
   Layer.sync(AccountRepository, () => {
-    const accounts = new Map<string, Account>()
+    const accounts = store.accounts
     return AccountRepository.of({
+      balance: (userId, id, asOf) =>
+        Effect.sync(() => {
+          const account = accounts.get(id)
+          if (account === undefined || account.userId !== userId) return Option.none()
+          const totals =
+            asOf === undefined
+              ? (store.balances.get(id) ?? zero)
+              : store.entries
+                  .filter((e) => e.accountId === id && Date.parse(e.at) <= asOf.getTime())
+                  .reduce((sum, e) => plus(sum, e.deltas), zero)
+          return Option.some({
+            accountId: account.id,
+            currency: account.currency,
+            posted: totals.posted,
+            pending: totals.posted + totals.pendingCredits - totals.pendingDebits,
+            available: availableOf(totals),
+            asOf: asOf === undefined ? null : asOf.toISOString(),
+          })
+        }),
       insert: (account) =>
         Effect.sync(() => {
           accounts.set(account.id, account)
@@ -89,7 +168,9 @@ export const layerAccountRepositoryMemory = (): Layer.Layer<AccountRepository> =
     })
   })
 
-export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepository> =>
+export const layerTransactionRepositoryMemory = (
+  store: MemoryStore = memoryStore(),
+): Layer.Layer<TransactionRepository> =>
   Layer.sync(TransactionRepository, () => {
     const transactions = new Map<string, Transaction>()
     const owned = (userId: string, id: string) => {
@@ -126,6 +207,13 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
     return TransactionRepository.of({
       insert: (transaction) =>
         Effect.gen(function* () {
+          yield* applyDeltas(
+            store,
+            transaction.accountId,
+            balanceDeltas(transaction, null, transaction.status),
+            transaction.createdAt,
+            transaction.amount,
+          )
           transactions.set(transaction.id, transaction)
           yield* record(
             transaction,
@@ -268,6 +356,13 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
             version: current.version + 1,
             updatedAt: now.toISOString(),
           }
+          yield* applyDeltas(
+            store,
+            current.accountId,
+            balanceDeltas(current, "pending", to),
+            changed.updatedAt,
+            current.amount,
+          ).pipe(Effect.orDie)
           transactions.set(id, changed)
           yield* record(changed, to, { status: { from: "pending", to } })
           return { _tag: "Done", value: changed } as const
@@ -284,6 +379,13 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
           ) {
             return { _tag: "Refused", current } as const
           }
+          yield* applyDeltas(
+            store,
+            reversal.accountId,
+            balanceDeltas(reversal, null, "posted"),
+            reversal.createdAt,
+            reversal.amount,
+          )
           transactions.set(reversal.id, reversal)
           yield* record(reversal, "created", { reversalOf: { from: null, to: current.id } })
           const original: Transaction = {
@@ -312,6 +414,18 @@ export const layerTransactionRepositoryMemory = (): Layer.Layer<TransactionRepos
             version: current.version + 1,
             updatedAt: now.toISOString(),
           }
+          store.balances.set(
+            current.accountId,
+            plus(
+              store.balances.get(current.accountId) ?? zero,
+              balanceDeltas(current, "pending", "voided"),
+            ),
+          )
+          store.entries.push({
+            accountId: current.accountId,
+            deltas: balanceDeltas(current, "pending", "voided"),
+            at: voided.updatedAt,
+          })
           transactions.set(id, voided)
           return voided
         }).pipe(
@@ -407,9 +521,10 @@ export const layerHoldSchedulerMemory = (calls: Array<ScheduledHold>): Layer.Lay
 /** The use cases on fresh in-memory ports; `scheduled` fills as holds are scheduled. */
 export const layerMemory = () => {
   const scheduled: Array<ScheduledHold> = []
+  const store = memoryStore()
   const ports = Layer.mergeAll(
-    layerAccountRepositoryMemory(),
-    layerTransactionRepositoryMemory(),
+    layerAccountRepositoryMemory(store),
+    layerTransactionRepositoryMemory(store),
     layerUserRepositoryMemory(),
     layerApiKeyRepositoryMemory(),
     layerHoldSchedulerMemory(scheduled),

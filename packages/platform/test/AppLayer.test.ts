@@ -42,7 +42,12 @@ describe("makeAppLayer", () => {
           users.ensure({ id: userId, name: "Platform test", createdAt: new Date().toISOString() }),
         )
         const account = yield* Accounts.use((accounts) =>
-          accounts.create(userId, { name: "Float", currency: Schema.decodeSync(Currency)("EUR") }),
+          accounts.create(userId, {
+            name: "Float",
+            currency: Schema.decodeSync(Currency)("EUR"),
+            // Holds a debit without funding it first: this test is about wiring, not funds.
+            allowNegative: true,
+          }),
         )
         const created = yield* Transactions.use((transactions) =>
           transactions.create(userId, {

@@ -1,4 +1,4 @@
-import { Accounts, CreateAccount, GetAccount, ListAccounts } from "@txn/domain"
+import { Accounts, CreateAccount, GetAccount, GetBalance, ListAccounts } from "@txn/domain"
 import { Schema } from "effect"
 import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
@@ -13,6 +13,12 @@ export const accountsRouter = router({
     run(
       ctx,
       Accounts.use((a) => a.get(ctx.caller.userId, input)),
+    ),
+  ),
+  balance: readProcedure.input(input(GetBalance)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Accounts.use((a) => a.balance(ctx.caller.userId, input)),
     ),
   ),
   list: readProcedure.input(input(Schema.UndefinedOr(ListAccounts))).query(({ ctx, input }) =>

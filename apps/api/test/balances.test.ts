@@ -1,0 +1,221 @@
+import { makeId } from "@txn/domain"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type Json, startTestApi, type TestApi } from "./harness.ts"
+
+let api: TestApi
+beforeAll(async () => {
+  api = await startTestApi()
+})
+afterAll(() => api.close())
+
+const ok = (response: { status: number; body: Json }) => {
+  expect(response.status).toBe(200)
+  return response.body.result.data
+}
+
+const createAccount = async (extra: Record<string, unknown> = {}) =>
+  ok(await api.mutate("accounts.create", { name: "Balance", currency: "USD", ...extra }))
+
+const create = async (accountId: string, extra: Record<string, unknown>) =>
+  api.mutate("transactions.create", {
+    accountId,
+    direction: "debit",
+    amount: 100,
+    currency: "USD",
+    description: "Balance test",
+    ...extra,
+  })
+
+const credit = async (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
+  ok(await create(accountId, { direction: "credit", amount, ...extra }))
+const debit = async (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
+  ok(await create(accountId, { direction: "debit", amount, ...extra }))
+
+const balance = async (id: string, asOf?: string) =>
+  ok(await api.query("accounts.balance", asOf === undefined ? { id } : { id, asOf }))
+
+const expectBalance = async (
+  id: string,
+  expected: { posted: number; pending: number; available: number },
+) => {
+  expect(await balance(id)).toEqual({
+    accountId: id,
+    currency: "USD",
+    ...expected,
+    asOf: null,
+  })
+}
+
+const listIds = async (accountId: string) =>
+  ok(await api.query("transactions.list", { accountId, limit: 200 })).items.map(
+    (t: { id: string }) => t.id,
+  )
+
+const expectInsufficient = (
+  response: { status: number; body: Json },
+  details: { accountId: string; available: number; requested: number },
+) => {
+  expect(response.status).toBe(422)
+  expect(response.body.error.data).toMatchObject({ tag: "InsufficientFunds", details })
+}
+
+describe("accounts.balance over HTTP", () => {
+  it("starts at zero and follows every kind of operation exactly", async () => {
+    const account = await createAccount()
+    await expectBalance(account.id, { posted: 0, pending: 0, available: 0 })
+
+    await credit(account.id, 1000)
+    await expectBalance(account.id, { posted: 1000, pending: 1000, available: 1000 })
+
+    await debit(account.id, 300)
+    await expectBalance(account.id, { posted: 700, pending: 700, available: 700 })
+
+    const hold = await debit(account.id, 200, { status: "pending" })
+    await expectBalance(account.id, { posted: 700, pending: 500, available: 500 })
+
+    const pendingCredit = await credit(account.id, 50, { status: "pending" })
+    // A pending credit shows in pending but is not yet available.
+    await expectBalance(account.id, { posted: 700, pending: 550, available: 500 })
+
+    ok(await api.mutate("transactions.post", { id: hold.id, expectedVersion: hold.version }))
+    await expectBalance(account.id, { posted: 500, pending: 550, available: 500 })
+
+    ok(
+      await api.mutate("transactions.void", {
+        id: pendingCredit.id,
+        expectedVersion: pendingCredit.version,
+      }),
+    )
+    await expectBalance(account.id, { posted: 500, pending: 500, available: 500 })
+
+    const hold2 = await debit(account.id, 120, { status: "pending" })
+    await expectBalance(account.id, { posted: 500, pending: 380, available: 380 })
+    ok(await api.mutate("transactions.void", { id: hold2.id, expectedVersion: hold2.version }))
+    await expectBalance(account.id, { posted: 500, pending: 500, available: 500 })
+
+    const spent = await debit(account.id, 80)
+    await expectBalance(account.id, { posted: 420, pending: 420, available: 420 })
+    // Reversing a debit gives the money back.
+    ok(await api.mutate("transactions.reverse", { id: spent.id, expectedVersion: spent.version }))
+    await expectBalance(account.id, { posted: 500, pending: 500, available: 500 })
+
+    // Reversing a credit is a debit.
+    const gift = await credit(account.id, 40)
+    await expectBalance(account.id, { posted: 540, pending: 540, available: 540 })
+    ok(await api.mutate("transactions.reverse", { id: gift.id, expectedVersion: gift.version }))
+    await expectBalance(account.id, { posted: 500, pending: 500, available: 500 })
+  })
+
+  it("refuses a posted debit beyond available with 422 InsufficientFunds and records nothing", async () => {
+    const account = await createAccount()
+    await credit(account.id, 500)
+    await debit(account.id, 100, { status: "pending" })
+    const before = { ids: await listIds(account.id), balance: await balance(account.id) }
+
+    expectInsufficient(await create(account.id, { amount: 401 }), {
+      accountId: account.id,
+      available: 400,
+      requested: 401,
+    })
+    expect({ ids: await listIds(account.id), balance: await balance(account.id) }).toEqual(before)
+
+    // Exactly the available amount is fine.
+    await debit(account.id, 400)
+    await expectBalance(account.id, { posted: 100, pending: 0, available: 0 })
+  })
+
+  it("refuses a hold beyond available with 422 InsufficientFunds and records nothing", async () => {
+    const account = await createAccount()
+    await credit(account.id, 300)
+    const before = { ids: await listIds(account.id), balance: await balance(account.id) }
+
+    expectInsufficient(await create(account.id, { amount: 301, status: "pending" }), {
+      accountId: account.id,
+      available: 300,
+      requested: 301,
+    })
+    expect({ ids: await listIds(account.id), balance: await balance(account.id) }).toEqual(before)
+  })
+
+  it("refuses to reverse a credit that has already been spent", async () => {
+    const account = await createAccount()
+    const salary = await credit(account.id, 500)
+    await debit(account.id, 400)
+    const before = { ids: await listIds(account.id), balance: await balance(account.id) }
+
+    expectInsufficient(
+      await api.mutate("transactions.reverse", { id: salary.id, expectedVersion: salary.version }),
+      { accountId: account.id, available: 100, requested: 500 },
+    )
+    expect({ ids: await listIds(account.id), balance: await balance(account.id) }).toEqual(before)
+    expect(ok(await api.query("transactions.get", { id: salary.id })).status).toBe("posted")
+  })
+
+  it("lets an allowNegative account go below zero", async () => {
+    const account = await createAccount({ allowNegative: true })
+    expect(account.allowNegative).toBe(true)
+    await debit(account.id, 250)
+    await expectBalance(account.id, { posted: -250, pending: -250, available: -250 })
+    await debit(account.id, 50, { status: "pending" })
+    await expectBalance(account.id, { posted: -250, pending: -300, available: -300 })
+  })
+
+  it("answers the balance as of a moment before and after a posting", async () => {
+    const account = await createAccount()
+    await credit(account.id, 1000)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const between = new Date().toISOString()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await debit(account.id, 300)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const after = new Date().toISOString()
+
+    expect(await balance(account.id, between)).toEqual({
+      accountId: account.id,
+      currency: "USD",
+      posted: 1000,
+      pending: 1000,
+      available: 1000,
+      asOf: between,
+    })
+    expect(await balance(account.id, after)).toEqual({
+      accountId: account.id,
+      currency: "USD",
+      posted: 700,
+      pending: 700,
+      available: 700,
+      asOf: after,
+    })
+    const epoch = "2000-01-01T00:00:00.000Z"
+    expect(await balance(account.id, epoch)).toMatchObject({ posted: 0, available: 0, asOf: epoch })
+  })
+
+  it("answers 404 NotFound for an unknown account, with or without asOf", async () => {
+    for (const extra of [{}, { asOf: new Date().toISOString() }]) {
+      const response = await api.query("accounts.balance", { id: makeId("acc"), ...extra })
+      expect(response.status).toBe(404)
+      expect(response.body.error.data.tag).toBe("NotFound")
+    }
+  })
+
+  it("20 concurrent debits of 100 against 1000: exactly 10 succeed, the rest 422, available 0", async () => {
+    const account = await createAccount()
+    await credit(account.id, 1000)
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        create(account.id, { amount: 100, description: `Race ${i}` }),
+      ),
+    )
+    const statuses = responses.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10)
+    expect(statuses.filter((s) => s === 422)).toHaveLength(10)
+    for (const refused of responses.filter((r) => r.status === 422)) {
+      expect(refused.body.error.data).toMatchObject({
+        tag: "InsufficientFunds",
+        details: { accountId: account.id, requested: 100 },
+      })
+    }
+    await expectBalance(account.id, { posted: 0, pending: 0, available: 0 })
+    expect(await listIds(account.id)).toHaveLength(11)
+  })
+})
