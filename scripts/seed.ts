@@ -291,11 +291,36 @@ const seed = async () => {
     ),
   )
   bar.stop()
+  // Balances as the API keeps them: one ledger entry per transaction, sums on the account rows.
+  const ids = accounts.map((a) => a.id)
+  await run(
+    SqlClient.SqlClient.use((sql) =>
+      Effect.gen(function* () {
+        yield* sql`
+          insert into ledger_entries
+            (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
+          select account_id, id,
+                 case when status = 'posted'
+                      then case direction when 'credit' then amount else -amount end else 0 end,
+                 case when status = 'pending' and direction = 'credit' then amount else 0 end,
+                 case when status = 'pending' and direction = 'debit' then amount else 0 end,
+                 created_at
+            from transactions where account_id in ${sql.in(ids)}`
+        yield* sql`
+          update accounts a
+             set posted_balance = e.posted, pending_credits = e.credits, pending_debits = e.debits
+            from (select account_id, sum(posted_delta) as posted,
+                         sum(pending_credits_delta) as credits, sum(pending_debits_delta) as debits
+                    from ledger_entries where account_id in ${sql.in(ids)} group by account_id) e
+           where a.id = e.account_id`
+      }),
+    ),
+  )
   const loadSeconds = (performance.now() - started) / 1000
   const analyzeStarted = performance.now()
   await run(
     SqlClient.SqlClient.use(
-      (sql) => sql`vacuum (analyze) transactions, transaction_events, accounts`,
+      (sql) => sql`vacuum (analyze) transactions, transaction_events, accounts, ledger_entries`,
     ),
   )
   console.log(
