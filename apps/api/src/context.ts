@@ -1,11 +1,17 @@
 import { createHash, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { Access, type Accounts, type Credential, type Transactions } from "@txn/domain"
+import {
+  Access,
+  type Accounts,
+  type Credential,
+  type Transactions,
+  type Transfers,
+} from "@txn/domain"
 import type { Log } from "@txn/platform"
 import { Cause, Exit, type ManagedRuntime, Redacted } from "effect"
 import type { RateLimit } from "./rateLimit.ts"
 
-export type AppServices = Accounts | Transactions | Access
+export type AppServices = Accounts | Transactions | Transfers | Access
 
 /** Built once at start-up and shared by every request. */
 export interface AppContext {

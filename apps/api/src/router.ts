@@ -1,11 +1,13 @@
 import { accountsRouter } from "./routers/accounts.ts"
 import { adminRouter } from "./routers/admin.ts"
 import { transactionsRouter } from "./routers/transactions.ts"
+import { transfersRouter } from "./routers/transfers.ts"
 import { router } from "./trpc.ts"
 
 export const appRouter = router({
   accounts: accountsRouter,
   transactions: transactionsRouter,
+  transfers: transfersRouter,
   admin: adminRouter,
 })
 

@@ -87,6 +87,8 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "transactions.summary",
       "transactions.update",
       "transactions.void",
+      "transfers.create",
+      "transfers.get",
     ])
   })
 

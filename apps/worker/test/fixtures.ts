@@ -103,6 +103,7 @@ export const insertTransaction = (account: Account, fields: Partial<Transaction>
       version: 1,
       reversalOf: null,
       reversedBy: null,
+      transferId: null,
       createdAt: now,
       updatedAt: now,
       ...fields,

@@ -6,6 +6,7 @@ import history from "./migrations/0003_history.ts"
 import listIndexes from "./migrations/0004_list_indexes.ts"
 import lifecycle from "./migrations/0005_lifecycle.ts"
 import balances from "./migrations/0006_balances.ts"
+import transfers from "./migrations/0007_transfers.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -15,6 +16,7 @@ export const migrations = Migrator.fromRecord({
   "0004_list_indexes": listIndexes,
   "0005_lifecycle": lifecycle,
   "0006_balances": balances,
+  "0007_transfers": transfers,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -20,6 +20,7 @@ import {
   type TransactionId,
   TransactionRepository,
   type TransactionStatus,
+  type TransferId,
   type UserId,
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
@@ -44,6 +45,7 @@ interface TransactionRow {
   readonly version: number
   readonly reversalOf: string | null
   readonly reversedBy: string | null
+  readonly transferId: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -66,13 +68,14 @@ const toTransaction = (row: TransactionRow): Transaction => ({
   version: row.version,
   reversalOf: row.reversalOf as TransactionId | null,
   reversedBy: row.reversedBy as TransactionId | null,
+  transferId: row.transferId as TransferId | null,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
 })
 
 const columns = `id, account_id, user_id, direction, amount, currency, status, description, category,
   counterparty, reference, occurred_at, expires_at, metadata, version, reversal_of, reversed_by,
-  created_at, updated_at`
+  transfer_id, created_at, updated_at`
 
 /** The columns `update` may change (their JSON names in events are the same). */
 const updatable = ["description", "category", "counterparty", "reference", "metadata"] as const
@@ -104,6 +107,64 @@ const toEvent = (row: EventRow): TransactionEvent => ({
   changes: row.changes,
   at: iso(row.at),
 })
+
+/**
+ * Inserts the transaction, its `created` event, its balance change and ledger entry. The
+ * account row is locked first, so concurrent postings to it apply one after another and the
+ * funds check sees every earlier one.
+ */
+export const insertTransaction = (sql: SqlClient.SqlClient, t: Transaction, actor: string) =>
+  Effect.gen(function* () {
+    const cols = sql.literal(columns)
+    const d = balanceDeltas(t, null, t.status)
+    const [account] = yield* sql<{
+      readonly allowNegative: boolean
+      readonly available: string
+    }>`
+      select allow_negative, (posted_balance - pending_debits)::text as available
+        from accounts where id = ${t.accountId} for update`
+    const available = Number(account?.available ?? 0)
+    const after = available + d.posted - d.pendingDebits
+    if (account !== undefined && !account.allowNegative && after < 0 && after < available) {
+      return yield* new InsufficientFunds({
+        message: `Account ${t.accountId} has ${available} available; ${t.amount} requested`,
+        accountId: t.accountId,
+        available,
+        requested: t.amount,
+      })
+    }
+    const created = Object.fromEntries(
+      Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
+    )
+    const rows = yield* sql<TransactionRow>`
+      with inserted as (
+        insert into transactions (${cols})
+        values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
+                ${t.currency}, ${t.status}, ${t.description}, ${t.category},
+                ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
+                ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.reversalOf},
+                ${t.reversedBy}, ${t.transferId}, ${t.createdAt}, ${t.updatedAt})
+        returning ${cols}
+      ), event as (
+        insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+        select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
+               created_at
+          from inserted
+      ), balance as (
+        update accounts
+           set posted_balance = posted_balance + ${d.posted},
+               pending_credits = pending_credits + ${d.pendingCredits},
+               pending_debits = pending_debits + ${d.pendingDebits}
+         where id = ${t.accountId}
+      ), entry as (
+        insert into ledger_entries
+          (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
+        select account_id, id, ${d.posted}, ${d.pendingCredits}, ${d.pendingDebits}, created_at
+          from inserted
+      )
+      select ${cols} from inserted`
+    return toTransaction(rows[0]!)
+  })
 
 /**
  * The statement behind `list`: one page plus one row (to tell whether more follow), newest
@@ -147,62 +208,7 @@ export const layer = Layer.effect(
         Effect.withSpan("PgTransactionRepository.findById"),
       )
 
-    /**
-     * Inserts the transaction, its `created` event, its balance change and ledger entry. The
-     * account row is locked first, so concurrent postings to it apply one after another and the
-     * funds check sees every earlier one.
-     */
-    const insertOne = (t: Transaction, actor: string) =>
-      Effect.gen(function* () {
-        const d = balanceDeltas(t, null, t.status)
-        const [account] = yield* sql<{
-          readonly allowNegative: boolean
-          readonly available: string
-        }>`
-          select allow_negative, (posted_balance - pending_debits)::text as available
-            from accounts where id = ${t.accountId} for update`
-        const available = Number(account?.available ?? 0)
-        const after = available + d.posted - d.pendingDebits
-        if (account !== undefined && !account.allowNegative && after < 0 && after < available) {
-          return yield* new InsufficientFunds({
-            message: `Account ${t.accountId} has ${available} available; ${t.amount} requested`,
-            accountId: t.accountId,
-            available,
-            requested: t.amount,
-          })
-        }
-        const created = Object.fromEntries(
-          Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
-        )
-        const rows = yield* sql<TransactionRow>`
-          with inserted as (
-            insert into transactions (${cols})
-            values (${t.id}, ${t.accountId}, ${t.userId}, ${t.direction}, ${t.amount},
-                    ${t.currency}, ${t.status}, ${t.description}, ${t.category},
-                    ${t.counterparty}, ${t.reference}, ${t.occurredAt}, ${t.expiresAt},
-                    ${JSON.stringify(t.metadata)}::jsonb, ${t.version}, ${t.reversalOf},
-                    ${t.reversedBy}, ${t.createdAt}, ${t.updatedAt})
-            returning ${cols}
-          ), event as (
-            insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-            select id, user_id, version, 'created', ${actor}, ${JSON.stringify(created)}::jsonb,
-                   created_at
-              from inserted
-          ), balance as (
-            update accounts
-               set posted_balance = posted_balance + ${d.posted},
-                   pending_credits = pending_credits + ${d.pendingCredits},
-                   pending_debits = pending_debits + ${d.pendingDebits}
-             where id = ${t.accountId}
-          ), entry as (
-            insert into ledger_entries
-              (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
-            select account_id, id, ${d.posted}, ${d.pendingCredits}, ${d.pendingDebits}, created_at
-              from inserted
-          )
-          select ${cols} from inserted`
-        return toTransaction(rows[0]!)
-      })
+    const insertOne = (t: Transaction, actor: string) => insertTransaction(sql, t, actor)
 
     /** The balance change and ledger entry of a pending transaction leaving `pending`. */
     const settleSql = (to: "posted" | "voided") =>

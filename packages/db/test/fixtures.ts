@@ -78,6 +78,7 @@ export const transactionOf = (
   version: 1,
   reversalOf: null,
   reversedBy: null,
+  transferId: null,
   createdAt: at("2026-01-15T12:00:00Z"),
   updatedAt: at("2026-01-15T12:00:00Z"),
   ...fields,

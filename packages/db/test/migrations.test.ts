@@ -28,6 +28,7 @@ describe("migrations", () => {
       [4, "list_indexes"],
       [5, "lifecycle"],
       [6, "balances"],
+      [7, "transfers"],
     ])
   })
 

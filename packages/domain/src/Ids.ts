@@ -15,6 +15,8 @@ export const AccountId = idPattern("acc").pipe(Schema.brand("AccountId"))
 export type AccountId = typeof AccountId.Type
 export const TransactionId = idPattern("txn").pipe(Schema.brand("TransactionId"))
 export type TransactionId = typeof TransactionId.Type
+export const TransferId = idPattern("trf").pipe(Schema.brand("TransferId"))
+export type TransferId = typeof TransferId.Type
 export const ApiKeyId = idPattern("key").pipe(Schema.brand("ApiKeyId"))
 export type ApiKeyId = typeof ApiKeyId.Type
 
@@ -24,7 +26,9 @@ const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
  * 26 base-36 characters from 26 random bytes: about 134 bits of entropy, so ids cannot be guessed
  * or enumerated. The modulo bias (256 % 36) leaves well over 128 bits.
  */
-export const makeId = <Prefix extends "usr" | "acc" | "txn" | "key">(prefix: Prefix): string => {
+export const makeId = <Prefix extends "usr" | "acc" | "txn" | "trf" | "key">(
+  prefix: Prefix,
+): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(26))
   let body = ""
   for (const byte of bytes) body += alphabet[byte % 36]
@@ -35,3 +39,4 @@ export const newUserId = (): UserId => makeId("usr") as UserId
 export const newAccountId = (): AccountId => makeId("acc") as AccountId
 export const newTransactionId = (): TransactionId => makeId("txn") as TransactionId
 export const newApiKeyId = (): ApiKeyId => makeId("key") as ApiKeyId
+export const newTransferId = (): TransferId => makeId("trf") as TransferId

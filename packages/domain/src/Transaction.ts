@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { Cursor, Limit, Metadata, Text, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
-import { AccountId, TransactionId, UserId } from "./Ids.ts"
+import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
 import { Amount } from "./Money.ts"
 
 export const Direction = Schema.Literals(["credit", "debit"])
@@ -36,6 +36,8 @@ export const Transaction = Schema.Struct({
   reversalOf: Schema.NullOr(TransactionId),
   /** The reversal of this one, once it is `reversed`. */
   reversedBy: Schema.NullOr(TransactionId),
+  /** The transfer this transaction is a leg of, if any. */
+  transferId: Schema.NullOr(TransferId),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 })

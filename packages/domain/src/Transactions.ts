@@ -167,6 +167,7 @@ export class Transactions extends Context.Service<
             version: 1,
             reversalOf: null,
             reversedBy: null,
+            transferId: null,
             createdAt: stamp,
             updatedAt: stamp,
           })
@@ -250,6 +251,7 @@ export class Transactions extends Context.Service<
               version: 1,
               reversalOf: original.id,
               reversedBy: null,
+              transferId: null,
               createdAt: stamp,
               updatedAt: stamp,
             },

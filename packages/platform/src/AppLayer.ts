@@ -3,9 +3,10 @@ import {
   PgApiKeyRepository,
   PgDatabase,
   PgTransactionRepository,
+  PgTransferRepository,
   PgUserRepository,
 } from "@txn/db"
-import { Access, Accounts, type HoldScheduler, Transactions } from "@txn/domain"
+import { Access, Accounts, type HoldScheduler, Transactions, Transfers } from "@txn/domain"
 import { Layer, type Redacted } from "effect"
 import { type Log, logLayer } from "./Log.ts"
 
@@ -18,11 +19,12 @@ export interface AppLayerOptions {
 
 /** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
 export const makeAppLayer = (options: AppLayerOptions) =>
-  Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
+  Layer.mergeAll(Accounts.layer, Transactions.layer, Transfers.layer, Access.layer).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         PgAccountRepository.layer,
         PgTransactionRepository.layer,
+        PgTransferRepository.layer,
         PgUserRepository.layer,
         PgApiKeyRepository.layer,
         options.holdScheduler,

@@ -1,0 +1,59 @@
+import { Context, type Effect, type Option, Schema } from "effect"
+import { Text, Timestamp } from "./Common.ts"
+import { Currency } from "./Currency.ts"
+import type { InsufficientFunds } from "./Errors.ts"
+import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
+import { Amount } from "./Money.ts"
+import type { Transaction } from "./Transaction.ts"
+
+/** Money moved between two accounts of one user and currency: a debit and a credit, linked. */
+export const Transfer = Schema.Struct({
+  id: TransferId,
+  userId: UserId,
+  fromAccountId: AccountId,
+  toAccountId: AccountId,
+  amount: Amount,
+  currency: Currency,
+  description: Schema.NullOr(Schema.String),
+  debitTransactionId: TransactionId,
+  creditTransactionId: TransactionId,
+  createdAt: Timestamp,
+})
+export type Transfer = typeof Transfer.Type
+
+export const CreateTransfer = Schema.Struct({
+  fromAccountId: AccountId,
+  toAccountId: AccountId,
+  amount: Amount,
+  currency: Currency,
+  description: Schema.optionalKey(Text(1000)),
+}).pipe(
+  Schema.check(
+    Schema.makeFilter((input) =>
+      input.fromAccountId !== input.toAccountId
+        ? undefined
+        : { path: ["toAccountId"], issue: "Expected an account other than fromAccountId" },
+    ),
+  ),
+)
+export type CreateTransfer = typeof CreateTransfer.Type
+
+export const GetTransfer = Schema.Struct({ id: TransferId })
+export type GetTransfer = typeof GetTransfer.Type
+
+/** Storage of transfers; every read is scoped to the owning user. */
+export class TransferRepository extends Context.Service<
+  TransferRepository,
+  {
+    /**
+     * Records the transfer, its debit and its credit (with their balance changes) atomically;
+     * a source that cannot cover it (and may not go negative) fails with InsufficientFunds.
+     */
+    readonly insert: (
+      transfer: Transfer,
+      debit: Transaction,
+      credit: Transaction,
+    ) => Effect.Effect<Transfer, InsufficientFunds>
+    readonly findById: (userId: UserId, id: TransferId) => Effect.Effect<Option.Option<Transfer>>
+  }
+>()("@txn/domain/TransferRepository") {}

@@ -1,0 +1,97 @@
+import { Context, Effect, Layer, Option } from "effect"
+import { AccountRepository } from "./AccountRepository.ts"
+import { CurrencyMismatch, type InsufficientFunds, NotFound } from "./Errors.ts"
+import { newTransactionId, newTransferId, type UserId } from "./Ids.ts"
+import type { Transaction } from "./Transaction.ts"
+import {
+  type CreateTransfer,
+  type GetTransfer,
+  type Transfer,
+  TransferRepository,
+} from "./Transfer.ts"
+
+/** Transfer use cases, on behalf of one user. */
+export class Transfers extends Context.Service<
+  Transfers,
+  {
+    readonly create: (
+      userId: UserId,
+      input: CreateTransfer,
+    ) => Effect.Effect<Transfer, NotFound | CurrencyMismatch | InsufficientFunds>
+    readonly get: (userId: UserId, input: GetTransfer) => Effect.Effect<Transfer, NotFound>
+  }
+>()("@txn/domain/Transfers") {
+  static readonly layer = Layer.effect(
+    Transfers,
+    Effect.gen(function* () {
+      const accounts = yield* AccountRepository
+      const transfers = yield* TransferRepository
+      return Transfers.of({
+        create: Effect.fn("Transfers.create")(function* (userId, input) {
+          for (const id of [input.fromAccountId, input.toAccountId]) {
+            const account = yield* accounts.findById(userId, id)
+            if (Option.isNone(account)) return yield* NotFound.of("account", id)
+            if (account.value.currency !== input.currency) {
+              return yield* new CurrencyMismatch({
+                message: `Account ${id} holds ${account.value.currency}; the transfer is in ${input.currency}`,
+                accountId: id,
+                accountCurrency: account.value.currency,
+                currency: input.currency,
+              })
+            }
+          }
+          const stamp = new Date().toISOString()
+          const transferId = newTransferId()
+          const leg = (
+            accountId: Transaction["accountId"],
+            direction: Transaction["direction"],
+          ): Transaction => ({
+            id: newTransactionId(),
+            accountId,
+            userId,
+            direction,
+            amount: input.amount,
+            currency: input.currency,
+            status: "posted",
+            description: input.description ?? null,
+            category: "transfer",
+            counterparty: null,
+            reference: transferId,
+            occurredAt: stamp,
+            expiresAt: null,
+            metadata: {},
+            version: 1,
+            reversalOf: null,
+            reversedBy: null,
+            transferId,
+            createdAt: stamp,
+            updatedAt: stamp,
+          })
+          const debit = leg(input.fromAccountId, "debit")
+          const credit = leg(input.toAccountId, "credit")
+          return yield* transfers.insert(
+            {
+              id: transferId,
+              userId,
+              fromAccountId: input.fromAccountId,
+              toAccountId: input.toAccountId,
+              amount: input.amount,
+              currency: input.currency,
+              description: input.description ?? null,
+              debitTransactionId: debit.id,
+              creditTransactionId: credit.id,
+              createdAt: stamp,
+            },
+            debit,
+            credit,
+          )
+        }),
+        get: Effect.fn("Transfers.get")(function* (userId, input) {
+          const found = yield* transfers.findById(userId, input.id)
+          if (Option.isNone(found)) return yield* NotFound.of("transfer", input.id)
+          return found.value
+        }),
+      })
+    }),
+  )
+}
