@@ -20,6 +20,11 @@ interface Owned {
   readonly listed: Json
   /** A's balance of that account, as A reads it. */
   readonly balance: Json
+  /** A's transfer between two more accounts of A, and what A sees of those. */
+  readonly transfer: Json
+  readonly savings: Json
+  readonly spare: Json
+  readonly others: Json
 }
 let a: Owned
 /** B's own account and transaction, so B's lists are not empty for want of data. */
@@ -53,7 +58,18 @@ const snapshot = async () => ({
   pending: ok(await asA().query("transactions.get", { id: a.pending.id })),
   listed: ok(await asA().query("transactions.list", { accountId: a.account.id, limit: 200 })),
   balance: ok(await asA().query("accounts.balance", { id: a.account.id })),
+  transfer: ok(await asA().query("transfers.get", { id: a.transfer.id })),
+  others: await othersOf(a.savings.id, a.spare.id),
 })
+
+/** Balances and transaction lists of A's transfer accounts. */
+const othersOf = async (...ids: Array<string>) =>
+  Promise.all(
+    ids.map(async (id) => ({
+      balance: ok(await asA().query("accounts.balance", { id })),
+      listed: ok(await asA().query("transactions.list", { accountId: id, limit: 200 })),
+    })),
+  )
 
 const expectUnchanged = async () => {
   expect(await snapshot()).toEqual({
@@ -62,6 +78,8 @@ const expectUnchanged = async () => {
     pending: a.pending,
     listed: a.listed,
     balance: a.balance,
+    transfer: a.transfer,
+    others: a.others,
   })
 }
 
@@ -80,7 +98,7 @@ const normalized = (body: Json, id: string) => {
 const expectSameAsMissing = async (
   call: (id: string) => Promise<{ status: number; body: Json }>,
   foreignId: string,
-  prefix: "acc" | "txn",
+  prefix: "acc" | "txn" | "trf",
 ) => {
   const missingId = makeId(prefix)
   const [foreign, missing] = [await call(foreignId), await call(missingId)]
@@ -297,6 +315,47 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       await expectUnchanged()
     },
   },
+  "transfers.create": {
+    sees: "A's accounts, as source or target, answer another user 404 exactly as ones that never existed; A's data is unchanged",
+    check: async () => {
+      const create = (fromAccountId: string, toAccountId: string, extra = {}) =>
+        asB().mutate("transfers.create", {
+          fromAccountId,
+          toAccountId,
+          amount: 100,
+          currency: "USD",
+          description: "Taken by B",
+          ...extra,
+        })
+      for (const foreign of [a.account.id, a.savings.id, a.spare.id]) {
+        // As source (A's account holds enough: a 422 or a success would tell B it exists).
+        await expectSameAsMissing((id) => create(id, own.account.id), foreign, "acc")
+        // As target, from B's own account.
+        await expectSameAsMissing((id) => create(own.account.id, id), foreign, "acc")
+        // A wrong currency must not reveal it either (a CurrencyMismatch would).
+        await expectSameAsMissing(
+          (id) => create(id, own.account.id, { currency: "EUR" }),
+          foreign,
+          "acc",
+        )
+      }
+      // Both of A's accounts: still 404, exactly as two that never existed.
+      const missingTo = makeId("acc")
+      await expectSameAsMissing(
+        (id) => create(id, id === a.savings.id ? a.spare.id : missingTo),
+        a.savings.id,
+        "acc",
+      )
+      await expectUnchanged()
+    },
+  },
+  "transfers.get": {
+    sees: "A's transfer answers another user 404, exactly as a transfer that never existed",
+    check: async () => {
+      await expectSameAsMissing((id) => asB().query("transfers.get", { id }), a.transfer.id, "trf")
+      await expectUnchanged()
+    },
+  },
   ...Object.fromEntries(
     (["post", "void", "reverse"] as const).map((op) => [
       `transactions.${op}`,
@@ -361,7 +420,28 @@ beforeAll(async () => {
   const listed = ok(await asA().query("transactions.list", { accountId: account.id, limit: 200 }))
   const balance = ok(await asA().query("accounts.balance", { id: account.id }))
   expect(balance).toMatchObject({ posted: 1300, available: 600 })
-  a = { account, posted, pending, listed, balance }
+  const newAccount = async (name: string) =>
+    ok(await asA().mutate("accounts.create", { name, currency: "USD" }))
+  const savings = await newAccount("A's savings")
+  const spare = await newAccount("A's spare")
+  ok(
+    await asA().mutate(
+      "transactions.create",
+      transaction(savings.id, { direction: "credit", amount: 1000, description: "A's savings" }),
+    ),
+  )
+  const transfer = ok(
+    await asA().mutate("transfers.create", {
+      fromAccountId: savings.id,
+      toAccountId: spare.id,
+      amount: 300,
+      currency: "USD",
+      description: "A's transfer",
+    }),
+  )
+  const others = await othersOf(savings.id, spare.id)
+  expect(others.map((o) => o.balance.posted)).toEqual([700, 300])
+  a = { account, posted, pending, listed, balance, transfer, savings, spare, others }
   expect(idsOf(a.listed).sort()).toEqual([funding.id, posted.id, pending.id].sort())
 })
 afterAll(() => api.close())

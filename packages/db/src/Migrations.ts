@@ -7,6 +7,7 @@ import listIndexes from "./migrations/0004_list_indexes.ts"
 import lifecycle from "./migrations/0005_lifecycle.ts"
 import balances from "./migrations/0006_balances.ts"
 import transfers from "./migrations/0007_transfers.ts"
+import idempotency from "./migrations/0008_idempotency.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -17,6 +18,7 @@ export const migrations = Migrator.fromRecord({
   "0005_lifecycle": lifecycle,
   "0006_balances": balances,
   "0007_transfers": transfers,
+  "0008_idempotency": idempotency,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -29,6 +29,7 @@ describe("migrations", () => {
       [5, "lifecycle"],
       [6, "balances"],
       [7, "transfers"],
+      [8, "idempotency"],
     ])
   })
 

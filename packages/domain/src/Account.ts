@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { Cursor, Limit, Metadata, Name, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
+import { IdempotencyKey } from "./Idempotency.ts"
 import { AccountId, UserId } from "./Ids.ts"
 
 export const Account = Schema.Struct({
@@ -16,6 +17,8 @@ export const Account = Schema.Struct({
 export type Account = typeof Account.Type
 
 export const CreateAccount = Schema.Struct({
+  /** Retrying with the same key never creates twice. */
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
   name: Name,
   currency: Currency,
   allowNegative: Schema.optionalKey(Schema.Boolean),

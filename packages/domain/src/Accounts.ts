@@ -9,14 +9,18 @@ import type {
 } from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
 import type { Page } from "./Common.ts"
-import { NotFound } from "./Errors.ts"
+import { type IdempotencyKeyReused, NotFound } from "./Errors.ts"
+import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newAccountId, type UserId } from "./Ids.ts"
 
 /** Account use cases, on behalf of one user. */
 export class Accounts extends Context.Service<
   Accounts,
   {
-    readonly create: (userId: UserId, input: CreateAccount) => Effect.Effect<Account>
+    readonly create: (
+      userId: UserId,
+      input: CreateAccount,
+    ) => Effect.Effect<MaybeReplayed<Account>, IdempotencyKeyReused>
     readonly get: (userId: UserId, input: GetAccount) => Effect.Effect<Account, NotFound>
     readonly list: (userId: UserId, input: ListAccounts) => Effect.Effect<Page<Account>>
     readonly balance: (userId: UserId, input: GetBalance) => Effect.Effect<Balance, NotFound>
@@ -26,19 +30,26 @@ export class Accounts extends Context.Service<
     Accounts,
     Effect.gen(function* () {
       const repository = yield* AccountRepository
+      const idempotency = yield* IdempotencyStore
       return Accounts.of({
         create: Effect.fn("Accounts.create")(function* (userId, input) {
           const now = new Date().toISOString()
-          return yield* repository.insert({
-            id: newAccountId(),
+          return yield* idempotent(
+            idempotency,
             userId,
-            name: input.name,
-            currency: input.currency,
-            allowNegative: input.allowNegative ?? false,
-            metadata: input.metadata ?? {},
-            createdAt: now,
-            updatedAt: now,
-          })
+            "accounts.create",
+            input,
+            repository.insert({
+              id: newAccountId(),
+              userId,
+              name: input.name,
+              currency: input.currency,
+              allowNegative: input.allowNegative ?? false,
+              metadata: input.metadata ?? {},
+              createdAt: now,
+              updatedAt: now,
+            }),
+          )
         }),
         get: Effect.fn("Accounts.get")(function* (userId, input) {
           const found = yield* repository.findById(userId, input.id)

@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { Cursor, Limit, Metadata, Text, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
+import { IdempotencyKey } from "./Idempotency.ts"
 import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
 import { Amount } from "./Money.ts"
 
@@ -44,6 +45,8 @@ export const Transaction = Schema.Struct({
 export type Transaction = typeof Transaction.Type
 
 export const CreateTransaction = Schema.Struct({
+  /** Retrying with the same key never records twice; see `idempotent`. */
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
   accountId: AccountId,
   direction: Direction,
   amount: Amount,

@@ -3,6 +3,7 @@ import { AccountRepository } from "./AccountRepository.ts"
 import type { Page } from "./Common.ts"
 import {
   CurrencyMismatch,
+  type IdempotencyKeyReused,
   type InsufficientFunds,
   InvalidStateTransition,
   NotFound,
@@ -10,6 +11,7 @@ import {
   VersionConflict,
 } from "./Errors.ts"
 import { HoldScheduler } from "./HoldScheduler.ts"
+import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newTransactionId, type TransactionId, type UserId } from "./Ids.ts"
 import type {
   CreateTransaction,
@@ -41,8 +43,8 @@ export class Transactions extends Context.Service<
       userId: UserId,
       input: CreateTransaction,
     ) => Effect.Effect<
-      Transaction,
-      NotFound | CurrencyMismatch | ValidationError | InsufficientFunds
+      MaybeReplayed<Transaction>,
+      NotFound | CurrencyMismatch | ValidationError | InsufficientFunds | IdempotencyKeyReused
     >
     readonly get: (userId: UserId, input: GetTransaction) => Effect.Effect<Transaction, NotFound>
     readonly list: (userId: UserId, input: ListTransactions) => Effect.Effect<Page<Transaction>>
@@ -86,6 +88,7 @@ export class Transactions extends Context.Service<
       const accounts = yield* AccountRepository
       const transactions = yield* TransactionRepository
       const holds = yield* HoldScheduler
+      const idempotency = yield* IdempotencyStore
 
       /** Why a guarded change was refused: a stale version first, else the state forbids it. */
       const refusal = (current: Transaction, expectedVersion: number, to: string) =>
@@ -129,49 +132,64 @@ export class Transactions extends Context.Service<
         return yield* transactions.expire(id, new Date())
       })
 
+      /** The checks and the write of a create, without its idempotency or hold scheduling. */
+      const record = Effect.fn("Transactions.record")(function* (
+        userId: UserId,
+        input: CreateTransaction,
+      ) {
+        const now = new Date()
+        if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
+          return yield* ValidationError.fromIssues([
+            { path: ["expiresAt"], message: "Expected a time in the future" },
+          ])
+        }
+        const account = yield* accounts.findById(userId, input.accountId)
+        if (Option.isNone(account)) return yield* NotFound.of("account", input.accountId)
+        if (account.value.currency !== input.currency) {
+          return yield* new CurrencyMismatch({
+            message: `Account ${input.accountId} holds ${account.value.currency}; the transaction is in ${input.currency}`,
+            accountId: input.accountId,
+            accountCurrency: account.value.currency,
+            currency: input.currency,
+          })
+        }
+        const stamp = now.toISOString()
+        return yield* transactions.insert({
+          id: newTransactionId(),
+          accountId: input.accountId,
+          userId,
+          direction: input.direction,
+          amount: input.amount,
+          currency: input.currency,
+          status: input.status ?? "posted",
+          description: input.description ?? null,
+          category: input.category ?? null,
+          counterparty: input.counterparty ?? null,
+          reference: input.reference ?? null,
+          // UTC at millisecond precision, as read back: list cursors compare these exactly.
+          occurredAt: input.occurredAt === undefined ? stamp : toUtc(input.occurredAt),
+          expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
+          metadata: input.metadata ?? {},
+          version: 1,
+          reversalOf: null,
+          reversedBy: null,
+          transferId: null,
+          createdAt: stamp,
+          updatedAt: stamp,
+        })
+      })
+
       return Transactions.of({
         create: Effect.fn("Transactions.create")(function* (userId, input) {
-          const now = new Date()
-          if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
-            return yield* ValidationError.fromIssues([
-              { path: ["expiresAt"], message: "Expected a time in the future" },
-            ])
-          }
-          const account = yield* accounts.findById(userId, input.accountId)
-          if (Option.isNone(account)) return yield* NotFound.of("account", input.accountId)
-          if (account.value.currency !== input.currency) {
-            return yield* new CurrencyMismatch({
-              message: `Account ${input.accountId} holds ${account.value.currency}; the transaction is in ${input.currency}`,
-              accountId: input.accountId,
-              accountCurrency: account.value.currency,
-              currency: input.currency,
-            })
-          }
-          const stamp = now.toISOString()
-          const created = yield* transactions.insert({
-            id: newTransactionId(),
-            accountId: input.accountId,
+          const created = yield* idempotent(
+            idempotency,
             userId,
-            direction: input.direction,
-            amount: input.amount,
-            currency: input.currency,
-            status: input.status ?? "posted",
-            description: input.description ?? null,
-            category: input.category ?? null,
-            counterparty: input.counterparty ?? null,
-            reference: input.reference ?? null,
-            // UTC at millisecond precision, as read back: list cursors compare these exactly.
-            occurredAt: input.occurredAt === undefined ? stamp : toUtc(input.occurredAt),
-            expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
-            metadata: input.metadata ?? {},
-            version: 1,
-            reversalOf: null,
-            reversedBy: null,
-            transferId: null,
-            createdAt: stamp,
-            updatedAt: stamp,
-          })
-          if (created.expiresAt !== null) {
+            "transactions.create",
+            input,
+            record(userId, input),
+          )
+          // Scheduled once the write has committed, and not again for a replay.
+          if (created.expiresAt !== null && created.replayed !== true) {
             yield* holds.schedule(created.id, new Date(created.expiresAt))
           }
           return created

@@ -2,6 +2,7 @@ import { Context, type Effect, type Option, Schema } from "effect"
 import { Text, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
 import type { InsufficientFunds } from "./Errors.ts"
+import { IdempotencyKey } from "./Idempotency.ts"
 import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
 import { Amount } from "./Money.ts"
 import type { Transaction } from "./Transaction.ts"
@@ -22,6 +23,8 @@ export const Transfer = Schema.Struct({
 export type Transfer = typeof Transfer.Type
 
 export const CreateTransfer = Schema.Struct({
+  /** Retrying with the same key never transfers twice. */
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
   fromAccountId: AccountId,
   toAccountId: AccountId,
   amount: Amount,

@@ -1,6 +1,12 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { AccountRepository } from "./AccountRepository.ts"
-import { CurrencyMismatch, type InsufficientFunds, NotFound } from "./Errors.ts"
+import {
+  CurrencyMismatch,
+  type IdempotencyKeyReused,
+  type InsufficientFunds,
+  NotFound,
+} from "./Errors.ts"
+import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newTransactionId, newTransferId, type UserId } from "./Ids.ts"
 import type { Transaction } from "./Transaction.ts"
 import {
@@ -17,7 +23,10 @@ export class Transfers extends Context.Service<
     readonly create: (
       userId: UserId,
       input: CreateTransfer,
-    ) => Effect.Effect<Transfer, NotFound | CurrencyMismatch | InsufficientFunds>
+    ) => Effect.Effect<
+      MaybeReplayed<Transfer>,
+      NotFound | CurrencyMismatch | InsufficientFunds | IdempotencyKeyReused
+    >
     readonly get: (userId: UserId, input: GetTransfer) => Effect.Effect<Transfer, NotFound>
   }
 >()("@txn/domain/Transfers") {
@@ -26,64 +35,80 @@ export class Transfers extends Context.Service<
     Effect.gen(function* () {
       const accounts = yield* AccountRepository
       const transfers = yield* TransferRepository
-      return Transfers.of({
-        create: Effect.fn("Transfers.create")(function* (userId, input) {
-          for (const id of [input.fromAccountId, input.toAccountId]) {
-            const account = yield* accounts.findById(userId, id)
-            if (Option.isNone(account)) return yield* NotFound.of("account", id)
-            if (account.value.currency !== input.currency) {
-              return yield* new CurrencyMismatch({
-                message: `Account ${id} holds ${account.value.currency}; the transfer is in ${input.currency}`,
-                accountId: id,
-                accountCurrency: account.value.currency,
-                currency: input.currency,
-              })
-            }
+      const idempotency = yield* IdempotencyStore
+
+      /** The checks and the write of a transfer, without its idempotency. */
+      const record = Effect.fn("Transfers.record")(function* (
+        userId: UserId,
+        input: CreateTransfer,
+      ) {
+        for (const id of [input.fromAccountId, input.toAccountId]) {
+          const account = yield* accounts.findById(userId, id)
+          if (Option.isNone(account)) return yield* NotFound.of("account", id)
+          if (account.value.currency !== input.currency) {
+            return yield* new CurrencyMismatch({
+              message: `Account ${id} holds ${account.value.currency}; the transfer is in ${input.currency}`,
+              accountId: id,
+              accountCurrency: account.value.currency,
+              currency: input.currency,
+            })
           }
-          const stamp = new Date().toISOString()
-          const transferId = newTransferId()
-          const leg = (
-            accountId: Transaction["accountId"],
-            direction: Transaction["direction"],
-          ): Transaction => ({
-            id: newTransactionId(),
-            accountId,
+        }
+        const stamp = new Date().toISOString()
+        const transferId = newTransferId()
+        const leg = (
+          accountId: Transaction["accountId"],
+          direction: Transaction["direction"],
+        ): Transaction => ({
+          id: newTransactionId(),
+          accountId,
+          userId,
+          direction,
+          amount: input.amount,
+          currency: input.currency,
+          status: "posted",
+          description: input.description ?? null,
+          category: "transfer",
+          counterparty: null,
+          reference: transferId,
+          occurredAt: stamp,
+          expiresAt: null,
+          metadata: {},
+          version: 1,
+          reversalOf: null,
+          reversedBy: null,
+          transferId,
+          createdAt: stamp,
+          updatedAt: stamp,
+        })
+        const debit = leg(input.fromAccountId, "debit")
+        const credit = leg(input.toAccountId, "credit")
+        return yield* transfers.insert(
+          {
+            id: transferId,
             userId,
-            direction,
+            fromAccountId: input.fromAccountId,
+            toAccountId: input.toAccountId,
             amount: input.amount,
             currency: input.currency,
-            status: "posted",
             description: input.description ?? null,
-            category: "transfer",
-            counterparty: null,
-            reference: transferId,
-            occurredAt: stamp,
-            expiresAt: null,
-            metadata: {},
-            version: 1,
-            reversalOf: null,
-            reversedBy: null,
-            transferId,
+            debitTransactionId: debit.id,
+            creditTransactionId: credit.id,
             createdAt: stamp,
-            updatedAt: stamp,
-          })
-          const debit = leg(input.fromAccountId, "debit")
-          const credit = leg(input.toAccountId, "credit")
-          return yield* transfers.insert(
-            {
-              id: transferId,
-              userId,
-              fromAccountId: input.fromAccountId,
-              toAccountId: input.toAccountId,
-              amount: input.amount,
-              currency: input.currency,
-              description: input.description ?? null,
-              debitTransactionId: debit.id,
-              creditTransactionId: credit.id,
-              createdAt: stamp,
-            },
-            debit,
-            credit,
+          },
+          debit,
+          credit,
+        )
+      })
+
+      return Transfers.of({
+        create: Effect.fn("Transfers.create")(function* (userId, input) {
+          return yield* idempotent(
+            idempotency,
+            userId,
+            "transfers.create",
+            input,
+            record(userId, input),
           )
         }),
         get: Effect.fn("Transfers.get")(function* (userId, input) {

@@ -23,6 +23,7 @@ import {
   encodeChangesCursor,
   encodeCursor,
   HoldScheduler,
+  IdempotencyStore,
   InsufficientFunds,
   type Page,
   type SummaryGroup,
@@ -518,6 +519,31 @@ export const layerHoldSchedulerMemory = (calls: Array<ScheduledHold>): Layer.Lay
     }),
   )
 
+/** Keys in memory; `atomically` adds nothing, as memory writes cannot half-fail. */
+export const layerIdempotencyStoreMemory = (): Layer.Layer<IdempotencyStore> =>
+  Layer.sync(IdempotencyStore, () => {
+    const keys = new Map<string, { hash: string; operation: string; response: unknown }>()
+    return IdempotencyStore.of({
+      claim: (userId, key, operation, hash) =>
+        Effect.sync(() => {
+          const found = keys.get(`${userId}|${key}`)
+          if (found === undefined) {
+            keys.set(`${userId}|${key}`, { hash, operation, response: undefined })
+            return { _tag: "Claimed" } as const
+          }
+          return found.hash !== hash || found.operation !== operation
+            ? ({ _tag: "Mismatch" } as const)
+            : ({ _tag: "Replay", response: found.response } as const)
+        }),
+      complete: (userId, key, response) =>
+        Effect.sync(() => {
+          const found = keys.get(`${userId}|${key}`)
+          if (found !== undefined) found.response = response
+        }),
+      atomically: (effect) => effect,
+    })
+  })
+
 /** The use cases on fresh in-memory ports; `scheduled` fills as holds are scheduled. */
 export const layerMemory = () => {
   const scheduled: Array<ScheduledHold> = []
@@ -528,6 +554,7 @@ export const layerMemory = () => {
     layerUserRepositoryMemory(),
     layerApiKeyRepositoryMemory(),
     layerHoldSchedulerMemory(scheduled),
+    layerIdempotencyStoreMemory(),
   )
   const layer = Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
     Layer.provideMerge(ports),
