@@ -121,7 +121,7 @@ describe("unexpected failures", () => {
         realAppLayer(log),
         Layer.succeed(
           Accounts,
-          Accounts.of({ create: dying, get: dying, list: dying, balance: dying }),
+          Accounts.of({ create: dying, get: dying, list: dying, balance: dying, update: dying }),
         ),
       ),
     )

@@ -163,6 +163,23 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       await expectSameAsMissing((id) => asB().query("accounts.get", { id }), a.account.id, "acc")
     },
   },
+  "accounts.update": {
+    sees: "A's account answers another user's update 404, exactly as one that never existed; it stays unchanged",
+    check: async () => {
+      for (const change of [
+        { name: "Hijacked" },
+        { allowNegative: true },
+        { metadata: { x: "y" } },
+      ]) {
+        await expectSameAsMissing(
+          (id) => asB().mutate("accounts.update", { id, ...change }),
+          a.account.id,
+          "acc",
+        )
+      }
+      await expectUnchanged()
+    },
+  },
   "accounts.balance": {
     sees: "A's account balance answers another user 404, exactly as an account that never existed, with or without asOf",
     check: async () => {

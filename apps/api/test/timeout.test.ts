@@ -28,7 +28,10 @@ const hangingRuntime = ManagedRuntime.make(
       holdScheduler: Layer.succeed(HoldScheduler, { schedule: () => Effect.void }),
       log: makeLog({ name: "api", level: "info", destination: new LogCapture() }),
     }),
-    Layer.succeed(Accounts, Accounts.of({ create: hang, get: hang, list: hang, balance: hang })),
+    Layer.succeed(
+      Accounts,
+      Accounts.of({ create: hang, get: hang, list: hang, balance: hang, update: hang }),
+    ),
   ),
 )
 

@@ -73,6 +73,7 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "accounts.create",
       "accounts.get",
       "accounts.list",
+      "accounts.update",
       "admin.apiKeys.create",
       "admin.apiKeys.list",
       "admin.apiKeys.revoke",

@@ -90,8 +90,8 @@ describe("the client's types follow the API", () => {
     typeOnly(() => client.transactions.delete.mutate({ id: "t" }))
     // @ts-expect-error: there is no ledgers router
     typeOnly(() => client.ledgers.list.query())
-    // @ts-expect-error: accounts.update does not exist
-    typeOnly(() => client.accounts.update.mutate({ id: "a" }))
+    // @ts-expect-error: accounts.delete does not exist
+    typeOnly(() => client.accounts.delete.mutate({ id: "a" }))
     // @ts-expect-error: a mutation cannot be called as a query
     typeOnly(() => client.transactions.create.query({}))
     // @ts-expect-error: a query cannot be called as a mutation

@@ -6,6 +6,7 @@ import {
   decodeCursor,
   defaultLimit,
   encodeCursor,
+  InsufficientFunds,
   type Metadata,
   type UserId,
 } from "@txn/domain"
@@ -62,6 +63,43 @@ export const layer = Layer.effect(
           Effect.map((rows) => toAccount(rows[0]!)),
           Effect.orDie,
           Effect.withSpan("PgAccountRepository.insert"),
+        ),
+
+      update: (userId, input, now) =>
+        Effect.gen(function* () {
+          const [current] = yield* sql<{ readonly available: string }>`
+            select (posted_balance - pending_debits)::text as available from accounts
+             where id = ${input.id} and user_id = ${userId}
+             for update`
+          if (current === undefined) return Option.none()
+          const available = Number(current.available)
+          if (input.allowNegative === false && available < 0) {
+            return yield* new InsufficientFunds({
+              message: `Account ${input.id} has ${available} available; it must allow negative balances`,
+              accountId: input.id,
+              available,
+              requested: 0,
+            })
+          }
+          const sets = [
+            ...(input.name === undefined ? [] : [sql`name = ${input.name}`]),
+            ...(input.allowNegative === undefined
+              ? []
+              : [sql`allow_negative = ${input.allowNegative}`]),
+            ...(input.metadata === undefined
+              ? []
+              : [sql`metadata = ${JSON.stringify(input.metadata)}::jsonb`]),
+            sql`updated_at = ${now.toISOString()}::timestamptz`,
+          ]
+          const [row] = yield* sql<AccountRow>`
+            update accounts set ${sql.join(", ", false)(sets)}
+             where id = ${input.id} and user_id = ${userId}
+            returning ${cols}`
+          return Option.fromNullishOr(row).pipe(Option.map(toAccount))
+        }).pipe(
+          sql.withTransaction,
+          Effect.catchTag("SqlError", Effect.die),
+          Effect.withSpan("PgAccountRepository.update"),
         ),
 
       balance: (userId, id, asOf) =>

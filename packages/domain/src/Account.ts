@@ -26,6 +26,15 @@ export const CreateAccount = Schema.Struct({
 })
 export type CreateAccount = typeof CreateAccount.Type
 
+/** Any of the account's own fields; its currency never changes. */
+export const UpdateAccount = Schema.Struct({
+  id: AccountId,
+  name: Schema.optionalKey(Name),
+  allowNegative: Schema.optionalKey(Schema.Boolean),
+  metadata: Schema.optionalKey(Metadata),
+})
+export type UpdateAccount = typeof UpdateAccount.Type
+
 export const GetAccount = Schema.Struct({ id: AccountId })
 export type GetAccount = typeof GetAccount.Type
 

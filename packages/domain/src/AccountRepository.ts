@@ -1,6 +1,7 @@
 import { Context, type Effect, type Option } from "effect"
-import type { Account, Balance, ListAccounts } from "./Account.ts"
+import type { Account, Balance, ListAccounts, UpdateAccount } from "./Account.ts"
 import type { Page } from "./Common.ts"
+import type { InsufficientFunds } from "./Errors.ts"
 import type { AccountId, UserId } from "./Ids.ts"
 
 /** Storage of accounts; every read is scoped to the owning user. */
@@ -9,6 +10,15 @@ export class AccountRepository extends Context.Service<
   {
     readonly insert: (account: Account) => Effect.Effect<Account>
     readonly findById: (userId: UserId, id: AccountId) => Effect.Effect<Option.Option<Account>>
+    /**
+     * Changes the given fields; none if not the user's. Turning `allowNegative` off while the
+     * available balance is below zero fails with InsufficientFunds.
+     */
+    readonly update: (
+      userId: UserId,
+      input: UpdateAccount,
+      now: Date,
+    ) => Effect.Effect<Option.Option<Account>, InsufficientFunds>
     readonly list: (userId: UserId, query: ListAccounts) => Effect.Effect<Page<Account>>
     /** The stored balances, or sums of the ledger up to `asOf`; none if not the user's. */
     readonly balance: (

@@ -6,10 +6,16 @@ import type {
   GetAccount,
   GetBalance,
   ListAccounts,
+  UpdateAccount,
 } from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
 import type { Page } from "./Common.ts"
-import { type IdempotencyKeyReused, NotFound } from "./Errors.ts"
+import {
+  type IdempotencyKeyReused,
+  type InsufficientFunds,
+  NotFound,
+  ValidationError,
+} from "./Errors.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newAccountId, type UserId } from "./Ids.ts"
 
@@ -24,6 +30,10 @@ export class Accounts extends Context.Service<
     readonly get: (userId: UserId, input: GetAccount) => Effect.Effect<Account, NotFound>
     readonly list: (userId: UserId, input: ListAccounts) => Effect.Effect<Page<Account>>
     readonly balance: (userId: UserId, input: GetBalance) => Effect.Effect<Balance, NotFound>
+    readonly update: (
+      userId: UserId,
+      input: UpdateAccount,
+    ) => Effect.Effect<Account, NotFound | ValidationError | InsufficientFunds>
   }
 >()("@txn/domain/Accounts") {
   static readonly layer = Layer.effect(
@@ -55,6 +65,17 @@ export class Accounts extends Context.Service<
           const found = yield* repository.findById(userId, input.id)
           if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
           return found.value
+        }),
+        update: Effect.fn("Accounts.update")(function* (userId, input) {
+          const { id, ...fields } = input
+          if (Object.keys(fields).length === 0) {
+            return yield* ValidationError.fromIssues([
+              { path: [], message: "Expected at least one field to change" },
+            ])
+          }
+          const updated = yield* repository.update(userId, input, new Date())
+          if (Option.isNone(updated)) return yield* NotFound.of("account", id)
+          return updated.value
         }),
         balance: Effect.fn("Accounts.balance")(function* (userId, input) {
           const asOf = input.asOf === undefined ? undefined : new Date(input.asOf)

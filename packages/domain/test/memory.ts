@@ -123,6 +123,24 @@ export const layerAccountRepositoryMemory = (
   Layer.sync(AccountRepository, () => {
     const accounts = store.accounts
     return AccountRepository.of({
+      update: (userId, input, now) =>
+        Effect.gen(function* () {
+          const current = accounts.get(input.id)
+          if (current === undefined || current.userId !== userId) return Option.none()
+          const available = availableOf(store.balances.get(input.id) ?? zero)
+          if (input.allowNegative === false && available < 0) {
+            return yield* new InsufficientFunds({
+              message: `Account ${input.id} has ${available} available; it must allow negative balances`,
+              accountId: input.id,
+              available,
+              requested: 0,
+            })
+          }
+          const { id: _, ...fields } = input
+          const updated = { ...current, ...fields, updatedAt: now.toISOString() }
+          accounts.set(input.id, updated)
+          return Option.some(updated)
+        }),
       balance: (userId, id, asOf) =>
         Effect.sync(() => {
           const account = accounts.get(id)

@@ -1,4 +1,11 @@
-import { Accounts, CreateAccount, GetAccount, GetBalance, ListAccounts } from "@txn/domain"
+import {
+  Accounts,
+  CreateAccount,
+  GetAccount,
+  GetBalance,
+  ListAccounts,
+  UpdateAccount,
+} from "@txn/domain"
 import { Schema } from "effect"
 import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
@@ -19,6 +26,12 @@ export const accountsRouter = router({
     run(
       ctx,
       Accounts.use((a) => a.balance(ctx.caller.userId, input)),
+    ),
+  ),
+  update: writeProcedure.input(input(UpdateAccount)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Accounts.use((a) => a.update(ctx.caller.userId, input)),
     ),
   ),
   list: readProcedure.input(input(Schema.UndefinedOr(ListAccounts))).query(({ ctx, input }) =>
