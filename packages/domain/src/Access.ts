@@ -9,6 +9,7 @@ import {
   type ListApiKeys,
   type RevokeApiKey,
 } from "./ApiKey.ts"
+import { sha256Hex } from "./Common.ts"
 import { NotFound, Unauthorized } from "./Errors.ts"
 import { newApiKeyId, newUserId } from "./Ids.ts"
 import { type User, UserRepository } from "./User.ts"
@@ -22,10 +23,7 @@ const newSecret = () => `txn_${Base64Url.encode(crypto.getRandomValues(new Uint8
  * SHA-256 of the secret, hex. Keys carry 256 random bits, so a fast hash is enough (nothing to
  * brute-force, unlike passwords) and lets a key be found by its hash in one indexed lookup.
  */
-export const hashSecret = async (secret: string) => {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret))
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")
-}
+export const hashSecret = (secret: string) => sha256Hex(secret)
 
 const invalidKey = new Unauthorized({ message: "Missing, unknown or revoked API key" })
 

@@ -127,3 +127,9 @@ export interface Page<A> {
   readonly nextCursor: string | null
   readonly hasMore: boolean
 }
+
+/** SHA-256 of the text's UTF-8 bytes, as lower-case hex. */
+export const sha256Hex = async (text: string) => {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")
+}

@@ -1,4 +1,5 @@
 import { Context, Effect, Schema } from "effect"
+import { sha256Hex } from "./Common.ts"
 import { IdempotencyKeyReused } from "./Errors.ts"
 import type { UserId } from "./Ids.ts"
 
@@ -52,11 +53,6 @@ const canonical = (value: unknown): string =>
           .join(",")}}`
       : JSON.stringify(value)
 
-const sha256 = async (text: string) => {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")
-}
-
 /** The first answer marked as a replay; what a repeated request with the same key gets. */
 export type MaybeReplayed<A> = A & { readonly replayed?: true }
 
@@ -78,7 +74,7 @@ export const idempotent = <A, E, R>(
   const { idempotencyKey: _, ...body } = input
   return store.atomically(
     Effect.gen(function* () {
-      const hash = yield* Effect.promise(() => sha256(canonical({ operation, body })))
+      const hash = yield* Effect.promise(() => sha256Hex(canonical({ operation, body })))
       const claim = yield* store.claim(userId, key, operation, hash, new Date())
       if (claim._tag === "Mismatch") {
         return yield* new IdempotencyKeyReused({
