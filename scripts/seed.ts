@@ -1,5 +1,5 @@
 /**
- * `npm run seed -- --rows 1000000 [--user usr_…] [--accounts 10] [--database name] [--time] [--drop]`
+ * `npm run seed -- --rows 1000000 [--user usr_…] [--accounts 10] [--database name] [--time] [--export] [--drop]`
  *
  * Loads many transactions fast, to see how the lists behave at scale: set-based
  * `INSERT … SELECT generate_series` in batches, each row with its `created` history event as the
@@ -13,6 +13,9 @@
  * `--time` then measures list pages through the repository, as the API calls it: median and p95
  * latency of the first page and of a deep page (90% down the list) for each filter, with the
  * index PostgreSQL picks and the rows it reads. `--rows 0 --user usr_… --time` only measures.
+ * `--export` then builds a CSV export of all the user's rows, as the worker does, and prints its
+ * rows, seconds, rows/s and size, with the process's peak RSS and heap used while it ran (sampled),
+ * early in the build and over all of it: an export's memory does not grow with its rows.
  * `--database name` works in that database on the same server (created if missing), and `--drop`
  * drops it at the end, so a benchmark leaves nothing behind.
  */
@@ -22,9 +25,11 @@ import {
   connectDatabase,
   createDatabase,
   dropDatabase,
+  ExportBuilder,
   migrate,
   PgAccountRepository,
   PgDatabase,
+  PgExportRepository,
   PgTransactionRepository,
   PgUserRepository,
 } from "@txn/db"
@@ -32,9 +37,11 @@ import {
   type Account,
   AccountRepository,
   type Currency,
+  ExportRepository,
   encodeCursor,
   type ListTransactions,
   newAccountId,
+  newExportId,
   newUserId,
   TransactionRepository,
   UserId,
@@ -45,14 +52,15 @@ import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 
 const usage = `Usage: npm run seed -- --rows <n> [--user <usr_id>] [--accounts <n>] [--batch <n>]
-                        [--database <name>] [--time] [--runs <n>] [--drop]
-  --rows       transactions to load (0 with --user and --time: only measure)
+                        [--database <name>] [--time] [--runs <n>] [--export] [--drop]
+  --rows       transactions to load (0 with --user and --time or --export: only measure)
   --user       load into this user (created if missing); default: a new user
   --accounts   new accounts to spread the rows over (default 10)
   --batch      rows per INSERT statement (default 20000)
   --database   work in this database on the same server, created if missing
   --time       then time list pages: median and p95 of the first and a deep page per filter
   --runs       timed calls per page (default 30, after 3 untimed)
+  --export     then build a CSV export of all the user's rows: time, size, peak memory
   --drop       drop --database at the end`
 
 const fail = (message: string): never => {
@@ -71,6 +79,7 @@ const { values: args } = (() => {
         database: { type: "string" },
         time: { type: "boolean", default: false },
         runs: { type: "string", default: "30" },
+        export: { type: "boolean", default: false },
         drop: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -102,8 +111,8 @@ if (args.user !== undefined && !Schema.is(UserId)(args.user))
   fail(
     `Invalid --user ${JSON.stringify(args.user)}: expected usr_ and 26 lower-case letters or digits`,
   )
-if (rows === 0 && (args.user === undefined || !args.time))
-  fail("--rows 0 only measures: it needs --user and --time")
+if (rows === 0 && (args.user === undefined || !(args.time || args.export)))
+  fail("--rows 0 only measures: it needs --user, and --time or --export")
 if (args.database !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(args.database))
   fail(`Invalid --database ${JSON.stringify(args.database)}: expected a lower-case SQL name`)
 if (args.drop && args.database === undefined) fail("--drop needs --database")
@@ -124,13 +133,18 @@ const runtime = ManagedRuntime.make(
     PgAccountRepository.layer,
     PgTransactionRepository.layer,
     PgUserRepository.layer,
+    PgExportRepository.layer,
   ).pipe(Layer.provideMerge(PgDatabase.layer({ url: Redacted.make(url.href), maxConnections: 3 }))),
 )
 const run = <A>(
   effect: Effect.Effect<
     A,
     unknown,
-    AccountRepository | TransactionRepository | UserRepository | SqlClient.SqlClient
+    | AccountRepository
+    | TransactionRepository
+    | UserRepository
+    | ExportRepository
+    | SqlClient.SqlClient
   >,
 ) => runtime.runPromise(effect)
 
@@ -518,8 +532,54 @@ const time = async (userId: UserId) => {
   for (const cells of table.slice(1)) console.log(line(cells))
 }
 
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
+/**
+ * Builds an export of every row of the user, as the worker would, sampling this process's memory
+ * every 20 ms: the peak early on (the first tenth of the build) against the peak over the whole
+ * build shows whether memory grows with the rows written. Under `node --expose-gc` (e.g.
+ * `NODE_OPTIONS=--expose-gc`) each sample, every 100 ms, follows a full collection, so the heap
+ * figure is live memory rather than garbage not yet collected.
+ */
+const exportAll = async (userId: UserId) => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  const created = await run(
+    ExportRepository.use((exports) => exports.insert(userId, newExportId(), {}, new Date())),
+  )
+  gc?.()
+  const before = process.memoryUsage()
+  const samples: Array<{ readonly at: number; readonly rss: number; readonly heap: number }> = []
+  const sample = () => {
+    gc?.()
+    const { rss, heapUsed } = process.memoryUsage()
+    samples.push({ at: performance.now(), rss, heap: heapUsed })
+  }
+  const started = performance.now()
+  const timer = setInterval(sample, gc === undefined ? 20 : 100)
+  const outcome = await run(ExportBuilder.build(created.id))
+  clearInterval(timer)
+  sample()
+  const seconds = (performance.now() - started) / 1000
+  if (outcome._tag !== "Completed") throw new Error(`Export ${created.id}: ${outcome._tag}`)
+  const heap = gc === undefined ? "heap used" : "heap used after GC"
+  const peak = (from: ReadonlyArray<(typeof samples)[number]>) =>
+    from.length === 0
+      ? "no sample"
+      : `${mib(Math.max(...from.map((s) => s.rss)))} RSS, ` +
+        `${mib(Math.max(...from.map((s) => s.heap)))} ${heap}`
+  const early = samples.filter((s) => s.at - started <= (seconds * 1000) / 10)
+  console.log(
+    `\nExport ${created.id}: ${outcome.rows.toLocaleString("en")} rows in ${seconds.toFixed(1)} s, ` +
+      `${Math.round(outcome.rows / seconds).toLocaleString("en")} rows/s, ` +
+      `${mib(outcome.bytes)} in ${outcome.chunks} chunks\n` +
+      `Memory (${samples.length} samples): before ${mib(before.rss)} RSS, ${mib(before.heapUsed)} ${heap}; ` +
+      `peak in the first tenth ${peak(early)}; peak over the build ${peak(samples)}`,
+  )
+}
+
 const userId = rows > 0 ? await seed() : (args.user as UserId)
 if (args.time) await time(userId)
+if (args.export) await exportAll(userId)
 await runtime.dispose()
 if (args.drop && args.database !== undefined) {
   await dropDatabase(serverUrl.href, args.database)

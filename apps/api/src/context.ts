@@ -4,14 +4,16 @@ import {
   Access,
   type Accounts,
   type Credential,
+  type Exports,
   type Transactions,
   type Transfers,
+  type Webhooks,
 } from "@txn/domain"
 import type { Log } from "@txn/platform"
 import { Cause, Exit, type ManagedRuntime, Redacted } from "effect"
 import type { RateLimit } from "./rateLimit.ts"
 
-export type AppServices = Accounts | Transactions | Transfers | Access
+export type AppServices = Accounts | Transactions | Transfers | Exports | Webhooks | Access
 
 /** Built once at start-up and shared by every request. */
 export interface AppContext {

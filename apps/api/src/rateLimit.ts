@@ -1,3 +1,5 @@
+import type { ServerResponse } from "node:http"
+import { RateLimited } from "@txn/domain"
 import type { Redis } from "ioredis"
 import {
   RateLimiterMemory,
@@ -5,6 +7,7 @@ import {
   RateLimiterRes,
   RLWrapperTimeouts,
 } from "rate-limiter-flexible"
+import type { Caller } from "./context.ts"
 
 export interface RateLimitDecision {
   readonly allowed: boolean
@@ -61,3 +64,29 @@ export const makeRateLimit = (options: {
       ),
   }
 }
+
+/**
+ * Whose budget a call counts against: its API key, the admin's, or its client address while the
+ * caller is unknown, so guessing keys is throttled too.
+ */
+export const rateLimitKeyOf = (caller: Caller, clientAddress: string) =>
+  caller.kind === "user"
+    ? `key:${caller.keyId}`
+    : caller.kind === "admin"
+      ? "admin"
+      : `ip:${clientAddress}`
+
+/** The standard RateLimit-* headers, and Retry-After when refused. */
+export const setRateLimitHeaders = (response: ServerResponse, decision: RateLimitDecision) => {
+  if (response.headersSent) return
+  response.setHeader("RateLimit-Limit", decision.limit)
+  response.setHeader("RateLimit-Remaining", decision.remaining)
+  response.setHeader("RateLimit-Reset", decision.resetSeconds)
+  if (!decision.allowed) response.setHeader("Retry-After", decision.resetSeconds)
+}
+
+export const rateLimitRefusal = (decision: RateLimitDecision) =>
+  new RateLimited({
+    message: `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s`,
+    retryAfterSeconds: decision.resetSeconds,
+  })

@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream"
 import { createHTTPHandler } from "@trpc/server/adapters/standalone"
 import type { AppContext } from "./context.ts"
 import { authenticate } from "./context.ts"
+import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
 import { appRouter } from "./router.ts"
 
 export interface ServerOptions {
@@ -50,7 +51,10 @@ const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
   )
 }
 
-/** One HTTP server: tRPC under /trpc, health under /healthz and /readyz. */
+/**
+ * One HTTP server: tRPC under /trpc, export downloads under /v1/exports, health under /healthz
+ * and /readyz.
+ */
 export const createApiServer = (app: AppContext, options: ServerOptions) => {
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -100,6 +104,20 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       return
     }
     if (path.startsWith("/trpc/")) return trpc(request, response)
+    const download = exportDownloadPath.exec(path)
+    if (download !== null) {
+      downloadExport(app, request, response, requestId, download[1] ?? "").catch(
+        (error: unknown) => {
+          app.log.error({ requestId, error: String(error) }, "export download failed")
+          if (!response.headersSent) {
+            sendJson(response, 503, {
+              error: { tag: "Unavailable", message: "Try again shortly", requestId },
+            })
+          } else response.destroy()
+        },
+      )
+      return
+    }
     sendJson(response, 404, {
       error: { tag: "NotFound", message: `No route ${request.method} ${path}`, requestId },
     })

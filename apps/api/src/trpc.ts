@@ -4,7 +4,6 @@ import {
   type DomainError,
   type FieldIssue,
   Forbidden,
-  RateLimited,
   type Scope,
   Unauthorized,
   Unavailable,
@@ -12,6 +11,7 @@ import {
 import { Cause, Effect, Exit, Option, Schema } from "effect"
 import type { AppServices, Caller, RequestContext } from "./context.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
+import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
 
 type IssuePath = StandardSchemaV1Error["issues"][number]["path"]
 
@@ -88,28 +88,9 @@ const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
  * is known, so guessing keys is throttled too. Sets the standard RateLimit-* headers.
  */
 const rateLimited = t.middleware(async ({ ctx, next }) => {
-  const key =
-    ctx.caller.kind === "user"
-      ? `key:${ctx.caller.keyId}`
-      : ctx.caller.kind === "admin"
-        ? "admin"
-        : `ip:${ctx.clientAddress}`
-  const decision = await ctx.rateLimit.consume(key)
-  if (!ctx.response.headersSent) {
-    ctx.response.setHeader("RateLimit-Limit", decision.limit)
-    ctx.response.setHeader("RateLimit-Remaining", decision.remaining)
-    ctx.response.setHeader("RateLimit-Reset", decision.resetSeconds)
-    if (!decision.allowed) ctx.response.setHeader("Retry-After", decision.resetSeconds)
-  }
-  if (!decision.allowed) {
-    throw fail(
-      "TOO_MANY_REQUESTS",
-      new RateLimited({
-        message: `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s`,
-        retryAfterSeconds: decision.resetSeconds,
-      }),
-    )
-  }
+  const decision = await ctx.rateLimit.consume(rateLimitKeyOf(ctx.caller, ctx.clientAddress))
+  setRateLimitHeaders(ctx.response, decision)
+  if (!decision.allowed) throw fail("TOO_MANY_REQUESTS", rateLimitRefusal(decision))
   return next()
 })
 

@@ -1,5 +1,7 @@
-import { makeId } from "@txn/domain"
+import { ExportBuilder } from "@txn/db"
+import { type ExportId, makeId } from "@txn/domain"
 import { eventually } from "@txn/testing"
+import { parse } from "csv-parse/sync"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
@@ -98,7 +100,7 @@ const normalized = (body: Json, id: string) => {
 const expectSameAsMissing = async (
   call: (id: string) => Promise<{ status: number; body: Json }>,
   foreignId: string,
-  prefix: "acc" | "txn" | "trf",
+  prefix: "acc" | "txn" | "trf" | "exp" | "whk",
 ) => {
   const missingId = makeId(prefix)
   const [foreign, missing] = [await call(foreignId), await call(missingId)]
@@ -113,6 +115,17 @@ const expectSameAsMissing = async (
 }
 
 const idsOf = (page: Json): Array<string> => page.items.map((item: { id: string }) => item.id)
+
+const downloadAs = (key: string, id: string) =>
+  fetch(`${api.url}/v1/exports/${id}/download`, { headers: { authorization: `Bearer ${key}` } })
+
+/** The transaction ids in an export's CSV, as `key` downloads it. */
+const downloadedIds = async (id: string, key: string) => {
+  const response = await downloadAs(key, id)
+  expect(response.status).toBe(200)
+  const records = parse(await response.text(), { columns: true }) as Array<{ id: string }>
+  return records.map((record) => record.id)
+}
 
 /** Every page of a list, as B. */
 const listAllAsB = async (path: string, input: Record<string, unknown> = {}) => {
@@ -371,6 +384,112 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
     check: async () => {
       await expectSameAsMissing((id) => asB().query("transfers.get", { id }), a.transfer.id, "trf")
       await expectUnchanged()
+    },
+  },
+  "exports.create": {
+    sees: "another user's export holds only their own rows, even filtered by A's account or text; a userId is refused",
+    check: async () => {
+      const smuggled = await asB().mutate("exports.create", { userId: api.userId })
+      expect(smuggled.status).toBe(400)
+      expect(smuggled.body.error.data.issues).toContainEqual({
+        path: ["userId"],
+        message: "Expected no excess property",
+      })
+      const foreign = [a.posted.id, a.pending.id, a.transfer.debitTransactionId]
+      for (const filters of [
+        {},
+        { accountId: a.account.id },
+        { search: "rent" },
+        { status: "pending" },
+      ]) {
+        const created = ok(await asB().mutate("exports.create", filters))
+        await api.runtime.runPromise(ExportBuilder.build(created.id as ExportId))
+        const ids = (await downloadedIds(created.id, b.key)).sort()
+        for (const id of foreign) expect(ids).not.toContain(id)
+        if (Object.keys(filters).length === 0) expect(ids).toEqual([own.transaction.id])
+        if ("accountId" in filters) expect(ids).toEqual([])
+        expect((await asA().query("exports.get", { id: created.id })).status).toBe(404)
+      }
+      await expectUnchanged()
+    },
+  },
+  "exports.get": {
+    sees: "A's export answers another user 404 on get and on download, exactly as one that never existed",
+    check: async () => {
+      const created = ok(await asA().mutate("exports.create", { accountId: a.account.id }))
+      await api.runtime.runPromise(ExportBuilder.build(created.id as ExportId))
+      const completed = ok(await asA().query("exports.get", { id: created.id }))
+      expect(completed.status).toBe("completed")
+      await expectSameAsMissing((id) => asB().query("exports.get", { id }), created.id, "exp")
+      const missingId = makeId("exp")
+      const [foreign, missing] = [
+        await downloadAs(b.key, created.id),
+        await downloadAs(b.key, missingId),
+      ]
+      expect([foreign.status, missing.status]).toEqual([404, 404])
+      const body = async (response: Response, id: string) => {
+        const { requestId: _, ...error } = ((await response.json()) as Json).error
+        return JSON.parse(JSON.stringify(error).replaceAll(id, "<id>"))
+      }
+      expect(await body(foreign, created.id)).toEqual(await body(missing, missingId))
+      expect(ok(await asA().query("exports.get", { id: created.id }))).toEqual(completed)
+      expect(await downloadedIds(created.id, api.key)).toEqual(idsOf(a.listed))
+    },
+  },
+  "webhooks.create": {
+    sees: "a webhook B creates is B's alone: not in A's list, and a userId in the input is refused",
+    check: async () => {
+      const smuggled = await asB().mutate("webhooks.create", {
+        url: "https://b.example/hooks",
+        eventTypes: ["*"],
+        userId: api.userId,
+      })
+      expect(smuggled.status).toBe(400)
+      const created = ok(
+        await asB().mutate("webhooks.create", {
+          url: "https://b.example/hooks",
+          eventTypes: ["*"],
+        }),
+      )
+      expect(idsOf(ok(await asA().query("webhooks.list", { limit: 200 })))).not.toContain(
+        created.id,
+      )
+      expect(idsOf(ok(await asB().query("webhooks.list", { limit: 200 })))).toContain(created.id)
+    },
+  },
+  "webhooks.list": {
+    sees: "B's list of webhooks never holds A's",
+    check: async () => {
+      const created = ok(
+        await asA().mutate("webhooks.create", {
+          url: "https://a.example/hooks",
+          eventTypes: ["*"],
+        }),
+      )
+      expect(await listAllAsB("webhooks.list")).not.toContain(created.id)
+    },
+  },
+  "webhooks.delete": {
+    sees: "B deleting A's webhook answers exactly as a missing one, and A's stays",
+    check: async () => {
+      const created = ok(
+        await asA().mutate("webhooks.create", { url: "https://a.example/kept", eventTypes: ["*"] }),
+      )
+      await expectSameAsMissing((id) => asB().mutate("webhooks.delete", { id }), created.id, "whk")
+      expect(idsOf(ok(await asA().query("webhooks.list", { limit: 200 })))).toContain(created.id)
+    },
+  },
+  "webhooks.deliveries": {
+    sees: "B reading the delivery log of A's webhook answers exactly as a missing one",
+    check: async () => {
+      const created = ok(
+        await asA().mutate("webhooks.create", { url: "https://a.example/log", eventTypes: ["*"] }),
+      )
+      await expectSameAsMissing(
+        (id) => asB().query("webhooks.deliveries", { id }),
+        created.id,
+        "whk",
+      )
     },
   },
   ...Object.fromEntries(

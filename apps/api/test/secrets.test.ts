@@ -243,6 +243,7 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
         holdScheduler: BullHoldScheduler.layer({
           name: "unused",
           add: () => Promise.reject(new Error("no queue here")),
+          addBulk: () => Promise.reject(new Error("no queue here")),
           upsertJobScheduler: () => Promise.reject(new Error("no queue here")),
           getJobCounts: () => Promise.reject(new Error("no queue here")),
           close: async () => {},

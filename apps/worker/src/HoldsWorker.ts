@@ -1,6 +1,6 @@
 import type { Log } from "@txn/platform"
 import { JobNames, type QueueBackend, Queues } from "@txn/queue"
-import { type Job, UnrecoverableError } from "bullmq"
+import { consume } from "./consume.ts"
 import { expireDueHolds } from "./jobs/expireDueHolds.ts"
 import { expireHold } from "./jobs/expireHold.ts"
 import type { WorkerRuntime } from "./WorkerRuntime.ts"
@@ -16,35 +16,16 @@ export interface HoldsWorkerOptions {
 
 /** Consumes the holds queue and keeps the periodic sweep scheduled. */
 export const startHoldsWorker = async (options: HoldsWorkerOptions) => {
-  const processors: Record<string, (job: Job) => Promise<unknown>> = {
-    [JobNames.expireHold]: expireHold(options.runtime),
-    [JobNames.expireDueHolds]: expireDueHolds(options.runtime),
-  }
-  const worker = options.queues.worker(
-    Queues.holds,
-    async (job) => {
-      const process = processors[job.name]
-      if (process === undefined) throw new UnrecoverableError(`Unknown job ${job.name}`)
-      return process(job)
+  const worker = await consume({
+    queues: options.queues,
+    queue: Queues.holds,
+    processors: {
+      [JobNames.expireHold]: expireHold(options.runtime),
+      [JobNames.expireDueHolds]: expireDueHolds(options.runtime),
     },
-    { concurrency: options.concurrency ?? 10 },
-  )
-  worker.on("failed", (job, error) =>
-    options.log.warn(
-      {
-        queue: Queues.holds,
-        job: job?.name,
-        jobId: job?.id,
-        attempts: job?.attemptsMade,
-        error: error.message,
-      },
-      "job failed",
-    ),
-  )
-  worker.on("error", (error) =>
-    options.log.error({ queue: Queues.holds, error: error.message }, "worker error"),
-  )
-  await worker.waitUntilReady()
+    log: options.log,
+    settings: { concurrency: options.concurrency ?? 10 },
+  })
 
   const queue = options.queues.queue(Queues.holds)
   await queue.upsertJobScheduler(

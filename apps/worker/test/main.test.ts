@@ -86,7 +86,7 @@ describe("the worker process", () => {
         level: "info",
         service: "worker",
         queueBackend: "postgres",
-        queues: ["holds"],
+        queues: ["holds", "events", "webhooks", "exports", "maintenance"],
       })
       await eventually(async () => ((await statusOf(overdue.id)) === "voided" ? true : undefined), {
         what: "the process's start-up sweep to void the overdue hold",

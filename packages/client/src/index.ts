@@ -1,1 +1,3 @@
 export * from "./createTxnClient.ts"
+export * from "./downloadExport.ts"
+export * from "./verifyWebhook.ts"

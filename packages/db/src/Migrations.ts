@@ -8,6 +8,10 @@ import lifecycle from "./migrations/0005_lifecycle.ts"
 import balances from "./migrations/0006_balances.ts"
 import transfers from "./migrations/0007_transfers.ts"
 import idempotency from "./migrations/0008_idempotency.ts"
+import outbox from "./migrations/0009_outbox.ts"
+import webhooks from "./migrations/0010_webhooks.ts"
+import exportsTables from "./migrations/0011_exports.ts"
+import reconciliation from "./migrations/0012_reconciliation.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -19,6 +23,10 @@ export const migrations = Migrator.fromRecord({
   "0006_balances": balances,
   "0007_transfers": transfers,
   "0008_idempotency": idempotency,
+  "0009_outbox": outbox,
+  "0010_webhooks": webhooks,
+  "0011_exports": exportsTables,
+  "0012_reconciliation": reconciliation,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

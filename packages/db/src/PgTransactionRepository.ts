@@ -27,7 +27,7 @@ import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { containsPattern, iso, isoOrNull, toNumber } from "./rows.ts"
 
-interface TransactionRow {
+export interface TransactionRow {
   readonly id: string
   readonly accountId: string
   readonly userId: string
@@ -50,7 +50,7 @@ interface TransactionRow {
   readonly updatedAt: Date
 }
 
-const toTransaction = (row: TransactionRow): Transaction => ({
+export const toTransaction = (row: TransactionRow): Transaction => ({
   id: row.id as TransactionId,
   accountId: row.accountId as AccountId,
   userId: row.userId as UserId,
@@ -73,7 +73,7 @@ const toTransaction = (row: TransactionRow): Transaction => ({
   updatedAt: iso(row.updatedAt),
 })
 
-const columns = `id, account_id, user_id, direction, amount, currency, status, description, category,
+export const columns = `id, account_id, user_id, direction, amount, currency, status, description, category,
   counterparty, reference, occurred_at, expires_at, metadata, version, reversal_of, reversed_by,
   transfer_id, created_at, updated_at`
 
@@ -167,24 +167,36 @@ export const insertTransaction = (sql: SqlClient.SqlClient, t: Transaction, acto
   })
 
 /**
+ * The filters of a list as SQL conditions (the cursor excepted). Every filter is a column an index
+ * leads with after `user_id`; exports select their rows with the same conditions.
+ */
+export const listConditions = (
+  sql: SqlClient.SqlClient,
+  userId: UserId,
+  q: Omit<ListTransactions, "cursor" | "limit">,
+) => [
+  sql`user_id = ${userId}`,
+  ...(q.accountId === undefined ? [] : [sql`account_id = ${q.accountId}`]),
+  ...(q.status === undefined ? [] : [sql`status = ${q.status}`]),
+  ...(q.direction === undefined ? [] : [sql`direction = ${q.direction}`]),
+  ...(q.category === undefined ? [] : [sql`category = ${q.category}`]),
+  ...(q.occurredFrom === undefined ? [] : [sql`occurred_at >= ${q.occurredFrom}::timestamptz`]),
+  ...(q.occurredTo === undefined ? [] : [sql`occurred_at < ${q.occurredTo}::timestamptz`]),
+  ...(q.minAmount === undefined ? [] : [sql`amount >= ${q.minAmount}`]),
+  ...(q.maxAmount === undefined ? [] : [sql`amount <= ${q.maxAmount}`]),
+  ...(q.search === undefined ? [] : [sql`search_text ilike ${containsPattern(q.search)}`]),
+]
+
+/**
  * The statement behind `list`: one page plus one row (to tell whether more follow), newest
- * first. Every filter is a column an index leads with after `user_id`, so a page reads an index
- * range however large the table is; the tests check the plans.
+ * first. Each filter's index gives this order, so a page reads an index range however large the
+ * table is; the tests check the plans.
  */
 export const listStatement = (sql: SqlClient.SqlClient, userId: UserId, q: ListTransactions) => {
   const limit = q.limit ?? defaultLimit
   const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
   const conditions = [
-    sql`user_id = ${userId}`,
-    ...(q.accountId === undefined ? [] : [sql`account_id = ${q.accountId}`]),
-    ...(q.status === undefined ? [] : [sql`status = ${q.status}`]),
-    ...(q.direction === undefined ? [] : [sql`direction = ${q.direction}`]),
-    ...(q.category === undefined ? [] : [sql`category = ${q.category}`]),
-    ...(q.occurredFrom === undefined ? [] : [sql`occurred_at >= ${q.occurredFrom}::timestamptz`]),
-    ...(q.occurredTo === undefined ? [] : [sql`occurred_at < ${q.occurredTo}::timestamptz`]),
-    ...(q.minAmount === undefined ? [] : [sql`amount >= ${q.minAmount}`]),
-    ...(q.maxAmount === undefined ? [] : [sql`amount <= ${q.maxAmount}`]),
-    ...(q.search === undefined ? [] : [sql`search_text ilike ${containsPattern(q.search)}`]),
+    ...listConditions(sql, userId, q),
     ...(after === undefined
       ? []
       : [sql`(occurred_at, id) < (${after.at}::timestamptz, ${after.id})`]),

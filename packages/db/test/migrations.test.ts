@@ -30,6 +30,10 @@ describe("migrations", () => {
       [6, "balances"],
       [7, "transfers"],
       [8, "idempotency"],
+      [9, "outbox"],
+      [10, "webhooks"],
+      [11, "exports"],
+      [12, "reconciliation"],
     ])
   })
 

@@ -17,6 +17,10 @@ export const TransactionId = idPattern("txn").pipe(Schema.brand("TransactionId")
 export type TransactionId = typeof TransactionId.Type
 export const TransferId = idPattern("trf").pipe(Schema.brand("TransferId"))
 export type TransferId = typeof TransferId.Type
+export const WebhookId = idPattern("whk").pipe(Schema.brand("WebhookId"))
+export type WebhookId = typeof WebhookId.Type
+export const ExportId = idPattern("exp").pipe(Schema.brand("ExportId"))
+export type ExportId = typeof ExportId.Type
 export const ApiKeyId = idPattern("key").pipe(Schema.brand("ApiKeyId"))
 export type ApiKeyId = typeof ApiKeyId.Type
 
@@ -26,7 +30,7 @@ const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
  * 26 base-36 characters from 26 random bytes: about 134 bits of entropy, so ids cannot be guessed
  * or enumerated. The modulo bias (256 % 36) leaves well over 128 bits.
  */
-export const makeId = <Prefix extends "usr" | "acc" | "txn" | "trf" | "key">(
+export const makeId = <Prefix extends "usr" | "acc" | "txn" | "trf" | "key" | "whk" | "exp">(
   prefix: Prefix,
 ): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(26))
@@ -40,3 +44,5 @@ export const newAccountId = (): AccountId => makeId("acc") as AccountId
 export const newTransactionId = (): TransactionId => makeId("txn") as TransactionId
 export const newApiKeyId = (): ApiKeyId => makeId("key") as ApiKeyId
 export const newTransferId = (): TransferId => makeId("trf") as TransferId
+export const newExportId = (): ExportId => makeId("exp") as ExportId
+export const newWebhookId = (): WebhookId => makeId("whk") as WebhookId

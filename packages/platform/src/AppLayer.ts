@@ -2,12 +2,22 @@ import {
   PgAccountRepository,
   PgApiKeyRepository,
   PgDatabase,
+  PgExportRepository,
   PgIdempotencyStore,
   PgTransactionRepository,
   PgTransferRepository,
   PgUserRepository,
+  PgWebhookRepository,
 } from "@txn/db"
-import { Access, Accounts, type HoldScheduler, Transactions, Transfers } from "@txn/domain"
+import {
+  Access,
+  Accounts,
+  Exports,
+  type HoldScheduler,
+  Transactions,
+  Transfers,
+  Webhooks,
+} from "@txn/domain"
 import { Layer, type Redacted } from "effect"
 import { type Log, logLayer } from "./Log.ts"
 
@@ -20,15 +30,24 @@ export interface AppLayerOptions {
 
 /** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
 export const makeAppLayer = (options: AppLayerOptions) =>
-  Layer.mergeAll(Accounts.layer, Transactions.layer, Transfers.layer, Access.layer).pipe(
+  Layer.mergeAll(
+    Accounts.layer,
+    Transactions.layer,
+    Transfers.layer,
+    Exports.layer,
+    Webhooks.layer,
+    Access.layer,
+  ).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         PgAccountRepository.layer,
         PgTransactionRepository.layer,
         PgTransferRepository.layer,
+        PgExportRepository.layer,
         PgIdempotencyStore.layer,
         PgUserRepository.layer,
         PgApiKeyRepository.layer,
+        PgWebhookRepository.layer,
         options.holdScheduler,
       ),
     ),

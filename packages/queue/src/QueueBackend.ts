@@ -15,6 +15,9 @@ import { Redis } from "ioredis"
 export interface JobQueue {
   readonly name: string
   add(name: string, data: unknown, options?: JobsOptions): Promise<Job>
+  addBulk(
+    jobs: ReadonlyArray<{ name: string; data: unknown; opts?: JobsOptions }>,
+  ): Promise<Array<Job>>
   upsertJobScheduler(
     id: string,
     repeat: Omit<RepeatOptions, "key">,
@@ -33,7 +36,7 @@ export interface JobWorker {
   close(force?: boolean): Promise<void>
 }
 
-export type Processor = (job: Job) => Promise<unknown>
+export type Processor = (job: Job, token?: string) => Promise<unknown>
 
 export type WorkerSettings = Omit<WorkerOptions, "connection">
 

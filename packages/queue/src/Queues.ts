@@ -1,9 +1,17 @@
 import { TransactionId } from "@txn/domain"
 import { Schema } from "effect"
 
-/** The one contract between producers (API) and consumers (worker): queue names and payloads. */
+/** The one contract between producers (API, relay) and consumers (worker): queue names and payloads. */
 export const Queues = {
   holds: "holds",
+  /** One job per outbox event, with the event's id as job id. */
+  events: "events",
+  /** One job per webhook delivery (an event for one endpoint), with the delivery's id as job id. */
+  webhooks: "webhooks",
+  /** One job per CSV export, with the export's id as job id. */
+  exports: "exports",
+  /** Scheduled housekeeping: reconciliation and purges. */
+  maintenance: "maintenance",
 } as const
 
 export const JobNames = {
@@ -11,6 +19,16 @@ export const JobNames = {
   expireHold: "expire-hold",
   /** Safety net: void every hold already past due, in case a delayed job was never enqueued. */
   expireDueHolds: "expire-due-holds",
+  /** Hand one outbox event to what reacts to it: webhook deliveries, export builds. */
+  dispatchEvent: "dispatch-event",
+  /** POST one event to one webhook endpoint, signed. */
+  deliverWebhook: "deliver-webhook",
+  /** Write one export's CSV. */
+  buildExport: "build-export",
+  /** Compare every stored balance with the sum of its postings. */
+  reconcileBalances: "reconcile-balances",
+  /** Delete what has outlived its retention: idempotency keys, exports, old events. */
+  purgeExpired: "purge-expired",
 } as const
 
 export const ExpireHoldJob = Schema.Struct({ transactionId: TransactionId })
@@ -18,6 +36,18 @@ export type ExpireHoldJob = typeof ExpireHoldJob.Type
 
 export const ExpireDueHoldsJob = Schema.Struct({})
 export type ExpireDueHoldsJob = typeof ExpireDueHoldsJob.Type
+
+const prefixedId = (prefix: string) =>
+  Schema.String.check(Schema.isPattern(new RegExp(`^${prefix}_[0-9a-z]{26}$`)))
+
+export const DispatchEventJob = Schema.Struct({ eventId: prefixedId("evt") })
+export type DispatchEventJob = typeof DispatchEventJob.Type
+
+export const DeliverWebhookJob = Schema.Struct({ deliveryId: prefixedId("dlv") })
+export type DeliverWebhookJob = typeof DeliverWebhookJob.Type
+
+export const BuildExportJob = Schema.Struct({ exportId: prefixedId("exp") })
+export type BuildExportJob = typeof BuildExportJob.Type
 
 /** Job ids are derived from what they act on, so enqueuing the same work twice is a no-op. */
 export const expireHoldJobId = (transactionId: string) => `expire-hold-${transactionId}`

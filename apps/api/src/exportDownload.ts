@@ -1,0 +1,177 @@
+import type { IncomingMessage, ServerResponse } from "node:http"
+import {
+  type DomainError,
+  ExportId,
+  Exports,
+  Forbidden,
+  Unauthorized,
+  Unavailable,
+  ValidationError,
+} from "@txn/domain"
+import { Cause, Effect, Exit, Option, Result, Schema } from "effect"
+import { type AppContext, authenticate, type Caller } from "./context.ts"
+import { errorTable } from "./errorTable.ts"
+import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
+
+/** `/v1/exports/<id>/download`; the id is checked by its schema, not by this pattern. */
+export const exportDownloadPath = /^\/v1\/exports\/([^/]*)\/download$/
+
+const sendError = (
+  response: ServerResponse,
+  requestId: string,
+  error: DomainError,
+  status: number = errorTable[error._tag].status,
+) => {
+  const { _tag, message, ...details } = error
+  const body = {
+    error: {
+      tag: _tag,
+      message,
+      requestId,
+      ...(_tag === "ValidationError"
+        ? { issues: error.issues }
+        : Object.keys(details).length > 0
+          ? { details }
+          : {}),
+    },
+  }
+  response.writeHead(status, { "content-type": "application/json" })
+  response.end(JSON.stringify(body))
+}
+
+/** Why a caller may not download: only an API key holding `read` may, as for `exports.get`. */
+const refusal = (caller: Exclude<Caller, { readonly kind: "user" }>) => {
+  if (caller.kind === "admin") {
+    return new Forbidden({
+      message: "The admin token cannot act as a user; use an API key",
+      requiredScope: "read",
+    })
+  }
+  if (caller.reason === "unavailable") {
+    return new Unavailable({ message: "The API key cannot be checked right now; try again" })
+  }
+  return new Unauthorized({
+    message:
+      caller.reason === "missing"
+        ? "Send an API key as `Authorization: Bearer <key>`"
+        : "Missing, unknown or revoked API key",
+  })
+}
+
+/**
+ * `GET /v1/exports/<id>/download`: the CSV of a completed export, streamed one chunk at a time
+ * from PostgreSQL, so a download holds about 1 MiB in memory however large the file. The same
+ * rate limit, authentication and scope check as the tRPC API run first; then the id is checked.
+ * Another user's export, a missing, expired or unfinished one all answer 404 NotFound.
+ */
+export const downloadExport = async (
+  app: AppContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  requestId: string,
+  rawId: string,
+) => {
+  const caller = await authenticate(app, request, requestId)
+  const decision = await app.rateLimit.consume(
+    rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown"),
+  )
+  setRateLimitHeaders(response, decision)
+  if (!decision.allowed) return sendError(response, requestId, rateLimitRefusal(decision))
+  if (caller.kind !== "user") return sendError(response, requestId, refusal(caller))
+  if (!caller.scopes.includes("read")) {
+    return sendError(
+      response,
+      requestId,
+      new Forbidden({ message: "This API key lacks the read scope", requiredScope: "read" }),
+    )
+  }
+  if (request.method !== "GET") {
+    response.setHeader("allow", "GET")
+    const issue = { path: [], message: `Expected GET, not ${request.method}` }
+    return sendError(response, requestId, ValidationError.fromIssues([issue]), 405)
+  }
+  const decoded = Schema.decodeUnknownResult(ExportId)(safeDecode(rawId))
+  if (Result.isFailure(decoded)) {
+    const issue = { path: ["id"], message: decoded.failure.message }
+    return sendError(response, requestId, ValidationError.fromIssues([issue]))
+  }
+  const id = decoded.success
+
+  // Each call on its own, bounded by the request timeout: a database that is down or slow
+  // answers Unavailable (or cuts the stream), never a 500 or a request hanging forever.
+  const within = <A, E>(effect: Effect.Effect<A, E, Exports>) =>
+    app.runtime.runPromiseExit(
+      effect.pipe(
+        Effect.timeoutOrElse({
+          duration: app.requestTimeoutMs,
+          orElse: () => Effect.die(new Error("Timed out reading the export")),
+        }),
+        Effect.annotateLogs({ requestId, userId: caller.userId }),
+      ),
+    )
+  const unavailable = (cause: Cause.Cause<unknown>) => {
+    app.log.error({ requestId, cause: Cause.pretty(cause) }, "export download failed")
+    return new Unavailable({ message: "The export cannot be read right now; try again" })
+  }
+
+  const found = await within(Exports.use((exports) => exports.download(caller.userId, { id })))
+  if (Exit.isFailure(found)) {
+    const error = Cause.findErrorOption(found.cause)
+    return sendError(
+      response,
+      requestId,
+      Option.isSome(error) ? error.value : unavailable(found.cause),
+    )
+  }
+  const file = found.value
+  response.writeHead(200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="${file.id}.csv"`,
+    "content-length": file.bytes,
+    "cache-control": "private, no-store",
+    "x-content-type-options": "nosniff",
+  })
+  let sent = 0
+  for (let seq = 0; !response.destroyed; seq++) {
+    const chunk = await within(
+      Exports.use((exports) => exports.readChunk(caller.userId, file.id, seq)),
+    )
+    if (Exit.isFailure(chunk)) {
+      unavailable(chunk.cause)
+      break
+    }
+    if (Option.isNone(chunk.value)) break
+    sent += chunk.value.value.byteLength
+    if (!response.write(chunk.value.value)) await drained(response)
+  }
+  // Short of the length announced (the export expired meanwhile, the database failed): the
+  // client must see a broken download, not a complete-looking short file.
+  if (sent !== file.bytes) {
+    if (!response.destroyed)
+      app.log.warn({ requestId, exportId: file.id, sent }, "download cut short")
+    response.destroy()
+    return
+  }
+  response.end()
+}
+
+/** The id as sent, percent-decoded; text that is not valid percent-encoding stays as it is. */
+const safeDecode = (text: string) => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+/** Resolves once the response can take more, or has closed (the client went away). */
+const drained = (response: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      response.off("drain", done)
+      response.off("close", done)
+      resolve()
+    }
+    response.once("drain", done)
+    response.once("close", done)
+  })

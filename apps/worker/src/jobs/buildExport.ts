@@ -1,0 +1,45 @@
+import { ExportBuilder } from "@txn/db"
+import type { ExportId } from "@txn/domain"
+import { BuildExportJob } from "@txn/queue"
+import { type Job, UnrecoverableError } from "bullmq"
+import { Cause, Effect, Exit } from "effect"
+import type { WorkerRuntime } from "../WorkerRuntime.ts"
+import { decodeJob } from "./decode.ts"
+
+/** Whether BullMQ will try this job again if this attempt fails. */
+const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+
+/**
+ * Writes one export's CSV. A build that fails (the database went away, the worker was stopped)
+ * is retried and resumes after its last committed chunk; once the last attempt has failed, the
+ * export is marked failed, so its owner hears about it rather than waiting forever.
+ */
+export const buildExport = (runtime: WorkerRuntime) => async (job: Job) => {
+  const exportId = decodeJob(BuildExportJob, job).exportId as ExportId
+  const exit = await runtime.runPromiseExit(
+    ExportBuilder.build(exportId).pipe(
+      // The whole cause (the database's own message included) goes to the log, not to the user.
+      Effect.tapCause((cause) =>
+        Effect.logWarning("Export build failed", {
+          attempt: job.attemptsMade + 1,
+          cause: Cause.pretty(cause),
+        }),
+      ),
+      Effect.annotateLogs({ jobId: job.id, exportId }),
+    ),
+  )
+  if (Exit.isSuccess(exit)) {
+    const outcome = exit.value
+    if (outcome._tag === "Failed") throw new UnrecoverableError(outcome.error)
+    return { exportId, outcome: outcome._tag }
+  }
+  if (isLastAttempt(job)) {
+    await runtime.runPromise(
+      ExportBuilder.markFailed(
+        exportId,
+        `The export could not be built after ${job.attemptsMade + 1} attempts; create a new one`,
+      ),
+    )
+  }
+  throw new Error(`Export ${exportId} failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
+}

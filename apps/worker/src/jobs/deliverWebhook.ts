@@ -1,0 +1,103 @@
+import { createHmac } from "node:crypto"
+import { Deliveries } from "@txn/db"
+import { DeliverWebhookJob } from "@txn/queue"
+import { DelayedError, type Job } from "bullmq"
+import { type BackgroundSettings, retryDelayMs } from "../settings.ts"
+import type { WorkerRuntime } from "../WorkerRuntime.ts"
+import { decodeJob } from "./decode.ts"
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as `verifyWebhook` checks it. */
+export const signatureOf = (secret: string, body: string, unixSeconds: number) =>
+  `t=${unixSeconds},v1=${createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex")}`
+
+/** Why a request got no HTTP status, in a line the delivery log can show. */
+const describe = (error: unknown, timeoutMs: number): string => {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `No answer within ${timeoutMs} ms`
+  }
+  const cause =
+    error instanceof Error ? (error.cause as { code?: string; message?: string }) : undefined
+  const text =
+    cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))
+  return text.slice(0, 500)
+}
+
+export class DeliveryFailed extends Error {
+  override readonly name = "DeliveryFailed"
+}
+
+/**
+ * Sends one event to one endpoint, signed, and logs the attempt. A 2xx answer delivers it; any
+ * other answer, a redirect, a timeout or a network error is a failed attempt, retried by BullMQ
+ * with exponential backoff until the attempts run out. The event id is in the body and in the
+ * `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates.
+ */
+export const deliverWebhook =
+  (runtime: WorkerRuntime, settings: BackgroundSettings) => async (job: Job, token?: string) => {
+    const { deliveryId } = decodeJob(DeliverWebhookJob, job)
+    // Long enough to send and record one attempt; a killed run's lease lapses after it.
+    const lease = settings.webhookTimeoutMs + 5_000
+    const claim = await runtime.runPromise(Deliveries.claimDelivery(deliveryId, lease))
+    if (claim._tag === "Settled") return { deliveryId, status: "settled" }
+    if (claim._tag === "Leased") {
+      // A run killed mid-send left its lease: wait it out without spending an attempt.
+      await job.moveToDelayed(claim.until.getTime() + 100, token)
+      throw new DelayedError()
+    }
+    const delivery = claim.delivery
+    if (delivery.webhookStatus === "disabled") {
+      await runtime.runPromise(Deliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
+      return { deliveryId, status: "failed" }
+    }
+
+    const body = JSON.stringify({
+      id: delivery.eventId,
+      type: delivery.eventType,
+      createdAt: delivery.eventCreatedAt.toISOString(),
+      data: delivery.eventData,
+    })
+    const attempt = delivery.attempts + 1
+    const started = performance.now()
+    let statusCode: number | null = null
+    let error: string | null = null
+    try {
+      const response = await fetch(delivery.url, {
+        method: "POST",
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(settings.webhookTimeoutMs),
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "txn-webhooks/1",
+          "txn-signature": signatureOf(delivery.secret, body, Math.floor(Date.now() / 1000)),
+          "txn-event-id": delivery.eventId,
+          "txn-event-type": delivery.eventType,
+          "txn-delivery-id": delivery.id,
+          "txn-delivery-attempt": String(attempt),
+        },
+      })
+      statusCode = response.status
+      // The answer's body is not needed; reading none of it frees the connection.
+      await response.body?.cancel().catch(() => undefined)
+      if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`
+    } catch (cause) {
+      error = describe(cause, settings.webhookTimeoutMs)
+    }
+    const delivered = error === null
+    const status = await runtime.runPromise(
+      Deliveries.recordAttempt(delivery, {
+        statusCode,
+        error,
+        durationMs: Math.round(performance.now() - started),
+        delivered,
+        nextAttemptAt:
+          delivered || attempt >= settings.webhookAttempts
+            ? null
+            : new Date(Date.now() + retryDelayMs(settings, attempt)),
+        disableIfFailingSince: new Date(Date.now() - settings.webhookDisableAfterMs),
+      }),
+    )
+    // Thrown, BullMQ retries it after its backoff; the attempt is already in the log.
+    if (status === "pending") throw new DeliveryFailed(`Attempt ${attempt} failed: ${error}`)
+    return { deliveryId, status, attempt }
+  }

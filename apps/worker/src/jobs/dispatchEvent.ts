@@ -1,0 +1,51 @@
+import { Outbox } from "@txn/db"
+import { BuildExportJob, DispatchEventJob, JobNames, type JobQueue } from "@txn/queue"
+import type { Job } from "bullmq"
+import { Effect, Schema } from "effect"
+import { deliveryJobOptions, exportJobOptions } from "../jobOptions.ts"
+import type { BackgroundSettings } from "../settings.ts"
+import type { WorkerRuntime } from "../WorkerRuntime.ts"
+import { decodeJob } from "./decode.ts"
+
+const exportIdOf = (data: Record<string, unknown>) =>
+  Schema.decodeUnknownSync(
+    Schema.Struct({ export: Schema.Struct({ id: BuildExportJob.fields.exportId }) }),
+  )(data).export.id
+
+/**
+ * Hands one outbox event to what reacts to it: a delivery per subscribed webhook (created once,
+ * whatever the number of runs) and, for a new export, its build job. The event is marked
+ * dispatched only after all of it is enqueued, so a crash in between means a rerun, never a loss;
+ * every job id is derived from what it acts on, so a rerun enqueues nothing twice.
+ */
+export const dispatchEvent =
+  (
+    runtime: WorkerRuntime,
+    queues: { readonly webhooks: JobQueue; readonly exports: JobQueue },
+    settings: BackgroundSettings,
+  ) =>
+  async (job: Job) => {
+    const { eventId } = decodeJob(DispatchEventJob, job)
+    const event = await runtime.runPromise(Outbox.findEvent(eventId))
+    // Purged after its retention, or already handled by an earlier run.
+    if (event === undefined) return { eventId, outcome: "missing" }
+    if (event.dispatchedAt !== null) return { eventId, outcome: "alreadyDispatched" }
+    const deliveries = await runtime.runPromise(Outbox.createDeliveries(event))
+    if (deliveries.length > 0) {
+      await queues.webhooks.addBulk(
+        deliveries.map((deliveryId) => ({
+          name: JobNames.deliverWebhook,
+          data: { deliveryId },
+          opts: deliveryJobOptions(settings, deliveryId),
+        })),
+      )
+    }
+    if (event.type === "export.created") {
+      const exportId = exportIdOf(event.data)
+      await queues.exports.add(JobNames.buildExport, { exportId }, exportJobOptions(exportId))
+    }
+    await runtime.runPromise(
+      Outbox.markDispatched(eventId).pipe(Effect.annotateLogs({ jobId: job.id })),
+    )
+    return { eventId, deliveries: deliveries.length }
+  }

@@ -1,0 +1,24 @@
+import { onShutdown, startAppProcess } from "@txn/platform"
+import { Queues } from "@txn/queue"
+import type { BackgroundSettings } from "./settings.ts"
+import { startWorkers } from "./startWorkers.ts"
+
+/**
+ * The worker process: config, database and queues as the API has them, every consumer, the
+ * schedulers and the relay. On SIGTERM or SIGINT it stops taking jobs, lets those in flight
+ * finish, closes everything and exits 0.
+ */
+export const runWorker = async (settings: Partial<BackgroundSettings> = {}) => {
+  const app = await startAppProcess("worker")
+  const { log, queues, runtime } = app
+  const workers = await startWorkers({ queues, runtime, log, settings })
+  log.info({ queueBackend: queues.kind, queues: Object.values(Queues) }, "worker started")
+  onShutdown(
+    log,
+    { stopping: "worker shutting down; finishing jobs in flight", stopped: "worker stopped" },
+    async () => {
+      await workers.close()
+      await app.close()
+    },
+  )
+}

@@ -1,0 +1,172 @@
+import { Exports, Transactions } from "@txn/domain"
+import { JobNames, type JobQueue, Queues } from "@txn/queue"
+import { eventually } from "@txn/testing"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { defaultSettings, retryWindowMs } from "../src/settings.ts"
+import { backends, inspect } from "./backends.ts"
+import { type Background, startBackground } from "./background.ts"
+
+describe("webhook retries", () => {
+  it("span at least 24 hours by default", () => {
+    expect(retryWindowMs(defaultSettings)).toBeGreaterThanOrEqual(24 * 60 * 60 * 1000)
+  })
+})
+
+describe.each(backends)("scheduled maintenance with $name", ({ redisUrl, skipped }) => {
+  let bg: Background
+  let maintenance: JobQueue
+
+  beforeAll(async () => {
+    if (skipped) return
+    bg = await startBackground({ redisUrl, label: "maintenance" })
+    maintenance = bg.queues.queue(Queues.maintenance)
+  })
+  afterAll(async () => {
+    if (skipped) return
+    await maintenance.close()
+    await bg.close()
+  })
+
+  /** Runs one maintenance job through the queue and the worker; its return value. */
+  const runJob = async (name: string) => {
+    const job = await maintenance.add(name, {})
+    return eventually(
+      async () => {
+        const current = await inspect(maintenance).getJob(job.id!)
+        const state = await current?.getState()
+        if (state === "failed") throw new Error(`${name} failed: ${current?.failedReason}`)
+        return state === "completed" ? current!.returnvalue : undefined
+      },
+      { what: `${name} to complete` },
+    )
+  }
+
+  it.skipIf(skipped)("schedules reconciliation nightly (UTC) and purges hourly", async () => {
+    const schedulers = await inspect(maintenance).getJobSchedulers()
+    expect(schedulers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          key: JobNames.reconcileBalances,
+          pattern: "0 3 * * *",
+          tz: "UTC",
+        }),
+        expect.objectContaining({
+          key: JobNames.purgeExpired,
+          every: defaultSettings.purgeEveryMs,
+        }),
+      ]),
+    )
+  })
+
+  it.skipIf(skipped)(
+    "reconciliation finds every stored balance equal to its postings, then records and alerts on one that is not",
+    async () => {
+      const account = await bg.openAccount("Reconciled")
+      const other = await bg.openAccount("Untouched")
+      for (const fields of [
+        {},
+        { direction: "debit", amount: 300 },
+        { status: "pending", amount: 50 },
+      ]) {
+        await bg.runtime.runPromise(
+          Transactions.use((t) => t.create(bg.userId, bg.transaction(account, fields))),
+        )
+      }
+      const clean = await runJob(JobNames.reconcileBalances)
+      expect(clean).toMatchObject({ mismatches: 0 })
+      expect(clean.accountsChecked).toBeGreaterThanOrEqual(2)
+
+      // A balance changed behind the ledger's back.
+      await bg.query(
+        "update accounts set posted_balance = posted_balance + 7 where id = $1",
+        account.id,
+      )
+      const found = await runJob(JobNames.reconcileBalances)
+      expect(found).toMatchObject({ mismatches: 1 })
+      const recorded = await bg.query<Record<string, unknown>>(
+        `select account_id, field, stored::int, from_transactions::int, from_ledger::int
+           from reconciliation_mismatches where run_id = $1`,
+        found.runId,
+      )
+      expect(recorded).toEqual([
+        {
+          accountId: account.id,
+          field: "posted",
+          stored: 707,
+          fromTransactions: 700,
+          fromLedger: 700,
+        },
+      ])
+      const alert = bg.logs.lines.find((line) => line.alert === "balance_mismatch")
+      expect(alert).toMatchObject({
+        level: "error",
+        accountId: account.id,
+        field: "posted",
+        stored: "707",
+      })
+      expect(recorded.some((row) => row.accountId === other.id)).toBe(false)
+      await bg.query(
+        "update accounts set posted_balance = posted_balance - 7 where id = $1",
+        account.id,
+      )
+    },
+  )
+
+  it.skipIf(skipped)(
+    "purging removes expired idempotency keys, expired exports and old dispatched events, and keeps the rest",
+    async () => {
+      const [expired, kept] = await Promise.all(
+        [1, 2].map(() => bg.runtime.runPromise(Exports.use((e) => e.create(bg.userId, {})))),
+      )
+      await bg.query(
+        "update exports set expires_at = now() - interval '1 second' where id = $1",
+        expired!.id,
+      )
+      await bg.query(
+        `insert into idempotency_keys (user_id, key, operation, request_hash, created_at, expires_at)
+         values ($1, 'expired', 'x', repeat('a', 64), now() - interval '8 days', now() - interval '1 day'),
+                ($1, 'current', 'x', repeat('a', 64), now(), now() + interval '7 days')`,
+        bg.userId,
+      )
+      await bg.openAccount("Old event")
+      await bg.openAccount("Recent event")
+      const [old, recent] = await bg.query<{ id: string }>(
+        `select id from outbox where data -> 'account' ->> 'name' in ('Old event', 'Recent event')
+          order by seq`,
+      )
+      await eventually(async () => {
+        const rows = await bg.query<{ n: number }>(
+          "select count(*)::int as n from outbox where id in ($1, $2) and dispatched_at is not null",
+          old!.id,
+          recent!.id,
+        )
+        return rows[0]!.n === 2 ? true : undefined
+      })
+      await bg.query(
+        "update outbox set created_at = now() - interval '31 days' where id = $1",
+        old!.id,
+      )
+      const purged = await runJob(JobNames.purgeExpired)
+      expect(purged.idempotencyKeys).toBeGreaterThanOrEqual(1)
+      expect(purged.events).toBeGreaterThanOrEqual(1)
+      const keys = await bg.query<{ key: string }>(
+        "select key from idempotency_keys where user_id = $1 order by key",
+        bg.userId,
+      )
+      expect(keys.map((row) => row.key)).toEqual(["current"])
+      expect(purged.exports).toBeGreaterThanOrEqual(1)
+      const exportsLeft = await bg.query<{ id: string }>(
+        "select id from exports where id in ($1, $2)",
+        expired!.id,
+        kept!.id,
+      )
+      expect(exportsLeft.map((row) => row.id)).toEqual([kept!.id])
+      const left = await bg.query<{ id: string }>(
+        "select id from outbox where id in ($1, $2)",
+        old!.id,
+        recent!.id,
+      )
+      expect(left.map((row) => row.id)).toEqual([recent!.id])
+    },
+  )
+})

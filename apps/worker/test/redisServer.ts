@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { createServer } from "node:net"
+import { eventually } from "@txn/testing"
+import { Redacted } from "effect"
+import { Redis } from "ioredis"
+
+const freePort = async () => {
+  const server = createServer().listen(0, "127.0.0.1")
+  await once(server, "listening")
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, "close")
+  return port
+}
+
+/**
+ * A Redis server of the test's own on a free port, keeping nothing on disk, which the test may
+ * stop and start again (empty) without touching the machine's shared one.
+ */
+export const startRedisServer = async () => {
+  const port = await freePort()
+  let server: ChildProcess | undefined
+  const ping = async () => {
+    const client = new Redis({
+      port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    })
+    client.on("error", () => undefined)
+    try {
+      await client.connect()
+      return (await client.ping()) === "PONG" ? true : undefined
+    } catch {
+      return undefined
+    } finally {
+      client.disconnect()
+    }
+  }
+  const start = async () => {
+    server = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--maxmemory-policy",
+        "noeviction",
+      ],
+      { stdio: "ignore" },
+    )
+    await eventually(ping, { what: `redis-server on port ${port}` })
+  }
+  const stop = async () => {
+    if (server === undefined || server.exitCode !== null) return
+    const exited = once(server, "exit")
+    server.kill("SIGKILL")
+    await exited
+  }
+  await start()
+  return { url: Redacted.make(`redis://127.0.0.1:${port}`), port, start, stop }
+}

@@ -1,0 +1,65 @@
+import { type Export, ExportRepository, exportRetentionDays } from "@txn/domain"
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+
+/** The fields in the schema's order (jsonb keeps object keys in an order of its own). */
+const toExport = (json: Export): Export => ({
+  id: json.id,
+  status: json.status,
+  filters: json.filters,
+  totalRows: json.totalRows,
+  rowsWritten: json.rowsWritten,
+  progress: json.progress,
+  bytes: json.bytes,
+  error: json.error,
+  createdAt: json.createdAt,
+  startedAt: json.startedAt,
+  completedAt: json.completedAt,
+  expiresAt: json.expiresAt,
+  downloadUrl: json.downloadUrl,
+})
+
+/**
+ * Exports are read as `txn_export_json(e)`, the SQL function their outbox events are made with,
+ * so what `exports.get` answers and what a webhook receives are the same JSON by construction.
+ */
+export const layer = Layer.effect(
+  ExportRepository,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return ExportRepository.of({
+      insert: (userId, id, filters, now) =>
+        sql<{ readonly export: Export }>`
+          insert into exports (id, user_id, filters, created_at, expires_at)
+          values (${id}, ${userId}, ${JSON.stringify(filters)}::jsonb,
+                  ${now.toISOString()}::timestamptz,
+                  ${now.toISOString()}::timestamptz + ${`${exportRetentionDays * 24} hours`}::interval)
+          returning txn_export_json(exports) as export`.pipe(
+          Effect.map(([row]) => toExport(row!.export)),
+          Effect.orDie,
+          Effect.withSpan("PgExportRepository.insert"),
+        ),
+
+      findById: (userId, id, now) =>
+        sql<{ readonly export: Export }>`
+          select txn_export_json(e) as export from exports e
+           where id = ${id} and user_id = ${userId} and expires_at > ${now.toISOString()}::timestamptz`.pipe(
+          Effect.map(([row]) =>
+            Option.fromNullishOr(row).pipe(Option.map((r) => toExport(r.export))),
+          ),
+          Effect.orDie,
+          Effect.withSpan("PgExportRepository.findById"),
+        ),
+
+      readChunk: (userId, id, seq) =>
+        sql<{ readonly data: Uint8Array }>`
+          select c.data from export_chunks c join exports e on e.id = c.export_id
+           where c.export_id = ${id} and c.seq = ${seq}
+             and e.user_id = ${userId} and e.status = 'completed'`.pipe(
+          Effect.map(([row]) => Option.fromNullishOr(row).pipe(Option.map((r) => r.data))),
+          Effect.orDie,
+          Effect.withSpan("PgExportRepository.readChunk"),
+        ),
+    })
+  }),
+)

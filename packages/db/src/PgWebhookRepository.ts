@@ -1,0 +1,164 @@
+import {
+  type CreatedWebhook,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  decodeCursor,
+  defaultLimit,
+  type EventTypeFilter,
+  type Webhook,
+  type WebhookId,
+  WebhookRepository,
+} from "@txn/domain"
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { iso, isoOrNull, pageOf } from "./rows.ts"
+
+interface WebhookRow {
+  readonly id: string
+  readonly url: string
+  readonly description: string | null
+  readonly eventTypes: ReadonlyArray<string>
+  readonly status: "active" | "disabled"
+  readonly disabledReason: string | null
+  readonly failingSince: Date | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export const toWebhook = (row: WebhookRow): Webhook => ({
+  id: row.id as WebhookId,
+  url: row.url,
+  description: row.description,
+  eventTypes: row.eventTypes as ReadonlyArray<EventTypeFilter>,
+  status: row.status,
+  disabledReason: row.disabledReason,
+  failingSince: isoOrNull(row.failingSince),
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+})
+
+const columns = `id, url, description, event_types, status, disabled_reason, failing_since,
+  created_at, updated_at`
+
+interface DeliveryRow {
+  readonly id: string
+  readonly webhookId: string
+  readonly eventId: string
+  readonly eventType: string
+  readonly status: DeliveryStatus
+  readonly attempts: number
+  readonly lastStatusCode: number | null
+  readonly lastError: string | null
+  readonly nextAttemptAt: Date | null
+  readonly deliveredAt: Date | null
+  readonly createdAt: Date
+  readonly log: ReadonlyArray<DeliveryAttempt>
+}
+
+const toDelivery = (row: DeliveryRow): Delivery => ({
+  id: row.id,
+  webhookId: row.webhookId as WebhookId,
+  eventId: row.eventId,
+  eventType: row.eventType,
+  status: row.status,
+  attempts: row.attempts,
+  lastStatusCode: row.lastStatusCode,
+  lastError: row.lastError,
+  nextAttemptAt: isoOrNull(row.nextAttemptAt),
+  deliveredAt: isoOrNull(row.deliveredAt),
+  createdAt: iso(row.createdAt),
+  log: row.log,
+})
+
+export const layer = Layer.effect(
+  WebhookRepository,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const cols = sql.literal(columns)
+
+    return WebhookRepository.of({
+      count: (userId) =>
+        sql<{ readonly count: number }>`
+          select count(*)::int as count from webhooks where user_id = ${userId}`.pipe(
+          Effect.map((rows) => rows[0]?.count ?? 0),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.count"),
+        ),
+
+      insert: (webhook, userId) =>
+        sql<WebhookRow>`
+          insert into webhooks (id, user_id, url, description, event_types, secret, status,
+                                created_at, updated_at)
+          values (${webhook.id}, ${userId}, ${webhook.url}, ${webhook.description},
+                  array(select jsonb_array_elements_text(${JSON.stringify(webhook.eventTypes)}::jsonb)),
+                  ${webhook.secret}, 'active', ${webhook.createdAt}::timestamptz,
+                  ${webhook.updatedAt}::timestamptz)
+          returning ${cols}`.pipe(
+          Effect.map(([row]): CreatedWebhook => ({ ...toWebhook(row!), secret: webhook.secret })),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.insert"),
+        ),
+
+      findById: (userId, id) =>
+        sql<WebhookRow>`select ${cols} from webhooks where id = ${id} and user_id = ${userId}`.pipe(
+          Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toWebhook))),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.findById"),
+        ),
+
+      list: (userId, input) => {
+        const limit = input.limit ?? defaultLimit
+        const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor)
+        return sql<WebhookRow>`
+          select ${cols} from webhooks
+           where user_id = ${userId}
+             ${after === undefined ? sql`` : sql`and (created_at, id) < (${after.at}::timestamptz, ${after.id})`}
+           order by created_at desc, id desc
+           limit ${limit + 1}`.pipe(
+          Effect.map((rows) => pageOf(rows, limit, toWebhook, (webhook) => webhook.createdAt)),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.list"),
+        )
+      },
+
+      delete: (userId, id) =>
+        sql`delete from webhooks where id = ${id} and user_id = ${userId} returning id`.pipe(
+          Effect.map((rows) => rows.length > 0),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.delete"),
+        ),
+
+      deliveries: (userId, input) => {
+        const limit = input.limit ?? defaultLimit
+        const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor)
+        const conditions = [
+          sql`d.webhook_id = ${input.id}`,
+          sql`w.user_id = ${userId}`,
+          ...(input.status === undefined ? [] : [sql`d.status = ${input.status}`]),
+          ...(after === undefined
+            ? []
+            : [sql`(d.created_at, d.id) < (${after.at}::timestamptz, ${after.id})`]),
+        ]
+        return sql<DeliveryRow>`
+          select d.id, d.webhook_id, d.event_id, e.type as event_type, d.status, d.attempts,
+                 d.last_status_code, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at,
+                 coalesce((
+                   select jsonb_agg(jsonb_build_object(
+                            'attempt', a.attempt, 'at', txn_iso(a.at), 'statusCode', a.status_code,
+                            'error', a.error, 'durationMs', a.duration_ms) order by a.attempt)
+                     from webhook_attempts a where a.delivery_id = d.id), '[]'::jsonb) as log
+            from webhook_deliveries d
+            join webhooks w on w.id = d.webhook_id
+            join outbox e on e.id = d.event_id
+           where ${sql.and(conditions)}
+           order by d.created_at desc, d.id desc
+           limit ${limit + 1}`.pipe(
+          Effect.map((rows) => pageOf(rows, limit, toDelivery, (delivery) => delivery.createdAt)),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.deliveries"),
+        )
+      },
+    })
+  }),
+)

@@ -1,0 +1,78 @@
+import { Context, type Effect, type Option, Schema } from "effect"
+import { Timestamp } from "./Common.ts"
+import { IdempotencyKey } from "./Idempotency.ts"
+import { ExportId, type UserId } from "./Ids.ts"
+import { ListTransactions } from "./Transaction.ts"
+
+/** queued -> running -> completed | failed; a retried build goes from running to running. */
+export const ExportStatus = Schema.Literals(["queued", "running", "completed", "failed"])
+export type ExportStatus = typeof ExportStatus.Type
+
+/** How long an export and its file are kept after it was created. */
+export const exportRetentionDays = 7
+
+const { cursor: _cursor, limit: _limit, ...filterFields } = ListTransactions.fields
+
+/** What an export selects: the filters of `transactions.list`, without its paging. */
+export const ExportFilters = Schema.Struct(filterFields)
+export type ExportFilters = typeof ExportFilters.Type
+
+/** A CSV file of a user's transactions, built in the background. */
+export const Export = Schema.Struct({
+  id: ExportId,
+  status: ExportStatus,
+  filters: ExportFilters,
+  /** How many rows the file will hold; null until the build has counted them. */
+  totalRows: Schema.NullOr(Schema.Number),
+  rowsWritten: Schema.Number,
+  /** rowsWritten / totalRows, from 0 to 1 (rounded to 4 decimals); 1 once completed. */
+  progress: Schema.Number,
+  /** Size of the file written so far. */
+  bytes: Schema.Number,
+  /** Why the build failed, when it did. */
+  error: Schema.NullOr(Schema.String),
+  createdAt: Timestamp,
+  startedAt: Schema.NullOr(Timestamp),
+  completedAt: Schema.NullOr(Timestamp),
+  /** After this the export and its file are gone. */
+  expiresAt: Timestamp,
+  /** `/v1/exports/<id>/download` once completed, else null. */
+  downloadUrl: Schema.NullOr(Schema.String),
+})
+export type Export = typeof Export.Type
+
+export const CreateExport = Schema.Struct({
+  /** Retrying with the same key never starts a second export. */
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+  ...filterFields,
+})
+export type CreateExport = typeof CreateExport.Type
+
+export const GetExport = Schema.Struct({ id: ExportId })
+export type GetExport = typeof GetExport.Type
+
+/** Storage of exports and their files; every read is scoped to the owning user. */
+export class ExportRepository extends Context.Service<
+  ExportRepository,
+  {
+    /** Records a queued export (its `export.created` event with it), expiring after retention. */
+    readonly insert: (
+      userId: UserId,
+      id: ExportId,
+      filters: ExportFilters,
+      now: Date,
+    ) => Effect.Effect<Export>
+    /** The export, unless it is another user's or has expired. */
+    readonly findById: (
+      userId: UserId,
+      id: ExportId,
+      now: Date,
+    ) => Effect.Effect<Option.Option<Export>>
+    /** Part `seq` (from 0) of a completed export's file; none past the last part. */
+    readonly readChunk: (
+      userId: UserId,
+      id: ExportId,
+      seq: number,
+    ) => Effect.Effect<Option.Option<Uint8Array>>
+  }
+>()("@txn/domain/ExportRepository") {}

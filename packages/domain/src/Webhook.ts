@@ -1,0 +1,152 @@
+import { Context, type Effect, type Option, Schema } from "effect"
+import { Base64Url } from "effect/encoding"
+import { Cursor, Limit, type Page, Text, Timestamp } from "./Common.ts"
+import { IdempotencyKey } from "./Idempotency.ts"
+import { type UserId, WebhookId } from "./Ids.ts"
+
+/** Every event a change can produce; webhooks subscribe to some of them, or to `*`. */
+export const eventTypes = [
+  "account.created",
+  "account.updated",
+  "transaction.created",
+  "transaction.updated",
+  "transaction.posted",
+  "transaction.voided",
+  "transaction.expired",
+  "transaction.reversed",
+  "transfer.created",
+  "export.created",
+  "export.completed",
+  "export.failed",
+] as const
+
+export const EventType = Schema.Literals(eventTypes)
+export type EventType = typeof EventType.Type
+
+export const EventTypeFilter = Schema.Union([EventType, Schema.Literal("*")])
+export type EventTypeFilter = typeof EventTypeFilter.Type
+
+/** How many endpoints one user may have. */
+export const maxWebhooksPerUser = 25
+
+const isHttpUrl = (text: string): true | string => {
+  if (text.length > 2048) return "Expected a URL of at most 2048 characters"
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return "Expected an absolute http or https URL"
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return "Expected an absolute http or https URL"
+  }
+  if (url.username !== "" || url.password !== "") {
+    return "Expected a URL without credentials; verify deliveries by their signature instead"
+  }
+  return true
+}
+
+export const WebhookUrl = Schema.String.pipe(Schema.check(Schema.makeFilter(isHttpUrl)))
+
+/** An endpoint that receives signed events. Its secret is shown only when it is created. */
+export const Webhook = Schema.Struct({
+  id: WebhookId,
+  url: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  eventTypes: Schema.Array(EventTypeFilter),
+  status: Schema.Literals(["active", "disabled"]),
+  /** Why deliveries stopped, when they did. */
+  disabledReason: Schema.NullOr(Schema.String),
+  /** Since when every attempt has failed; null while deliveries succeed. */
+  failingSince: Schema.NullOr(Timestamp),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Webhook = typeof Webhook.Type
+
+/** What `webhooks.create` answers: the endpoint and, this once, its signing secret. */
+export interface CreatedWebhook extends Webhook {
+  readonly secret: string
+}
+
+export const CreateWebhook = Schema.Struct({
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+  url: WebhookUrl,
+  description: Schema.optionalKey(Text(1000)),
+  eventTypes: Schema.Array(EventTypeFilter).pipe(
+    Schema.check(
+      Schema.makeFilter(
+        (types: ReadonlyArray<string>) =>
+          (types.length >= 1 && types.length <= eventTypes.length + 1) ||
+          `Expected 1 to ${eventTypes.length + 1} event types`,
+      ),
+      Schema.makeFilter(
+        (types: ReadonlyArray<string>) =>
+          new Set(types).size === types.length || "Expected each event type once",
+      ),
+    ),
+  ),
+})
+export type CreateWebhook = typeof CreateWebhook.Type
+
+export const GetWebhook = Schema.Struct({ id: WebhookId })
+export type GetWebhook = typeof GetWebhook.Type
+
+export const ListWebhooks = Schema.Struct({
+  limit: Schema.optionalKey(Limit),
+  cursor: Schema.optionalKey(Cursor),
+})
+export type ListWebhooks = typeof ListWebhooks.Type
+
+export const DeliveryStatus = Schema.Literals(["pending", "delivered", "failed"])
+export type DeliveryStatus = typeof DeliveryStatus.Type
+
+export const ListDeliveries = Schema.Struct({
+  id: WebhookId,
+  status: Schema.optionalKey(DeliveryStatus),
+  limit: Schema.optionalKey(Limit),
+  cursor: Schema.optionalKey(Cursor),
+})
+export type ListDeliveries = typeof ListDeliveries.Type
+
+/** One try at sending an event: the receiver's status code, or why there was none. */
+export interface DeliveryAttempt {
+  readonly attempt: number
+  readonly at: string
+  readonly statusCode: number | null
+  readonly error: string | null
+  readonly durationMs: number
+}
+
+/** One event for one endpoint, and every attempt at it. */
+export interface Delivery {
+  readonly id: string
+  readonly webhookId: WebhookId
+  readonly eventId: string
+  readonly eventType: string
+  readonly status: DeliveryStatus
+  readonly attempts: number
+  readonly lastStatusCode: number | null
+  readonly lastError: string | null
+  readonly nextAttemptAt: string | null
+  readonly deliveredAt: string | null
+  readonly createdAt: string
+  readonly log: ReadonlyArray<DeliveryAttempt>
+}
+
+/** `whsec_` and 256 random bits. */
+export const newWebhookSecret = () =>
+  `whsec_${Base64Url.encode(crypto.getRandomValues(new Uint8Array(32)))}`
+
+export class WebhookRepository extends Context.Service<
+  WebhookRepository,
+  {
+    readonly count: (userId: UserId) => Effect.Effect<number>
+    readonly insert: (webhook: CreatedWebhook, userId: UserId) => Effect.Effect<CreatedWebhook>
+    readonly findById: (userId: UserId, id: WebhookId) => Effect.Effect<Option.Option<Webhook>>
+    readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
+    /** True when it existed; its pending deliveries go with it. */
+    readonly delete: (userId: UserId, id: WebhookId) => Effect.Effect<boolean>
+    readonly deliveries: (userId: UserId, input: ListDeliveries) => Effect.Effect<Page<Delivery>>
+  }
+>()("@txn/domain/WebhookRepository") {}

@@ -1,0 +1,97 @@
+import { Context, Effect, Layer, Option } from "effect"
+import type { Page } from "./Common.ts"
+import { type IdempotencyKeyReused, NotFound, ValidationError } from "./Errors.ts"
+import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
+import { newWebhookId, type UserId, type WebhookId } from "./Ids.ts"
+import {
+  type CreatedWebhook,
+  type CreateWebhook,
+  type Delivery,
+  type GetWebhook,
+  type ListDeliveries,
+  type ListWebhooks,
+  maxWebhooksPerUser,
+  newWebhookSecret,
+  type Webhook,
+  WebhookRepository,
+} from "./Webhook.ts"
+
+/** Webhook endpoint use cases, on behalf of one user. */
+export class Webhooks extends Context.Service<
+  Webhooks,
+  {
+    readonly create: (
+      userId: UserId,
+      input: CreateWebhook,
+    ) => Effect.Effect<MaybeReplayed<CreatedWebhook>, ValidationError | IdempotencyKeyReused>
+    readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
+    readonly delete: (
+      userId: UserId,
+      input: GetWebhook,
+    ) => Effect.Effect<{ readonly id: WebhookId; readonly deleted: true }, NotFound>
+    readonly deliveries: (
+      userId: UserId,
+      input: ListDeliveries,
+    ) => Effect.Effect<Page<Delivery>, NotFound>
+  }
+>()("@txn/domain/Webhooks") {
+  static readonly layer = Layer.effect(
+    Webhooks,
+    Effect.gen(function* () {
+      const webhooks = yield* WebhookRepository
+      const idempotency = yield* IdempotencyStore
+
+      const record = Effect.fn("Webhooks.record")(function* (userId: UserId, input: CreateWebhook) {
+        if ((yield* webhooks.count(userId)) >= maxWebhooksPerUser) {
+          return yield* ValidationError.fromIssues([
+            {
+              path: [],
+              message: `A user may have at most ${maxWebhooksPerUser} webhooks; delete one first`,
+            },
+          ])
+        }
+        const now = new Date().toISOString()
+        return yield* webhooks.insert(
+          {
+            id: newWebhookId(),
+            url: input.url,
+            description: input.description ?? null,
+            eventTypes: input.eventTypes,
+            status: "active",
+            disabledReason: null,
+            failingSince: null,
+            secret: newWebhookSecret(),
+            createdAt: now,
+            updatedAt: now,
+          },
+          userId,
+        )
+      })
+
+      return Webhooks.of({
+        create: Effect.fn("Webhooks.create")(function* (userId, input) {
+          return yield* idempotent(
+            idempotency,
+            userId,
+            "webhooks.create",
+            input,
+            record(userId, input),
+          )
+        }),
+        list: (userId, input) =>
+          webhooks.list(userId, input).pipe(Effect.withSpan("Webhooks.list")),
+        delete: Effect.fn("Webhooks.delete")(function* (userId, input) {
+          if (!(yield* webhooks.delete(userId, input.id))) {
+            return yield* NotFound.of("webhook", input.id)
+          }
+          return { id: input.id, deleted: true } as const
+        }),
+        deliveries: Effect.fn("Webhooks.deliveries")(function* (userId, input) {
+          const found = yield* webhooks.findById(userId, input.id)
+          if (Option.isNone(found)) return yield* NotFound.of("webhook", input.id)
+          return yield* webhooks.deliveries(userId, input)
+        }),
+      })
+    }),
+  )
+}
