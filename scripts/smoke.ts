@@ -2,16 +2,20 @@
  * Smoke test of `npm start` as a new user runs it: starts it, waits for the printed URL and demo
  * API key, runs the printed curl examples, checks that a request without a key answers 401,
  * creates an account and transactions over HTTP with the key, reads them back, waits for the
- * worker to void an expired hold, then stops it as Ctrl-C does (SIGINT to its process group) and
+ * worker to void an expired hold, receives a signed webhook, builds and downloads a CSV export,
+ * then stops it as Ctrl-C does (SIGINT to its process group) and
  * checks that everything, embedded PostgreSQL included, shuts down cleanly.
  * Exits non-zero on the first thing that is wrong.
  */
 import { execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
 import { stat } from "node:fs/promises"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { createConnection } from "node:net"
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { verifyWebhook, type WebhookEvent } from "@txn/client"
 import { loadConfigOrExit } from "@txn/config"
 
 const config = loadConfigOrExit()
@@ -198,6 +202,81 @@ check(
 )
 const invalid = await call("POST", "transactions.create", { accountId: "nope", amount: -1 })
 check(invalid.status === 400 && invalid.data.data.tag === "ValidationError", "bad input is a 400")
+
+// A webhook receiver as a user would write one: every request's signature checked.
+let webhookSecret = ""
+const delivered: Array<WebhookEvent> = []
+const receiver = createServer(async (request, response) => {
+  const chunks: Array<Buffer> = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  try {
+    delivered.push(
+      await verifyWebhook({
+        payload: Buffer.concat(chunks).toString("utf8"),
+        signature: request.headers["txn-signature"] as string | undefined,
+        secret: webhookSecret,
+      }),
+    )
+    response.writeHead(204).end()
+  } catch {
+    response.writeHead(400).end()
+  }
+}).listen(0, "127.0.0.1")
+await once(receiver, "listening")
+const hook = await call("POST", "webhooks.create", {
+  url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+  eventTypes: ["transaction.created"],
+})
+check(
+  hook.status === 200 && hook.data.secret.startsWith("whsec_"),
+  "webhooks.create shows its secret",
+)
+webhookSecret = hook.data.secret
+const hooked = await call("POST", "transactions.create", {
+  accountId: account.data.id,
+  direction: "credit",
+  amount: 1,
+  currency: "EUR",
+  // A pending credit: the balances checked below (posted, available) stay as they are.
+  status: "pending",
+  description: "Webhook smoke",
+})
+await until(
+  "the worker to deliver transaction.created to the webhook",
+  async () =>
+    delivered.find(
+      (event) => (event.data as { transaction: { id: string } }).transaction.id === hooked.data.id,
+    )
+      ? true
+      : undefined,
+  60_000,
+)
+check(true, "a signed transaction.created webhook arrived and verified")
+const deliveries = await call("GET", "webhooks.deliveries", { id: hook.data.id })
+check(
+  deliveries.status === 200 && deliveries.data.items[0]?.lastStatusCode === 204,
+  "webhooks.deliveries logs the receiver's status code",
+)
+receiver.close()
+
+const exported = await call("POST", "exports.create", { accountId: account.data.id })
+check(exported.status === 200 && exported.data.status === "queued", "exports.create")
+const completed = await until(
+  "the worker to build the export",
+  async () => {
+    const read = await call("GET", "exports.get", { id: exported.data.id })
+    return read.data.status === "completed" ? read.data : undefined
+  },
+  60_000,
+)
+const csv = await fetch(`${base}${completed.downloadUrl}`, {
+  headers: { authorization: `Bearer ${apiKey}` },
+})
+const text = await csv.text()
+check(
+  csv.status === 200 && text.includes(posted.data.id) && text.split("\n")[0]!.startsWith("id,"),
+  "the export's CSV downloads with its rows",
+)
 
 const hold = await call("POST", "transactions.create", {
   accountId: account.data.id,
