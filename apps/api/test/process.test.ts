@@ -1,25 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { once } from "node:events"
-import { connect, createServer } from "node:net"
+import { connect } from "node:net"
 import { createInterface } from "node:readline"
 import { text } from "node:stream/consumers"
 import { fileURLToPath } from "node:url"
-import { testDatabaseUrl } from "@txn/testing"
+import { freePort, testDatabaseUrl } from "@txn/testing"
 import { Redacted } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { Json } from "./harness.ts"
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-
-const freePort = async () => {
-  const probe = createServer().listen(0, "127.0.0.1")
-  await once(probe, "listening")
-  const { port } = probe.address() as { port: number }
-  probe.close()
-  await once(probe, "close")
-  return port
-}
 
 let child: ChildProcess | undefined
 afterEach(() => {

@@ -1,18 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { createServer } from "node:net"
-import { eventually } from "@txn/testing"
+import { eventually, freePort } from "@txn/testing"
 import { Redacted } from "effect"
 import { Redis } from "ioredis"
-
-const freePort = async () => {
-  const server = createServer().listen(0, "127.0.0.1")
-  await once(server, "listening")
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, "close")
-  return port
-}
 
 /**
  * A Redis server of the test's own on a free port, keeping nothing on disk, which the test may

@@ -5,14 +5,13 @@ import {
   type Currency,
   decodeCursor,
   defaultLimit,
-  encodeCursor,
   InsufficientFunds,
   type Metadata,
   type UserId,
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { iso } from "./rows.ts"
+import { iso, pageOf } from "./rows.ts"
 
 interface AccountRow {
   readonly id: string
@@ -155,19 +154,7 @@ export const layer = Layer.effect(
           select ${cols} from accounts where ${sql.and(conditions)}
           order by created_at desc, id desc
           limit ${limit + 1}`.pipe(
-          Effect.map((rows) => {
-            const items = rows.slice(0, limit).map(toAccount)
-            const hasMore = rows.length > limit
-            const last = items.at(-1)
-            return {
-              items,
-              hasMore,
-              nextCursor:
-                hasMore && last !== undefined
-                  ? encodeCursor({ at: last.createdAt, id: last.id })
-                  : null,
-            }
-          }),
+          Effect.map((rows) => pageOf(rows, limit, toAccount, (account) => account.createdAt)),
           Effect.orDie,
           Effect.withSpan("PgAccountRepository.list"),
         )

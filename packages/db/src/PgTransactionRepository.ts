@@ -9,7 +9,6 @@ import {
   defaultLimit,
   type EventKind,
   encodeChangesCursor,
-  encodeCursor,
   type FieldChange,
   InsufficientFunds,
   type ListTransactions,
@@ -25,7 +24,7 @@ import {
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { containsPattern, iso, isoOrNull, toNumber } from "./rows.ts"
+import { containsPattern, iso, isoOrNull, pageOf, toNumber } from "./rows.ts"
 
 export interface TransactionRow {
   readonly id: string
@@ -257,19 +256,7 @@ export const layer = Layer.effect(
       list: (userId, q) => {
         const limit = q.limit ?? defaultLimit
         return listStatement(sql, userId, q).pipe(
-          Effect.map((rows) => {
-            const items = rows.slice(0, limit).map(toTransaction)
-            const hasMore = rows.length > limit
-            const last = items.at(-1)
-            return {
-              items,
-              hasMore,
-              nextCursor:
-                hasMore && last !== undefined
-                  ? encodeCursor({ at: last.occurredAt, id: last.id })
-                  : null,
-            }
-          }),
+          Effect.map((rows) => pageOf(rows, limit, toTransaction, (t) => t.occurredAt)),
           Effect.orDie,
           Effect.withSpan("PgTransactionRepository.list"),
         )

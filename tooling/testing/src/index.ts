@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto"
+import { once } from "node:events"
+import { createServer } from "node:net"
 import { Writable } from "node:stream"
 import { Redacted } from "effect"
 
@@ -76,4 +78,14 @@ export const queueBackends = (): ReadonlyArray<QueueBackendCase> => {
       skipped: redisUrl === undefined ? "REDIS_URL is not set" : undefined,
     },
   ]
+}
+
+/** A TCP port nothing listens on right now, for a server a test starts itself. */
+export const freePort = async () => {
+  const probe = createServer().listen(0, "127.0.0.1")
+  await once(probe, "listening")
+  const { port } = probe.address() as { port: number }
+  probe.close()
+  await once(probe, "close")
+  return port
 }

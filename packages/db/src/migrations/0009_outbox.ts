@@ -13,7 +13,7 @@ import { SqlClient } from "effect/sql"
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* sql`
-    create function txn_iso(ts timestamptz) returns text language sql immutable as $$
+    create function txn_iso(ts timestamptz) returns text language sql stable as $$
       select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
     $$`
   // 26 lower-case hex characters: 104 bits of a hashed random UUID, cheap enough for every event.
