@@ -1,8 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { once } from "node:events"
 import { eventually, freePort } from "@txn/testing"
 import { Redacted } from "effect"
 import { Redis } from "ioredis"
+
+/** Why tests that start a Redis server of their own are skipped here, if they are. */
+export const redisServerMissing: string | undefined = (() => {
+  const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" })
+  if (probe.error === undefined && probe.status === 0) return undefined
+  console.warn("redis-server is not installed: the tests that stop and restart Redis are skipped.")
+  return "redis-server is not installed"
+})()
 
 /**
  * A Redis server of the test's own on a free port, keeping nothing on disk, which the test may
