@@ -469,6 +469,27 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       expect(await listAllAsB("webhooks.list")).not.toContain(created.id)
     },
   },
+  "webhooks.update": {
+    sees: "B updating A's webhook answers exactly as a missing one, and A's stays as it was",
+    check: async () => {
+      const created = ok(
+        await asA().mutate("webhooks.create", { url: "https://a.example/same", eventTypes: ["*"] }),
+      )
+      const { secret: _, ...before } = created
+      await expectSameAsMissing(
+        (id) =>
+          asB().mutate("webhooks.update", {
+            id,
+            url: "https://b.example/stolen",
+            status: "disabled",
+          }),
+        created.id,
+        "whk",
+      )
+      const listed = ok(await asA().query("webhooks.list", { limit: 200 }))
+      expect(listed.items.find((w: Json) => w.id === created.id)).toEqual(before)
+    },
+  },
   "webhooks.delete": {
     sees: "B deleting A's webhook answers exactly as a missing one, and A's stays",
     check: async () => {

@@ -96,6 +96,7 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "webhooks.delete",
       "webhooks.deliveries",
       "webhooks.list",
+      "webhooks.update",
     ])
   })
 

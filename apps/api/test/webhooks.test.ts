@@ -60,6 +60,46 @@ describe("webhooks", () => {
     expect(again.body.error.data.tag).toBe("NotFound")
   })
 
+  it("updates an endpoint's fields, pauses it and turns it back on with a clean record", async () => {
+    const created = ok(
+      await api.mutate("webhooks.create", {
+        url: "https://example.com/v1",
+        description: "First",
+        eventTypes: ["*"],
+      }),
+    )
+    const updated = ok(
+      await api.mutate("webhooks.update", {
+        id: created.id,
+        url: "https://example.com/v2",
+        description: null,
+        eventTypes: ["transaction.posted"],
+      }),
+    )
+    expect(updated).toMatchObject({
+      id: created.id,
+      url: "https://example.com/v2",
+      description: null,
+      eventTypes: ["transaction.posted"],
+      status: "active",
+    })
+    expect(updated.secret).toBeUndefined()
+    const paused = ok(await api.mutate("webhooks.update", { id: created.id, status: "disabled" }))
+    expect(paused).toMatchObject({ status: "disabled", disabledReason: "Disabled by its owner" })
+    const resumed = ok(await api.mutate("webhooks.update", { id: created.id, status: "active" }))
+    expect(resumed).toMatchObject({ status: "active", disabledReason: null, failingSince: null })
+
+    const bad = issuesOf(
+      await api.mutate("webhooks.update", { id: created.id, url: "ftp://x", status: "broken" }),
+    )
+    expect(bad.map((issue) => issue.path[0]).sort()).toEqual(["status", "url"])
+    const missing = await api.mutate("webhooks.update", {
+      id: "whk_00000000000000000000000000",
+      status: "active",
+    })
+    expect(missing.status).toBe(404)
+  })
+
   it("replays a create with the same idempotency key instead of making a second endpoint", async () => {
     const input = { idempotencyKey: "hook-1", url: "https://example.com/once", eventTypes: ["*"] }
     const first = ok(await api.mutate("webhooks.create", input))

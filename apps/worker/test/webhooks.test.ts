@@ -146,7 +146,8 @@ describe.each(backends)("webhooks with $name", ({ redisUrl, skipped }) => {
   it.skipIf(skipped)(
     "disables an endpoint that has failed for longer than the limit, says why, and sends it nothing more",
     async () => {
-      const { receiver, webhook } = await endpoint(["account.created"], () => 500)
+      let healthy = false
+      const { receiver, webhook } = await endpoint(["account.created"], () => (healthy ? 200 : 500))
       // Failing for four days already.
       await bg.query(
         "update webhooks set failing_since = now() - interval '4 days' where id = $1",
@@ -169,6 +170,17 @@ describe.each(backends)("webhooks with $name", ({ redisUrl, skipped }) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       expect((await deliveries(webhook.id)).items).toHaveLength(1)
       expect(receiver.arrivals).toHaveLength(arrivals)
+
+      // Fixed and turned back on: the next event is delivered.
+      const resumed = await bg.runtime.runPromise(
+        Webhooks.use((w) => w.update(bg.userId, { id: webhook.id, status: "active" })),
+      )
+      expect(resumed).toMatchObject({ status: "active", disabledReason: null, failingSince: null })
+      healthy = true
+      await bg.openAccount("After enabling")
+      await eventually(async () => (receiver.received.length === 1 ? true : undefined), {
+        what: "the re-enabled endpoint to receive the next event",
+      })
       await receiver.close()
     },
   )

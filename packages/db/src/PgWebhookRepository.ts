@@ -122,6 +122,37 @@ export const layer = Layer.effect(
         )
       },
 
+      update: (userId, input) => {
+        const sets = [
+          ...(input.url === undefined ? [] : [sql`url = ${input.url}`]),
+          ...(input.description === undefined ? [] : [sql`description = ${input.description}`]),
+          ...(input.eventTypes === undefined
+            ? []
+            : [
+                sql`event_types = array(select jsonb_array_elements_text(${JSON.stringify(input.eventTypes)}::jsonb))`,
+              ]),
+          // Turned back on, an endpoint starts with a clean record; paused, it says by whom.
+          ...(input.status === "active"
+            ? [sql`status = 'active'`, sql`disabled_reason = null`, sql`failing_since = null`]
+            : input.status === "disabled"
+              ? [
+                  sql`status = 'disabled'`,
+                  sql`disabled_reason = case when status = 'disabled' then disabled_reason
+                                             else 'Disabled by its owner' end`,
+                ]
+              : []),
+          sql`updated_at = now()`,
+        ]
+        return sql<WebhookRow>`
+          update webhooks set ${sql.join(", ", false)(sets)}
+           where id = ${input.id} and user_id = ${userId}
+          returning ${cols}`.pipe(
+          Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toWebhook))),
+          Effect.orDie,
+          Effect.withSpan("PgWebhookRepository.update"),
+        )
+      },
+
       delete: (userId, id) =>
         sql`delete from webhooks where id = ${id} and user_id = ${userId} returning id`.pipe(
           Effect.map((rows) => rows.length > 0),

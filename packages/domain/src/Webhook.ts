@@ -69,25 +69,40 @@ export interface CreatedWebhook extends Webhook {
   readonly secret: string
 }
 
+const EventTypes = Schema.Array(EventTypeFilter).pipe(
+  Schema.check(
+    Schema.makeFilter(
+      (types: ReadonlyArray<string>) =>
+        (types.length >= 1 && types.length <= eventTypes.length + 1) ||
+        `Expected 1 to ${eventTypes.length + 1} event types`,
+    ),
+    Schema.makeFilter(
+      (types: ReadonlyArray<string>) =>
+        new Set(types).size === types.length || "Expected each event type once",
+    ),
+  ),
+)
+
 export const CreateWebhook = Schema.Struct({
   idempotencyKey: Schema.optionalKey(IdempotencyKey),
   url: WebhookUrl,
   description: Schema.optionalKey(Text(1000)),
-  eventTypes: Schema.Array(EventTypeFilter).pipe(
-    Schema.check(
-      Schema.makeFilter(
-        (types: ReadonlyArray<string>) =>
-          (types.length >= 1 && types.length <= eventTypes.length + 1) ||
-          `Expected 1 to ${eventTypes.length + 1} event types`,
-      ),
-      Schema.makeFilter(
-        (types: ReadonlyArray<string>) =>
-          new Set(types).size === types.length || "Expected each event type once",
-      ),
-    ),
-  ),
+  eventTypes: EventTypes,
 })
 export type CreateWebhook = typeof CreateWebhook.Type
+
+/**
+ * Any of the endpoint's own fields, and its status: `active` turns a disabled endpoint back on
+ * (its failing streak forgotten), `disabled` pauses it.
+ */
+export const UpdateWebhook = Schema.Struct({
+  id: WebhookId,
+  url: Schema.optionalKey(WebhookUrl),
+  description: Schema.optionalKey(Schema.NullOr(Text(1000))),
+  eventTypes: Schema.optionalKey(EventTypes),
+  status: Schema.optionalKey(Schema.Literals(["active", "disabled"])),
+})
+export type UpdateWebhook = typeof UpdateWebhook.Type
 
 export const GetWebhook = Schema.Struct({ id: WebhookId })
 export type GetWebhook = typeof GetWebhook.Type
@@ -145,6 +160,7 @@ export class WebhookRepository extends Context.Service<
     readonly insert: (webhook: CreatedWebhook, userId: UserId) => Effect.Effect<CreatedWebhook>
     readonly findById: (userId: UserId, id: WebhookId) => Effect.Effect<Option.Option<Webhook>>
     readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
+    readonly update: (userId: UserId, input: UpdateWebhook) => Effect.Effect<Option.Option<Webhook>>
     /** True when it existed; its pending deliveries go with it. */
     readonly delete: (userId: UserId, id: WebhookId) => Effect.Effect<boolean>
     readonly deliveries: (userId: UserId, input: ListDeliveries) => Effect.Effect<Page<Delivery>>

@@ -12,6 +12,7 @@ import {
   type ListWebhooks,
   maxWebhooksPerUser,
   newWebhookSecret,
+  type UpdateWebhook,
   type Webhook,
   WebhookRepository,
 } from "./Webhook.ts"
@@ -25,6 +26,7 @@ export class Webhooks extends Context.Service<
       input: CreateWebhook,
     ) => Effect.Effect<MaybeReplayed<CreatedWebhook>, ValidationError | IdempotencyKeyReused>
     readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
+    readonly update: (userId: UserId, input: UpdateWebhook) => Effect.Effect<Webhook, NotFound>
     readonly delete: (
       userId: UserId,
       input: GetWebhook,
@@ -80,6 +82,11 @@ export class Webhooks extends Context.Service<
         }),
         list: (userId, input) =>
           webhooks.list(userId, input).pipe(Effect.withSpan("Webhooks.list")),
+        update: Effect.fn("Webhooks.update")(function* (userId, input) {
+          const updated = yield* webhooks.update(userId, input)
+          if (Option.isNone(updated)) return yield* NotFound.of("webhook", input.id)
+          return updated.value
+        }),
         delete: Effect.fn("Webhooks.delete")(function* (userId, input) {
           if (!(yield* webhooks.delete(userId, input.id))) {
             return yield* NotFound.of("webhook", input.id)

@@ -1,4 +1,11 @@
-import { CreateWebhook, GetWebhook, ListDeliveries, ListWebhooks, Webhooks } from "@txn/domain"
+import {
+  CreateWebhook,
+  GetWebhook,
+  ListDeliveries,
+  ListWebhooks,
+  UpdateWebhook,
+  Webhooks,
+} from "@txn/domain"
 import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
 export const webhooksRouter = router({
@@ -12,6 +19,12 @@ export const webhooksRouter = router({
     run(
       ctx,
       Webhooks.use((w) => w.list(ctx.caller.userId, input)),
+    ),
+  ),
+  update: writeProcedure.input(input(UpdateWebhook)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Webhooks.use((w) => w.update(ctx.caller.userId, input)),
     ),
   ),
   delete: writeProcedure.input(input(GetWebhook)).mutation(({ ctx, input }) =>
