@@ -23,7 +23,7 @@ import { Effect, ManagedRuntime, type Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startHoldsWorker } from "../src/HoldsWorker.ts"
-import { backends, inspect } from "./backends.ts"
+import { backends, finishedJob, inspect } from "./backends.ts"
 import {
   createAccount,
   createAccountWith,
@@ -110,18 +110,7 @@ describe.each(backends)("the holds worker with $name", ({ redisUrl, skipped }) =
 
   const getJob = (jobId: string) => inspect(producer).getJob(jobId)
 
-  /** The job once it has completed or failed for good (a retry in between is neither). */
-  const finished = async (jobId: string, timeoutMs = 20_000) => {
-    await eventually(
-      async () => {
-        const state = await (await getJob(jobId))?.getState()
-        return state === "completed" || state === "failed" ? state : undefined
-      },
-      { timeoutMs, what: `job ${jobId} to finish` },
-    )
-    const job = await getJob(jobId)
-    return { job: job!, state: await job!.getState() }
-  }
+  const finished = (jobId: string, timeoutMs?: number) => finishedJob(producer, jobId, timeoutMs)
 
   const loggedFailure = (jobId: string) =>
     eventually(

@@ -15,7 +15,7 @@ import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { consume } from "../src/consume.ts"
 import { buildExport } from "../src/jobs/buildExport.ts"
-import { backends, inspect } from "./backends.ts"
+import { backends, finishedJob, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 import { createAccount, createPrivateDatabase, LogCapture } from "./fixtures.ts"
 
@@ -91,18 +91,7 @@ describe.each(backends)("the exports queue with $name", ({ redisUrl, skipped }) 
       Exports.use((exports) => exports.get(account.userId, { id: id as ExportId })),
     )
 
-  /** The job once it has completed or failed for good (a retry in between is neither). */
-  const finished = async (jobId: string) => {
-    await eventually(
-      async () => {
-        const state = await (await inspect(producer).getJob(jobId))?.getState()
-        return state === "completed" || state === "failed" ? state : undefined
-      },
-      { what: `job ${jobId} to finish` },
-    )
-    const job = (await inspect(producer).getJob(jobId))!
-    return { job, state: await job.getState() }
-  }
+  const finished = (jobId: string) => finishedJob(producer, jobId)
 
   it.skipIf(skipped)(
     "builds the export whose job is enqueued with the export's id, and completes it",

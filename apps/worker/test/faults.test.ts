@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { Transactions, type WebhookId, Webhooks } from "@txn/domain"
 import { eventually } from "@txn/testing"
@@ -9,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { type Background, fastSettings, startBackground } from "./background.ts"
 import { type Answer, startReceiver } from "./receiver.ts"
 import { redisServerMissing, startRedisServer } from "./redisServer.ts"
+import { spawnWorkerProcess } from "./workerProcessRunner.ts"
 
 const workerProcess = fileURLToPath(new URL("./workerProcess.ts", import.meta.url))
 
@@ -83,41 +82,18 @@ describe("a Redis server stopped while writes go on, then restarted empty", () =
 
 /** The worker process (as main.ts runs it) with short timings, its JSON log collected. */
 const spawnWorker = (env: Record<string, string>) => {
-  const child: ChildProcess = spawn(process.execPath, [workerProcess], {
-    env: {
-      PATH: process.env.PATH,
-      LOG_LEVEL: "info",
-      TXN_TEST_WORKER_SETTINGS: JSON.stringify(fastSettings),
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const worker = spawnWorkerProcess(workerProcess, {
+    TXN_TEST_WORKER_SETTINGS: JSON.stringify(fastSettings),
+    ...env,
   })
-  const lines: Array<Record<string, unknown>> = []
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    lines.push(JSON.parse(line))
-  })
-  let stderr = ""
-  child.stderr!.on("data", (chunk) => {
-    stderr += chunk
-  })
-  const waitFor = (msg: string) =>
-    eventually(
-      async () => {
-        const found = lines.find((line) => line.msg === msg)
-        if (found === undefined && child.exitCode !== null) {
-          throw new Error(`worker exited with ${child.exitCode} before "${msg}": ${stderr}`)
-        }
-        return found
-      },
-      { what: `the "${msg}" log line` },
-    )
+  const child = worker.proc
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGKILL")
       await once(child, "exit")
     }
   })
-  return { child, lines, waitFor }
+  return { ...worker, child }
 }
 
 describe.each(["redis", "postgres"] as const)(

@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { once } from "node:events"
-import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { type Account, type TransactionId, TransactionRepository } from "@txn/domain"
 import { eventually } from "@txn/testing"
@@ -13,6 +12,7 @@ import {
   makeRepositoryRuntime,
   secondsFromNow,
 } from "./fixtures.ts"
+import { spawnWorkerProcess } from "./workerProcessRunner.ts"
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 
@@ -36,35 +36,9 @@ afterEach(async () => {
 
 /** Starts `src/main.ts` on the PostgreSQL queue backend and collects its JSON log lines. */
 const startWorkerProcess = () => {
-  const proc = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: Redacted.value(database.url),
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  child = proc
-  const lines: Array<Record<string, unknown>> = []
-  createInterface({ input: proc.stdout! }).on("line", (line) => {
-    lines.push(JSON.parse(line))
-  })
-  let stderr = ""
-  proc.stderr!.on("data", (chunk) => {
-    stderr += chunk
-  })
-  const waitFor = (msg: string) =>
-    eventually(
-      async () => {
-        const found = lines.find((line) => line.msg === msg)
-        if (found === undefined && proc.exitCode !== null) {
-          throw new Error(`worker exited with ${proc.exitCode} before "${msg}": ${stderr}`)
-        }
-        return found
-      },
-      { what: `the "${msg}" log line` },
-    )
-  return { proc, lines, waitFor }
+  const worker = spawnWorkerProcess(main, { DATABASE_URL: Redacted.value(database.url) })
+  child = worker.proc
+  return worker
 }
 
 const statusOf = async (id: TransactionId) =>

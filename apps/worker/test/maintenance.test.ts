@@ -3,7 +3,7 @@ import { JobNames, type JobQueue, Queues } from "@txn/queue"
 import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultSettings, retryWindowMs } from "../src/settings.ts"
-import { backends, inspect } from "./backends.ts"
+import { backends, finishedJob, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 
 describe("webhook retries", () => {
@@ -29,16 +29,10 @@ describe.each(backends)("scheduled maintenance with $name", ({ redisUrl, skipped
 
   /** Runs one maintenance job through the queue and the worker; its return value. */
   const runJob = async (name: string) => {
-    const job = await maintenance.add(name, {})
-    return eventually(
-      async () => {
-        const current = await inspect(maintenance).getJob(job.id!)
-        const state = await current?.getState()
-        if (state === "failed") throw new Error(`${name} failed: ${current?.failedReason}`)
-        return state === "completed" ? current!.returnvalue : undefined
-      },
-      { what: `${name} to complete` },
-    )
+    const added = await maintenance.add(name, {})
+    const { job, state } = await finishedJob(maintenance, added.id!)
+    if (state === "failed") throw new Error(`${name} failed: ${job.failedReason}`)
+    return job.returnvalue
   }
 
   it.skipIf(skipped)("schedules reconciliation nightly (UTC) and purges hourly", async () => {

@@ -3,6 +3,7 @@ import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startTestApi, type TestApi } from "../../../apps/api/test/harness.ts"
 import { createTxnClient, errorTag, isTxnError, type TxnClient } from "../src/index.ts"
+import { rejectionOf } from "./rejectionOf.ts"
 
 let api: TestApi
 let client: TxnClient
@@ -11,16 +12,6 @@ beforeAll(async () => {
   client = createTxnClient({ url: api.url, apiKey: api.key })
 })
 afterAll(() => api.close())
-
-/** The rejection of a call that must fail; fails the test if the call succeeds. */
-const rejectionOf = async (call: Promise<unknown>): Promise<unknown> => {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  )
-  if (outcome.ok) throw new Error(`Expected a rejection, got ${JSON.stringify(outcome.value)}`)
-  return outcome.error
-}
 
 const missingTransactionId = `txn_${"0".repeat(26)}`
 

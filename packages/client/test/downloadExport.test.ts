@@ -9,6 +9,7 @@ import {
   ExportDownloadError,
   type TxnClient,
 } from "../src/index.ts"
+import { rejectionOf } from "./rejectionOf.ts"
 
 let api: TestApi
 let client: TxnClient
@@ -17,16 +18,6 @@ beforeAll(async () => {
   client = createTxnClient({ url: api.url, apiKey: api.key })
 })
 afterAll(() => api.close())
-
-/** The rejection of a call that must fail; fails the test if the call succeeds. */
-const rejectionOf = async (call: Promise<unknown>): Promise<unknown> => {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  )
-  if (outcome.ok) throw new Error(`Expected a rejection, got ${JSON.stringify(outcome.value)}`)
-  return outcome.error
-}
 
 describe("downloadExport", () => {
   it("downloads a completed export's CSV, typed from exports.create to the file", async () => {
