@@ -14,7 +14,8 @@ export interface OutboxEvent {
 /**
  * Locks up to `limit` events for the relay: first those never handed to the queues, then those
  * handed over more than `staleAfterMs` ago whose job never finished (a queue that lost its data).
- * Run inside a transaction; SKIP LOCKED lets several relays share the work.
+ * Run inside a transaction; SKIP LOCKED lets several relays share the work. Ordered by the
+ * bigint column, not the text alias `seq` of the select list, which would put '10' before '9'.
  */
 export const claimForRelay = (limit: number, staleAfterMs: number) =>
   Effect.gen(function* () {
@@ -22,7 +23,7 @@ export const claimForRelay = (limit: number, staleAfterMs: number) =>
     const fresh = yield* sql<OutboxEvent>`
       select seq::text as seq, id, user_id, type from outbox
        where relayed_at is null
-       order by seq
+       order by outbox.seq
        limit ${limit}
        for update skip locked`
     if (fresh.length >= limit) return fresh

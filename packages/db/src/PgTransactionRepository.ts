@@ -404,13 +404,15 @@ export const layer = Layer.effect(
           const limit = q.limit ?? defaultLimit
           const after = q.cursor === undefined ? undefined : decodeChangesCursor(q.cursor)
           // Below the oldest transaction still running, (xid, seq) order is final: nothing can
-          // commit later into a position a client has already read past.
+          // commit later into a position a client has already read past. The order names the
+          // table's columns: bare `xid, seq` would sort the text aliases of the select list
+          // ('10815' before '994'), unlike the cursor condition, which compares numbers.
           const rows = yield* sql<EventRow & { readonly xid: string }>`
             select ${sql.literal(eventCols)}, xid::text as xid from transaction_events
              where user_id = ${userId}
                and xid < pg_snapshot_xmin(pg_current_snapshot())
                ${after === undefined ? sql`` : sql`and (xid, seq) > (${after.xid}::xid8, ${after.seq})`}
-             order by xid, seq
+             order by transaction_events.xid, transaction_events.seq
              limit ${limit + 1}`
           const page = rows.slice(0, limit)
           const last = page.at(-1)

@@ -1,6 +1,7 @@
 import {
   Actor,
   type ChangesPage,
+  newTransactionId,
   type Transaction,
   TransactionRepository,
   type UserId,
@@ -13,6 +14,7 @@ import {
   accountOf,
   createUser,
   insertAccount,
+  insertRawTransaction,
   makeRuntime,
   type TestRuntime,
   transactionOf,
@@ -169,6 +171,59 @@ describe("the change feed", () => {
       return page.items.length > 0 ? page : undefined
     })
     expect(next.items.map((e) => e.transactionId)).toEqual([third.id])
+  })
+
+  it("orders by transaction id and sequence as numbers, across powers of ten, page after page", async () => {
+    const account = await newAccount()
+    const [first, second, third] = [newTransactionId(), newTransactionId(), newTransactionId()]
+    for (const id of [first, second, third]) {
+      expect((await insertRawTransaction(runtime, account, { id })).rejected).toBe(false)
+    }
+    // Written by hand, with the writer's transaction id and the sequence number given: the feed's
+    // order must come from these numbers, whatever order the rows were inserted in. Text order
+    // ('10' < '100' < '9') and insertion order (seq) both disagree with it. Every xid is below
+    // any cluster's oldest running transaction, so all of them are visible to the feed at once.
+    const big = 999_999_999_999
+    const events = [
+      { transactionId: third, version: 1, xid: 101, seq: big },
+      { transactionId: third, version: 2, xid: 101, seq: big + 1 },
+      { transactionId: first, version: 3, xid: 100, seq: big + 5 },
+      { transactionId: second, version: 1, xid: 99, seq: big + 6 },
+      { transactionId: first, version: 2, xid: 10, seq: big + 7 },
+      { transactionId: second, version: 2, xid: 100, seq: big + 2 },
+      { transactionId: first, version: 1, xid: 9, seq: big + 8 },
+    ]
+    await runtime.runPromise(
+      SqlClient.SqlClient.use((sql) =>
+        Effect.forEach(
+          events,
+          (e) => sql`
+            insert into transaction_events
+              (seq, transaction_id, user_id, version, kind, actor, changes, at, xid)
+            overriding system value
+            values (${e.seq}, ${e.transactionId}, ${account.userId}, ${e.version},
+                    ${e.version === 1 ? "created" : "updated"}, 'key_test', '{}'::jsonb, now(),
+                    ${String(e.xid)}::xid8)`,
+        ),
+      ).pipe(Effect.orDie),
+    )
+    const expected = [...events].sort((a, b) => a.xid - b.xid || a.seq - b.seq)
+
+    const seen: Array<{ transactionId: string; version: number; seq: number }> = []
+    let cursor: string | undefined
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await runtime.runPromise(
+        TransactionRepository.use((r) =>
+          r.changes(account.userId, cursor === undefined ? { limit: 2 } : { cursor, limit: 2 }),
+        ),
+      )
+      seen.push(...page.items)
+      cursor = page.nextCursor ?? undefined
+      if (!page.hasMore) break
+    }
+    expect(seen.map((e) => [e.transactionId, e.version, e.seq])).toEqual(
+      expected.map((e) => [e.transactionId, e.version, e.seq]),
+    )
   })
 
   it("never skips an event whose transaction commits after a later-numbered one was read", async () => {

@@ -21,15 +21,15 @@ import {
   PgUserRepository,
 } from "../src/index.ts"
 
-/** The repositories and their SqlClient over the run's database. */
-export const makeRuntime = () =>
+/** The repositories and their SqlClient over the run's database (or another one). */
+export const makeRuntime = (url = testDatabaseUrl()) =>
   ManagedRuntime.make(
     Layer.mergeAll(
       PgAccountRepository.layer,
       PgTransactionRepository.layer,
       PgUserRepository.layer,
       PgApiKeyRepository.layer,
-    ).pipe(Layer.provideMerge(PgDatabase.layer({ url: testDatabaseUrl(), maxConnections: 4 }))),
+    ).pipe(Layer.provideMerge(PgDatabase.layer({ url, maxConnections: 4 }))),
   )
 
 export type TestRuntime = ReturnType<typeof makeRuntime>
