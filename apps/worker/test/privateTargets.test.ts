@@ -3,9 +3,8 @@ import { type WebhookId, Webhooks } from "@txn/domain"
 import { eventually } from "@txn/testing"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connectionFailed } from "../src/jobs/deliverWebhook.ts"
 import { type Background, startBackground } from "./background.ts"
-import { startReceiver } from "./receiver.ts"
+import { connectionFailed, startReceiver } from "./receiver.ts"
 
 /**
  * Resolves `good.example` to 127.0.0.1 without asking DNS, as a name whose record was changed to

@@ -3,6 +3,10 @@ import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
 import { signatureHeader, verifyWebhook, type WebhookEvent } from "@txn/client"
 
+/** What the delivery log says for any failure to connect, whatever its cause. */
+export const connectionFailed =
+  "Connection failed: unknown host, no connection, or an address webhooks may not reach"
+
 export interface Received {
   readonly event: WebhookEvent
   readonly headers: IncomingMessage["headers"]

@@ -1,7 +1,6 @@
 import { type Account, Exports, Transactions, type WebhookId, Webhooks } from "@txn/domain"
 import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connectionFailed } from "../src/jobs/deliverWebhook.ts"
 import { backends } from "./backends.ts"
 import {
   type Background,
@@ -9,7 +8,7 @@ import {
   startBackground,
   startBackgroundUser,
 } from "./background.ts"
-import { type Answer, startReceiver } from "./receiver.ts"
+import { type Answer, connectionFailed, startReceiver } from "./receiver.ts"
 
 describe.each(backends)("webhooks with $name", ({ redisUrl, skipped }) => {
   let bg: Background

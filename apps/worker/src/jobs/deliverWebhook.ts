@@ -11,6 +11,9 @@ import { decodeJob } from "./decode.ts"
 export const signatureOf = (secret: string, body: string, unixSeconds: number) =>
   `t=${unixSeconds},v1=${createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex")}`
 
+const connectionFailed =
+  "Connection failed: unknown host, no connection, or an address webhooks may not reach"
+
 /**
  * Why a request got no HTTP status, in a line the delivery log can show. Only what the URL itself
  * says and whether the time ran out: an unknown name, a refused or reset connection, a TLS
@@ -24,9 +27,6 @@ const describe = (error: unknown, timeoutMs: number): string => {
   if (error instanceof WebhookTargetRefused) return `Target not allowed: ${error.message}`
   return connectionFailed
 }
-
-export const connectionFailed =
-  "Connection failed: unknown host, no connection, or an address webhooks may not reach"
 
 export class DeliveryFailed extends Error {
   override readonly name = "DeliveryFailed"
