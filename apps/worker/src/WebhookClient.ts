@@ -78,9 +78,14 @@ export interface WebhookClient {
 
 export const makeWebhookClient = (network: WebhookNetwork): WebhookClient => {
   const allowed = (address: string) => isAllowedAddress(address, network)
+  // HTTP/1.1 only, as receivers have always been sent; HTTP/2 brings nothing to one POST.
   const agent = new Agent({
+    allowH2: false,
     connect: guardConnector(
-      buildConnector({ lookup: guardLookup(network.lookup ?? dnsLookup, allowed) }),
+      buildConnector({
+        allowH2: false,
+        lookup: guardLookup(network.lookup ?? dnsLookup, allowed),
+      }),
       allowed,
     ),
   })
