@@ -21,8 +21,13 @@ import { loadConfigOrExit } from "@txn/config"
 const config = loadConfigOrExit()
 const base = `http://127.0.0.1:${config.port}`
 const startedAt = Date.now()
-// Its own process group, so the whole tree can be signalled like a terminal does on Ctrl-C.
-const app = spawn("npm", ["start"], { detached: true, stdio: ["ignore", "pipe", "inherit"] })
+// Its own process group, so the whole tree can be signalled like a terminal does on Ctrl-C; the
+// webhook receiver below listens on 127.0.0.1, which webhooks reach only with private targets on.
+const app = spawn("npm", ["start"], {
+  detached: true,
+  stdio: ["ignore", "pipe", "inherit"],
+  env: { ...process.env, TXN_WEBHOOK_ALLOW_PRIVATE: "true" },
+})
 const signalAll = (signal: NodeJS.Signals) => {
   try {
     process.kill(-(app.pid ?? 0), signal)

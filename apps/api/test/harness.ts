@@ -27,6 +27,8 @@ export const startTestApi = async (
     /** Defaults to an in-process limit high enough never to get in a test's way. */
     rateLimit?: RateLimit
     requestTimeoutMs?: number
+    /** Off, as in production, unless a test turns it on. */
+    allowPrivateWebhookTargets?: boolean
   } = {},
 ) => {
   const logs = new LogCapture()
@@ -43,6 +45,7 @@ export const startTestApi = async (
       databasePoolMax: 5,
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
+      webhookTargets: { allowPrivate: options.allowPrivateWebhookTargets ?? false },
     }),
   )
   /** A new user with one API key of the given scopes. */

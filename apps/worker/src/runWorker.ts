@@ -10,8 +10,14 @@ import { startWorkers } from "./startWorkers.ts"
  */
 export const runWorker = async (settings: Partial<BackgroundSettings> = {}) => {
   const app = await startAppProcess("worker")
-  const { log, queues, runtime } = app
-  const workers = await startWorkers({ queues, runtime, log, settings })
+  const { config, log, queues, runtime } = app
+  const workers = await startWorkers({
+    queues,
+    runtime,
+    log,
+    settings,
+    webhookNetwork: { allowPrivate: config.webhookAllowPrivate },
+  })
   log.info({ queueBackend: queues.kind, queues: Object.values(Queues) }, "worker started")
   onShutdown(
     log,

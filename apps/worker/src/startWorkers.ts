@@ -9,6 +9,7 @@ import { dispatchEvent } from "./jobs/dispatchEvent.ts"
 import { purgeExpired, reconcileBalances } from "./jobs/maintenance.ts"
 import { runRelay } from "./Relay.ts"
 import { type BackgroundSettings, defaultSettings } from "./settings.ts"
+import { makeWebhookClient, type WebhookNetwork } from "./WebhookClient.ts"
 import type { WorkerRuntime } from "./WorkerRuntime.ts"
 
 export interface WorkersOptions {
@@ -16,6 +17,8 @@ export interface WorkersOptions {
   readonly runtime: WorkerRuntime
   readonly log: Log
   readonly settings?: Partial<BackgroundSettings>
+  /** Which addresses webhook deliveries may connect to. */
+  readonly webhookNetwork: WebhookNetwork
 }
 
 /** Scheduler ids are fixed, so upserting them again (each start, and periodically) changes nothing. */
@@ -34,6 +37,7 @@ export const startWorkers = async (options: WorkersOptions) => {
     exports: queues.queue(Queues.exports),
     maintenance: queues.queue(Queues.maintenance),
   }
+  const webhookClient = makeWebhookClient(options.webhookNetwork)
   const workerSettings = {
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.lockDurationMs,
@@ -56,7 +60,7 @@ export const startWorkers = async (options: WorkersOptions) => {
     consume({
       queues,
       queue: Queues.webhooks,
-      processors: { [JobNames.deliverWebhook]: deliverWebhook(runtime, settings) },
+      processors: { [JobNames.deliverWebhook]: deliverWebhook(runtime, settings, webhookClient) },
       log,
       settings: { ...workerSettings, concurrency: 20 },
     }),
@@ -109,6 +113,7 @@ export const startWorkers = async (options: WorkersOptions) => {
       await runtime.runPromise(Fiber.interrupt(relay))
       await Promise.all([holds.close(), ...consumers.map((worker) => worker.close())])
       await Promise.all(Object.values(producers).map((queue) => queue.close()))
+      await webhookClient.close()
     },
   }
 }

@@ -16,6 +16,7 @@ import { Effect, ManagedRuntime, type Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { BackgroundSettings } from "../src/settings.ts"
 import { startWorkers } from "../src/startWorkers.ts"
+import type { WebhookNetwork } from "../src/WebhookClient.ts"
 import { createPrivateDatabase } from "./fixtures.ts"
 
 /** Timings short enough for tests; the behaviour is the production one. */
@@ -38,7 +39,13 @@ export const startBackground = async (options: {
   readonly settings?: Partial<BackgroundSettings>
   readonly workers?: boolean
   readonly label?: string
+  /**
+   * Private targets are on unless a test says otherwise: the tests' receivers listen on
+   * 127.0.0.1, which production refuses.
+   */
+  readonly webhookNetwork?: WebhookNetwork
 }) => {
+  const webhookNetwork = options.webhookNetwork ?? { allowPrivate: true }
   const database = await createPrivateDatabase(options.label ?? "background")
   const logs = new LogCapture()
   const log = makeLog({ name: "worker", level: "info", destination: logs })
@@ -54,11 +61,14 @@ export const startBackground = async (options: {
       databasePoolMax: 8,
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
+      webhookTargets: webhookNetwork,
     }),
   )
   const settings = { ...fastSettings, ...options.settings }
   let workers =
-    options.workers === false ? undefined : await startWorkers({ queues, runtime, log, settings })
+    options.workers === false
+      ? undefined
+      : await startWorkers({ queues, runtime, log, settings, webhookNetwork })
 
   const userId: UserId = newUserId()
   await runtime.runPromise(
@@ -85,6 +95,7 @@ export const startBackground = async (options: {
         runtime,
         log,
         settings: { ...settings, ...overrides },
+        webhookNetwork,
       })
       return workers
     },

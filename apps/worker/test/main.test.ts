@@ -62,6 +62,10 @@ describe("the worker process", () => {
         queueBackend: "postgres",
         queues: ["holds", "events", "webhooks", "exports", "maintenance"],
       })
+      // The runner turns private webhook targets on for the tests' receivers; the process warns.
+      expect(worker.lines.find((line) => line.level === "warn")?.msg).toContain(
+        "TXN_WEBHOOK_ALLOW_PRIVATE=true",
+      )
       await eventually(async () => ((await statusOf(overdue.id)) === "voided" ? true : undefined), {
         what: "the process's start-up sweep to void the overdue hold",
       })

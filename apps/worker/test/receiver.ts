@@ -3,6 +3,10 @@ import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
 import { signatureHeader, verifyWebhook, type WebhookEvent } from "@txn/client"
 
+/** What the delivery log says for any failure to connect, whatever its cause. */
+export const connectionFailed =
+  "Connection failed: unknown host, no connection, or an address webhooks may not reach"
+
 export interface Received {
   readonly event: WebhookEvent
   readonly headers: IncomingMessage["headers"]
@@ -53,11 +57,18 @@ export const startReceiver = async (
     if (status >= 200 && status < 300) received.push({ event, headers: request.headers, attempt })
     response.writeHead(status).end()
   })
+  let connections = 0
+  server.on("connection", () => {
+    connections += 1
+  })
   server.listen(0, "127.0.0.1")
   await once(server, "listening")
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}/hooks`,
+    port,
+    /** TCP connections accepted, whether or not a request followed. */
+    connections: () => connections,
     /** Events answered with a 2xx, in arrival order. */
     received,
     /** Every verified arrival's event id, whatever the answer. */

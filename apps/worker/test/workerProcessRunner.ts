@@ -9,7 +9,8 @@ import { eventually } from "@txn/testing"
  */
 export const spawnWorkerProcess = (script: string, env: Record<string, string>) => {
   const proc = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: "info", ...env },
+    // The tests' webhook receivers listen on 127.0.0.1.
+    env: { PATH: process.env.PATH, LOG_LEVEL: "info", TXN_WEBHOOK_ALLOW_PRIVATE: "true", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   })
   const lines: Array<Record<string, unknown>> = []

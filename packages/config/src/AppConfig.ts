@@ -43,6 +43,7 @@ const Environment = Schema.Struct({
     ),
   ),
   TXN_RATE_LIMIT_PER_MINUTE: Schema.optionalKey(PositiveInt),
+  TXN_WEBHOOK_ALLOW_PRIVATE: Schema.optionalKey(Schema.Literals(["true", "false"])),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -63,6 +64,11 @@ export interface AppConfig {
   readonly adminToken: Redacted.Redacted<string> | undefined
   /** Requests per minute per API key (and per client address before authentication). */
   readonly rateLimitPerMinute: number
+  /**
+   * Lets webhooks target loopback, private, link-local and unique-local addresses, for receivers
+   * on a developer's machine and in tests. Never with NODE_ENV=production.
+   */
+  readonly webhookAllowPrivate: boolean
 }
 
 export class ConfigError extends Error {
@@ -81,10 +87,18 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     }),
   )
   const decoded = Schema.decodeUnknownResult(Environment)(present, { errors: "all" })
-  if (Result.isFailure(decoded)) {
-    const problems = SchemaIssue.makeFormatterStandardSchemaV1()(decoded.failure.issue).issues.map(
-      (issue) => `  ${issue.path?.join(".") ?? "?"}: ${issue.message}`,
+  const problems = Result.isFailure(decoded)
+    ? SchemaIssue.makeFormatterStandardSchemaV1()(decoded.failure.issue).issues.map(
+        (issue) => `  ${issue.path?.join(".") ?? "?"}: ${issue.message}`,
+      )
+    : []
+  // In production any API key holder could otherwise point deliveries at the internal network.
+  if (env.NODE_ENV === "production" && present.TXN_WEBHOOK_ALLOW_PRIVATE === "true") {
+    problems.push(
+      "  TXN_WEBHOOK_ALLOW_PRIVATE: must not be true with NODE_ENV=production; webhooks would reach the internal network",
     )
+  }
+  if (Result.isFailure(decoded) || problems.length > 0) {
     throw new ConfigError(`Invalid environment:\n${problems.join("\n")}`)
   }
   const e = decoded.success
@@ -100,6 +114,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     requestTimeoutMs: e.TXN_REQUEST_TIMEOUT_MS ?? 10_000,
     adminToken: e.TXN_ADMIN_TOKEN === undefined ? undefined : Redacted.make(e.TXN_ADMIN_TOKEN),
     rateLimitPerMinute: e.TXN_RATE_LIMIT_PER_MINUTE ?? 1_200,
+    webhookAllowPrivate: e.TXN_WEBHOOK_ALLOW_PRIVATE === "true",
   }
 }
 

@@ -135,4 +135,39 @@ describe("loadConfig", () => {
       )
     })
   })
+
+  describe("TXN_WEBHOOK_ALLOW_PRIVATE", () => {
+    it("is off unless set to true", () => {
+      expect(loadConfig({}).webhookAllowPrivate).toBe(false)
+      expect(loadConfig({ TXN_WEBHOOK_ALLOW_PRIVATE: "" }).webhookAllowPrivate).toBe(false)
+      expect(loadConfig({ TXN_WEBHOOK_ALLOW_PRIVATE: "false" }).webhookAllowPrivate).toBe(false)
+      expect(loadConfig({ TXN_WEBHOOK_ALLOW_PRIVATE: "true" }).webhookAllowPrivate).toBe(true)
+    })
+
+    it.each(["1", "yes", "TRUE", "on"])("rejects %j, naming the variable", (value) => {
+      expect(configErrorFor({ TXN_WEBHOOK_ALLOW_PRIVATE: value }).message).toContain(
+        "TXN_WEBHOOK_ALLOW_PRIVATE",
+      )
+    })
+
+    it("refuses to start with private targets on in production", () => {
+      const error = configErrorFor({ NODE_ENV: "production", TXN_WEBHOOK_ALLOW_PRIVATE: "true" })
+      expect(error.message).toContain("TXN_WEBHOOK_ALLOW_PRIVATE")
+      expect(error.message).toContain("NODE_ENV=production")
+      expect(
+        loadConfig({ NODE_ENV: "production", TXN_WEBHOOK_ALLOW_PRIVATE: "false" })
+          .webhookAllowPrivate,
+      ).toBe(false)
+    })
+
+    it("names every bad variable when production also has another one wrong", () => {
+      const error = configErrorFor({
+        NODE_ENV: "production",
+        TXN_WEBHOOK_ALLOW_PRIVATE: "true",
+        PORT: "abc",
+      })
+      expect(error.message).toContain("TXN_WEBHOOK_ALLOW_PRIVATE")
+      expect(error.message).toContain("PORT")
+    })
+  })
 })

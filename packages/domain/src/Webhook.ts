@@ -153,6 +153,18 @@ export interface Delivery {
 export const newWebhookSecret = () =>
   `whsec_${Base64Url.encode(crypto.getRandomValues(new Uint8Array(32)))}`
 
+/**
+ * Which hosts webhooks may target. The address rules and the private-network setting live
+ * outside the domain; deliveries check the resolved address again when they connect.
+ */
+export class WebhookTargetPolicy extends Context.Service<
+  WebhookTargetPolicy,
+  {
+    /** Why webhooks may not be sent to `url`, or undefined when they may. */
+    readonly refusal: (url: string) => string | undefined
+  }
+>()("@txn/domain/WebhookTargetPolicy") {}
+
 export class WebhookRepository extends Context.Service<
   WebhookRepository,
   {

@@ -15,6 +15,7 @@ import {
   type UpdateWebhook,
   type Webhook,
   WebhookRepository,
+  WebhookTargetPolicy,
 } from "./Webhook.ts"
 
 /** Webhook endpoint use cases, on behalf of one user. */
@@ -26,7 +27,10 @@ export class Webhooks extends Context.Service<
       input: CreateWebhook,
     ) => Effect.Effect<MaybeReplayed<CreatedWebhook>, ValidationError | IdempotencyKeyReused>
     readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
-    readonly update: (userId: UserId, input: UpdateWebhook) => Effect.Effect<Webhook, NotFound>
+    readonly update: (
+      userId: UserId,
+      input: UpdateWebhook,
+    ) => Effect.Effect<Webhook, NotFound | ValidationError>
     readonly delete: (
       userId: UserId,
       input: GetWebhook,
@@ -42,6 +46,14 @@ export class Webhooks extends Context.Service<
     Effect.gen(function* () {
       const webhooks = yield* WebhookRepository
       const idempotency = yield* IdempotencyStore
+      const targets = yield* WebhookTargetPolicy
+
+      const checkTarget = Effect.fn("Webhooks.checkTarget")(function* (url: string) {
+        const refusal = targets.refusal(url)
+        if (refusal !== undefined) {
+          return yield* ValidationError.fromIssues([{ path: ["url"], message: refusal }])
+        }
+      })
 
       const record = Effect.fn("Webhooks.record")(function* (userId: UserId, input: CreateWebhook) {
         if ((yield* webhooks.count(userId)) >= maxWebhooksPerUser) {
@@ -72,6 +84,7 @@ export class Webhooks extends Context.Service<
 
       return Webhooks.of({
         create: Effect.fn("Webhooks.create")(function* (userId, input) {
+          yield* checkTarget(input.url)
           return yield* idempotent(
             idempotency,
             userId,
@@ -83,6 +96,7 @@ export class Webhooks extends Context.Service<
         list: (userId, input) =>
           webhooks.list(userId, input).pipe(Effect.withSpan("Webhooks.list")),
         update: Effect.fn("Webhooks.update")(function* (userId, input) {
+          if (input.url !== undefined) yield* checkTarget(input.url)
           const updated = yield* webhooks.update(userId, input)
           if (Option.isNone(updated)) return yield* NotFound.of("webhook", input.id)
           return updated.value

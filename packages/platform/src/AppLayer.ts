@@ -20,12 +20,15 @@ import {
 } from "@txn/domain"
 import { Layer, type Redacted } from "effect"
 import { type Log, logLayer } from "./Log.ts"
+import { type WebhookTargetOptions, webhookTargetPolicyLayer } from "./WebhookTargets.ts"
 
 export interface AppLayerOptions {
   readonly databaseUrl: Redacted.Redacted<string>
   readonly databasePoolMax: number
   readonly holdScheduler: Layer.Layer<HoldScheduler>
   readonly log: Log
+  /** Private webhook targets are refused unless this allows them. */
+  readonly webhookTargets?: WebhookTargetOptions
 }
 
 /** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
@@ -48,6 +51,7 @@ export const makeAppLayer = (options: AppLayerOptions) =>
         PgUserRepository.layer,
         PgApiKeyRepository.layer,
         PgWebhookRepository.layer,
+        webhookTargetPolicyLayer(options.webhookTargets ?? { allowPrivate: false }),
         options.holdScheduler,
       ),
     ),

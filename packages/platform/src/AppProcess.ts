@@ -22,8 +22,14 @@ export const startAppProcess = async (name: "api" | "worker") => {
       databasePoolMax: config.databasePoolMax,
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
+      webhookTargets: { allowPrivate: config.webhookAllowPrivate },
     }),
   )
+  if (config.webhookAllowPrivate) {
+    log.warn(
+      "TXN_WEBHOOK_ALLOW_PRIVATE=true: webhooks may target loopback and private addresses; for development only",
+    )
+  }
   if (process.env.NODE_ENV !== "production") await runtime.runPromise(migrate.pipe(Effect.orDie))
 
   const close = async () => {

@@ -3,6 +3,7 @@ import { Deliveries } from "@txn/db"
 import { DeliverWebhookJob } from "@txn/queue"
 import { DelayedError, type Job } from "bullmq"
 import { type BackgroundSettings, retryDelayMs } from "../settings.ts"
+import { type WebhookClient, WebhookTargetRefused } from "../WebhookClient.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
 import { decodeJob } from "./decode.ts"
 
@@ -10,16 +11,21 @@ import { decodeJob } from "./decode.ts"
 export const signatureOf = (secret: string, body: string, unixSeconds: number) =>
   `t=${unixSeconds},v1=${createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex")}`
 
-/** Why a request got no HTTP status, in a line the delivery log can show. */
+const connectionFailed =
+  "Connection failed: unknown host, no connection, or an address webhooks may not reach"
+
+/**
+ * Why a request got no HTTP status, in a line the delivery log can show. Only what the URL itself
+ * says and whether the time ran out: an unknown name, a refused or reset connection, a TLS
+ * failure and a name resolving to an address webhooks may not reach all read the same, so the
+ * log cannot map a network (which names exist inside it, which ports answer).
+ */
 const describe = (error: unknown, timeoutMs: number): string => {
   if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
     return `No answer within ${timeoutMs} ms`
   }
-  const cause =
-    error instanceof Error ? (error.cause as { code?: string; message?: string }) : undefined
-  const text =
-    cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))
-  return text.slice(0, 500)
+  if (error instanceof WebhookTargetRefused) return `Target not allowed: ${error.message}`
+  return connectionFailed
 }
 
 export class DeliveryFailed extends Error {
@@ -33,7 +39,8 @@ export class DeliveryFailed extends Error {
  * `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates.
  */
 export const deliverWebhook =
-  (runtime: WorkerRuntime, settings: BackgroundSettings) => async (job: Job, token?: string) => {
+  (runtime: WorkerRuntime, settings: BackgroundSettings, client: WebhookClient) =>
+  async (job: Job, token?: string) => {
     const { deliveryId } = decodeJob(DeliverWebhookJob, job)
     // Long enough to send and record one attempt; a killed run's lease lapses after it.
     const lease = settings.webhookTimeoutMs + 5_000
@@ -61,10 +68,8 @@ export const deliverWebhook =
     let statusCode: number | null = null
     let error: string | null = null
     try {
-      const response = await fetch(delivery.url, {
-        method: "POST",
+      const response = await client.post(delivery.url, {
         body,
-        redirect: "manual",
         signal: AbortSignal.timeout(settings.webhookTimeoutMs),
         headers: {
           "content-type": "application/json",
