@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto"
+import { Outbox } from "@txn/db"
 import { Cursor, encodeCursor, eventTypes, Timestamp } from "@txn/domain"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -1031,6 +1033,9 @@ const scenarios = [
         return
       }
       expect(settled).toMatchObject({ status: "posted", version: 2, expiresAt: null })
+      const history = ok(await invoke("transactions.history", { id: pending.id }), "history")
+      // The same text as every answer: the event must not say it another way (+00:00, local time).
+      expect(history[1].changes.expiresAt).toEqual({ from: pending.expiresAt, to: null })
       expect(await balanceOf(accountId)).toMatchObject({ posted: p.amount, available: p.amount })
       const reversed = ok(
         await invoke("transactions.reverse", {
@@ -1313,5 +1318,54 @@ describe("times PostgreSQL, cursors and ISO output cannot all carry are refused 
   it("stored nothing while refusing", async () => {
     const listed = await api.query("transactions.list", { accountId: untouchedAccountId })
     expect(listed.body.result.data.items).toEqual([])
+  })
+})
+
+describe("times the system stamps page like the times clients send", () => {
+  it("lists every webhook delivery once in pages of 1, however close together they were made", async () => {
+    const webhook = ok(
+      await api.mutate("webhooks.create", {
+        url: "http://127.0.0.1:9/pages",
+        eventTypes: ["account.created"],
+      }),
+      "webhooks.create",
+    )
+    const [before] = await api.runtime.runPromise(
+      SqlClient.SqlClient.use(
+        (sql) =>
+          sql<{ readonly seq: string }>`select coalesce(max(seq), 0)::text as seq from outbox`,
+      ),
+    )
+    for (let i = 0; i < 20; i++) await createAccount(`Paged ${i}`)
+    // What the worker's relay does with each event, back to back on one connection.
+    const made = await api.runtime.runPromise(
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const events = yield* sql<{ readonly id: string }>`
+          select id from outbox
+           where user_id = ${api.userId} and type = 'account.created' and seq > ${before?.seq}::bigint
+           order by seq`
+        for (const { id } of events) {
+          const event = yield* Outbox.findEvent(id)
+          if (event !== undefined) yield* Outbox.createDeliveries(event)
+        }
+        return yield* sql<{ readonly id: string; readonly wholeMillisecond: boolean }>`
+          select id, created_at = date_trunc('milliseconds', created_at) as whole_millisecond
+            from webhook_deliveries where webhook_id = ${webhook.id}`
+      }),
+    )
+    expect(made).toHaveLength(20)
+    expect(made.filter((delivery) => !delivery.wholeMillisecond)).toEqual([])
+    const seen: Array<string> = []
+    let cursor: string | null = null
+    for (let page = 0; page <= made.length; page++) {
+      const input = { id: webhook.id, limit: 1, ...(cursor === null ? {} : { cursor }) }
+      const answer = ok(await api.query("webhooks.deliveries", input), "webhooks.deliveries")
+      seen.push(...answer.items.map((delivery: Json) => delivery.id))
+      cursor = answer.nextCursor
+      if (cursor === null) break
+    }
+    expect(seen.sort()).toEqual(made.map((delivery) => delivery.id).sort())
+    ok(await api.mutate("webhooks.delete", { id: webhook.id }), "webhooks.delete")
   })
 })
