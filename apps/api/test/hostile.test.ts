@@ -1,5 +1,12 @@
+import { randomUUID } from "node:crypto"
+import { Outbox } from "@txn/db"
+import { Cursor, encodeCursor, eventTypes, Timestamp } from "@txn/domain"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { appRouter } from "../src/router.ts"
+import type { ProcedureMeta } from "../src/trpc.ts"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
@@ -239,9 +246,11 @@ describe("hostile text is stored and returned verbatim", () => {
 })
 
 describe("a known defect of the PostgreSQL driver", () => {
-  // Fails today: @effect/sql-pg 4.0.5 decodes such a value with a TextDecoder that strips a
-  // leading U+FEFF. When this starts passing, drop `.fails` and `losesLeadingBom` above.
-  it.fails("keeps a leading byte order mark in text that also holds U+FFFD", async () => {
+  // @effect/sql-pg 4.0.5 decodes such a value with a TextDecoder that strips a leading U+FEFF:
+  // the row holds the text, every read loses its first character. Pinned exactly, so that a fix
+  // of the driver (or any other failure) makes this test fail: then expect the text verbatim
+  // here and drop `losesLeadingBom` above.
+  it("drops a leading byte order mark on reading text that also holds U+FFFD", async () => {
     const text = "\ufeffbefore \ufffd after"
     const created = await api.mutate("transactions.create", {
       accountId,
@@ -250,8 +259,20 @@ describe("a known defect of the PostgreSQL driver", () => {
       currency: "USD",
       description: text,
     })
-    const read = await api.query("transactions.get", { id: created.body.result.data.id })
-    expect(read.body.result.data.description).toBe(text)
+    expect(created.status).toBe(200)
+    const id: string = created.body.result.data.id
+    const [row] = await api.runtime.runPromise(
+      SqlClient.SqlClient.use(
+        (sql) => sql<{ readonly verbatim: boolean }>`
+          select description = ${text} as verbatim from transactions where id = ${id}`,
+      ),
+    )
+    expect(row?.verbatim).toBe(true)
+    const read = await api.query("transactions.get", { id })
+    expect(read.status).toBe(200)
+    for (const answer of [created.body.result.data, read.body.result.data]) {
+      expect(answer.description).toBe(text.slice(1))
+    }
   })
 })
 
@@ -546,5 +567,805 @@ describe("deeply nested and huge JSON", () => {
 
   it("still answers afterwards", async () => {
     expect((await api.query("accounts.get", { id: accountId })).status).toBe(200)
+  })
+})
+
+interface ProcedureDef {
+  readonly type: "query" | "mutation" | "subscription"
+  readonly inputs: ReadonlyArray<unknown>
+  readonly meta?: ProcedureMeta
+}
+
+// Every procedure of the router, so a new one is covered the moment it is added.
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>,
+).map(([path, { _def }]) => ({ path, def: _def }))
+
+/** Calls a procedure as its callers do: queries by GET, admin ones with the admin token. */
+const invoke = (path: string, input: unknown) => {
+  const def = procedures.find((procedure) => procedure.path === path)?.def
+  if (def === undefined) throw new Error(`No procedure ${path}`)
+  return api.call(path, input, {
+    method: def.type === "query" ? "GET" : "POST",
+    auth: def.meta?.scope === "admin" ? api.adminToken : api.key,
+  })
+}
+
+/** The top-level fields of an input schema (an Effect Struct, maybe `| undefined`) of `type`. */
+const fieldsOfType = (input: unknown, type: unknown): ReadonlyArray<string> => {
+  const s = input as {
+    fields?: Record<string, { schema?: unknown }>
+    members?: ReadonlyArray<unknown>
+  }
+  if (s.fields !== undefined) {
+    return Object.entries(s.fields).flatMap(([field, schema]) =>
+      schema === type || schema.schema === type ? [field] : [],
+    )
+  }
+  return (s.members ?? []).flatMap((member) => fieldsOfType(member, type))
+}
+
+/** Every procedure input of `type`, as `{ path, field }`. */
+const inputsOfType = (type: unknown) =>
+  procedures.flatMap(({ path, def }) =>
+    fieldsOfType(def.inputs[0], type).map((field) => ({ path, field })),
+  )
+
+const ok = (response: { status: number; body: Json }, what: string): Json => {
+  expect({ what, status: response.status, error: response.body.error?.message ?? null }).toEqual({
+    what,
+    status: 200,
+    error: null,
+  })
+  return response.body.result.data
+}
+
+/** The typed refusals a valid request may still meet (a debit too large, a sum too large). */
+const typedRefusal =
+  /^(ValidationError|NotFound|VersionConflict|InvalidStateTransition|InsufficientFunds|CurrencyMismatch|BalanceLimitExceeded)$/
+
+const expectSuccessOrTypedRefusal = (response: { status: number; body: Json }, what: string) => {
+  if (response.status === 200) return
+  expect(response.status, what).toBeGreaterThanOrEqual(400)
+  expect(response.status, what).toBeLessThan(500)
+  expect(response.body.error.data.tag, what).toMatch(typedRefusal)
+}
+
+/** A 400 whose issues name exactly `fields`. */
+const expectFieldsNamed = (response: { status: number; body: Json }, fields: Array<string>) => {
+  expect(response.status).toBe(400)
+  expect(response.body.error.data.tag).toBe("ValidationError")
+  const issues: Array<{ path: Array<string | number> }> = response.body.error.data.issues
+  expect([...new Set(issues.map((issue) => issue.path[0]))].sort()).toEqual([...fields].sort())
+}
+
+// What the API promises to keep exactly, written here rather than taken from its code: instants
+// from the first millisecond of year 1000 to the last of year 9999 in UTC, to the millisecond.
+const earliestMs = Date.UTC(1000, 0, 1)
+const latestMs = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/** A time as a client writes it, and the instant it names in microseconds since 1970. */
+interface WrittenTime {
+  readonly text: string
+  readonly micros: bigint
+}
+
+const isKept = (time: WrittenTime) =>
+  time.micros % 1000n === 0n &&
+  time.micros >= BigInt(earliestMs) * 1000n &&
+  time.micros <= BigInt(latestMs) * 1000n
+
+const utcOf = (time: WrittenTime) => new Date(Number(time.micros / 1000n)).toISOString()
+
+const two = (n: number) => String(n).padStart(2, "0")
+const edgeOr = (edges: ReadonlyArray<number>, max: number) =>
+  fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max }))
+
+const offsetText = (minutes: number) =>
+  `${minutes < 0 ? "-" : "+"}${two(Math.floor(Math.abs(minutes) / 60))}:${two(Math.abs(minutes) % 60)}`
+
+/** Written field by field in the first or last two days the format allows (years 1000, 9999). */
+const writtenAtEdge = (ends: ReadonlyArray<"first" | "last">) =>
+  fc
+    .record({
+      end: fc.constantFrom(...ends),
+      day: edgeOr([0], 1),
+      hour: edgeOr([0, 23], 23),
+      minute: edgeOr([0, 59], 59),
+      second: fc.option(edgeOr([0, 59], 59), { nil: undefined }),
+      fraction: fc.oneof(
+        fc.constantFrom("", ".0", ".999", ".999000", ".999999", ".000001", ".0005"),
+        fc.stringMatching(/^\.\d{1,3}$/),
+        fc.stringMatching(/^\.\d{3}000$/),
+        fc.stringMatching(/^\.\d{4,6}$/),
+      ),
+      zone: fc.oneof(
+        fc.constantFrom("Z", "+00:00", "-00:00"),
+        edgeOr([959], 959).chain((minutes) => fc.constantFrom(minutes, -minutes).map(offsetText)),
+      ),
+    })
+    .map(({ end, day, hour, minute, second, fraction, zone }): WrittenTime => {
+      const [year, month, date] = end === "first" ? [1000, 1, 1 + day] : [9999, 12, 31 - day]
+      const digits = second === undefined ? "" : fraction
+      const seconds = second === undefined ? "" : `:${two(second)}${digits}`
+      const text = `${year}-${two(month)}-${two(date)}T${two(hour)}:${two(minute)}${seconds}${zone}`
+      const offsetMinutes =
+        zone === "Z"
+          ? 0
+          : (zone.startsWith("-") ? -1 : 1) *
+            (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)))
+      const wall =
+        BigInt(Date.UTC(year, month - 1, date, hour, minute, second ?? 0)) * 1000n +
+        BigInt(digits.slice(1).padEnd(6, "0"))
+      return { text, micros: wall - BigInt(offsetMinutes) * 60_000_000n }
+    })
+
+/** An instant up to 16 hours either side of the first or last one kept, at any offset. */
+const instantNearEdge = (ends: ReadonlyArray<"first" | "last">) =>
+  fc
+    .record({
+      end: fc.constantFrom(...ends),
+      deltaMs: fc.oneof(
+        fc.constantFrom(0, -1, 1),
+        fc.integer({ min: -16 * 3_600_000, max: 16 * 3_600_000 }),
+      ),
+      offsetMinutes: edgeOr([959, -959, 0], 959).chain((m) => fc.constantFrom(m, -m)),
+      extraMicros: fc.constantFrom(0, 0, 0, 1, 500, 999),
+    })
+    .map(({ end, deltaMs, offsetMinutes, extraMicros }) => {
+      const utcMs = (end === "first" ? earliestMs : latestMs) + deltaMs
+      const wall = new Date(utcMs + offsetMinutes * 60_000).toISOString()
+      const zone = offsetMinutes === 0 ? "Z" : offsetText(offsetMinutes)
+      const micros = extraMicros === 0 ? "" : String(extraMicros).padStart(3, "0")
+      return {
+        wallMs: utcMs + offsetMinutes * 60_000,
+        time: {
+          text: `${wall.slice(0, 23)}${micros}${zone}`,
+          micros: BigInt(utcMs) * 1000n + BigInt(extraMicros),
+        },
+      }
+    })
+    // Only what the format can write: a year of four digits from 1000.
+    .filter(({ wallMs }) => wallMs >= earliestMs && wallMs <= latestMs)
+    .map(({ time }) => time)
+
+/**
+ * Times at the edges of what the format allows, at offsets up to ±15:59 or as Z, +00:00, -00:00,
+ * without seconds or with up to 6 fractional digits. Many lie outside years 1000 to 9999 in UTC,
+ * or name a fraction of a millisecond.
+ */
+const edgeTime = (ends: ReadonlyArray<"first" | "last"> = ["first", "last"]) =>
+  fc.oneof(writtenAtEdge(ends), instantNearEdge(ends))
+
+/** Characters of one to eleven UTF-16 units and one to four UTF-8 bytes each, astral ones too. */
+const wideCharacters = [
+  "a",
+  "é",
+  "ß",
+  "Ж",
+  "ש",
+  "م",
+  "中",
+  "€",
+  "😀",
+  "𝕏",
+  "\u{10ffff}",
+  "\u{e0001}",
+  "👍🏽",
+  "👩‍👩‍👧‍👦",
+  "'",
+  '"',
+  "\\",
+  "\u0301",
+  "\u202e",
+]
+
+/** Text of exactly `length` UTF-16 units (what the limits count), mostly multi-byte characters. */
+const longestText = (length: number) =>
+  fc.array(fc.constantFrom(...wideCharacters), { minLength: 1, maxLength: 30 }).map((motif) => {
+    const unit = motif.join("")
+    const text = fitTo(unit.repeat(Math.ceil(length / unit.length)), length)
+    return text + "é".repeat(length - text.length)
+  })
+
+/** The most metadata a record takes: 50 keys of 40 units, each with a value of 500 units. */
+const mostMetadata = fc
+  .tuple(longestText(38), longestText(500))
+  .map(([key, value]) =>
+    Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${two(i)}${key}`, value])),
+  )
+
+const largestAmount = fc.oneof(
+  fc.constant(Number.MAX_SAFE_INTEGER),
+  fc.integer({ min: Number.MAX_SAFE_INTEGER - 1_000_000, max: Number.MAX_SAFE_INTEGER }),
+  fc.constant(1),
+)
+const currency = fc.constantFrom("USD", "JPY", "KWD")
+const limit = fc.constantFrom(1, 200)
+
+/** A URL of exactly `length` characters to a loopback port nothing is ever sent to here. */
+const longestUrl = (length: number) =>
+  fc
+    .array(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-._~"), {
+      minLength: 1,
+      maxLength: 20,
+    })
+    .map((motif) => {
+      const fill = motif.join("").repeat(length)
+      return `http://127.0.0.1:9/${fill}`.slice(0, length)
+    })
+
+/** A new account for one large amount, so no balance here can pass 2^53-1. */
+const freshAccount = async (currencyCode: string, allowNegative = false) =>
+  ok(
+    await invoke("accounts.create", { name: "Extreme", currency: currencyCode, allowNegative }),
+    "accounts.create",
+  ).id as string
+
+const balanceOf = async (id: string) =>
+  ok(await invoke("accounts.balance", { id }), "accounts.balance")
+
+const expectMetadata = (stored: Json, sent: Record<string, string>) =>
+  expect(entriesOf(stored.metadata)).toEqual(entriesOf(sent))
+
+/** A property over `params`, calling `covers` (the procedures it vouches for) with them. */
+const scenario = <P>(
+  name: string,
+  covers: ReadonlyArray<string>,
+  params: fc.Arbitrary<P>,
+  run: (params: P) => Promise<void>,
+  numRuns = 30,
+) => ({ name, covers, assert: () => fc.assert(fc.asyncProperty(params, run), { numRuns }) })
+
+const scenarios = [
+  scenario(
+    "an account with the longest name and the most metadata, changed and listed",
+    ["accounts.create", "accounts.get", "accounts.update", "accounts.list"],
+    fc.record({
+      name: longestText(200),
+      renamed: longestText(200),
+      currency,
+      allowNegative: fc.boolean(),
+      metadata: mostMetadata,
+      newMetadata: mostMetadata,
+      limit,
+    }),
+    async (p) => {
+      const sent = { name: p.name, currency: p.currency, allowNegative: p.allowNegative }
+      const idempotencyKey = `${randomUUID()}${"~".repeat(255)}`.slice(0, 255)
+      const created = ok(
+        await invoke("accounts.create", { idempotencyKey, ...sent, metadata: p.metadata }),
+        "accounts.create",
+      )
+      for (const stored of [created, ok(await invoke("accounts.get", { id: created.id }), "get")]) {
+        expect(stored).toMatchObject(sent)
+        expectMetadata(stored, p.metadata)
+      }
+      const changed = { name: p.renamed, allowNegative: !p.allowNegative }
+      const updated = ok(
+        await invoke("accounts.update", { id: created.id, ...changed, metadata: p.newMetadata }),
+        "accounts.update",
+      )
+      for (const stored of [updated, ok(await invoke("accounts.get", { id: created.id }), "get")]) {
+        expect(stored).toMatchObject({ ...sent, ...changed })
+        expectMetadata(stored, p.newMetadata)
+      }
+      const page = ok(
+        await invoke("accounts.list", { currency: p.currency, limit: p.limit }),
+        "accounts.list",
+      )
+      expect(page.items.length).toBeGreaterThanOrEqual(1)
+      expect(page.items.length).toBeLessThanOrEqual(p.limit)
+      if (p.limit === 200) {
+        expect(page.items.find((a: Json) => a.id === created.id)).toMatchObject(changed)
+      }
+      if (page.nextCursor !== null) {
+        const next = { currency: p.currency, limit: p.limit, cursor: page.nextCursor }
+        ok(await invoke("accounts.list", next), "accounts.list")
+      }
+    },
+  ),
+
+  scenario(
+    "a transaction of up to 2^53-1 at the first or last time, with the longest texts, listed and changed",
+    [
+      "transactions.create",
+      "transactions.get",
+      "transactions.list",
+      "transactions.history",
+      "transactions.update",
+      "accounts.balance",
+    ],
+    fc.record({
+      amount: largestAmount,
+      currency,
+      direction: fc.constantFrom("credit", "debit"),
+      occurredAt: edgeTime(),
+      asOf: edgeTime(),
+      text: fc.record({
+        description: longestText(1000),
+        category: longestText(100),
+        counterparty: longestText(200),
+        reference: longestText(200),
+      }),
+      metadata: mostMetadata,
+      newText: fc.record({
+        description: longestText(1000),
+        category: longestText(100),
+        counterparty: longestText(200),
+        reference: longestText(200),
+      }),
+      newMetadata: mostMetadata,
+    }),
+    async (p) => {
+      // A debit of 2^53-1 needs an account that may go negative; the other leg, of 1 in the
+      // opposite direction, keeps the balance within 2^53-1 of zero.
+      const accountId = await freshAccount(p.currency, p.direction === "debit")
+      const response = await invoke("transactions.create", {
+        accountId,
+        direction: p.direction,
+        amount: p.amount,
+        currency: p.currency,
+        occurredAt: p.occurredAt.text,
+        ...p.text,
+        metadata: p.metadata,
+      })
+      if (!isKept(p.occurredAt)) {
+        expectFieldNamed(response, "occurredAt")
+        return
+      }
+      const sent = {
+        accountId,
+        direction: p.direction,
+        amount: p.amount,
+        currency: p.currency,
+        status: "posted",
+        occurredAt: utcOf(p.occurredAt),
+        version: 1,
+        ...p.text,
+      }
+      const created = ok(response, "transactions.create")
+      for (const stored of [
+        created,
+        ok(await invoke("transactions.get", { id: created.id }), "get"),
+      ]) {
+        expect(stored).toMatchObject(sent)
+        expectMetadata(stored, p.metadata)
+      }
+      const other = ok(
+        await invoke("transactions.create", {
+          accountId,
+          direction: p.direction === "credit" ? "debit" : "credit",
+          amount: 1,
+          currency: p.currency,
+          occurredAt: p.occurredAt.text,
+        }),
+        "transactions.create",
+      )
+      expect(other.occurredAt).toBe(created.occurredAt)
+
+      // The time as the client wrote it finds what was stored at it; pages split the two.
+      const justAfter = Number(p.occurredAt.micros / 1000n) + 1
+      const filters = {
+        accountId,
+        occurredFrom: p.occurredAt.text,
+        ...(justAfter <= latestMs ? { occurredTo: new Date(justAfter).toISOString() } : {}),
+        limit: 1,
+      }
+      const first = ok(await invoke("transactions.list", filters), "transactions.list")
+      expect([first.items.length, first.hasMore]).toEqual([1, true])
+      const second = ok(
+        await invoke("transactions.list", { ...filters, cursor: first.nextCursor }),
+        "transactions.list",
+      )
+      expect([second.items.length, second.hasMore]).toEqual([1, false])
+      expect([first.items[0].id, second.items[0].id].sort()).toEqual([created.id, other.id].sort())
+
+      const balance = await invoke("accounts.balance", { id: accountId, asOf: p.asOf.text })
+      if (isKept(p.asOf)) {
+        // Both were recorded now: after every time in year 1000, before every one in year 9999.
+        const net = p.direction === "credit" ? p.amount - 1 : 1 - p.amount
+        expect(ok(balance, "accounts.balance")).toMatchObject({
+          asOf: utcOf(p.asOf),
+          posted: p.asOf.micros > BigInt(Date.now()) * 1000n ? net : 0,
+        })
+      } else {
+        expectFieldNamed(balance, "asOf")
+      }
+
+      const history = ok(await invoke("transactions.history", { id: created.id }), "history")
+      expect(history[0]).toMatchObject({
+        version: 1,
+        kind: "created",
+        changes: { occurredAt: { from: null, to: utcOf(p.occurredAt) } },
+      })
+
+      const updated = ok(
+        await invoke("transactions.update", {
+          id: created.id,
+          expectedVersion: 1,
+          ...p.newText,
+          metadata: p.newMetadata,
+        }),
+        "transactions.update",
+      )
+      for (const stored of [
+        updated,
+        ok(await invoke("transactions.get", { id: created.id }), "get"),
+      ]) {
+        expect(stored).toMatchObject({ ...sent, ...p.newText, version: 2 })
+        expectMetadata(stored, p.newMetadata)
+      }
+    },
+  ),
+
+  scenario(
+    "a hold of up to 2^53-1 expiring at the last time, posted and reversed, or voided",
+    ["transactions.post", "transactions.void", "transactions.reverse"],
+    fc.record({
+      amount: largestAmount,
+      expiresAt: edgeTime(["last"]),
+      settle: fc.constantFrom("post", "void"),
+      description: longestText(1000),
+    }),
+    async (p) => {
+      const accountId = await freshAccount("USD")
+      const hold = { accountId, direction: "credit", amount: p.amount, currency: "USD" }
+      const response = await invoke("transactions.create", {
+        ...hold,
+        status: "pending",
+        expiresAt: p.expiresAt.text,
+      })
+      if (!isKept(p.expiresAt)) {
+        expectFieldNamed(response, "expiresAt")
+        return
+      }
+      const pending = ok(response, "transactions.create")
+      expect(pending).toMatchObject({ status: "pending", expiresAt: utcOf(p.expiresAt) })
+      expect(await balanceOf(accountId)).toMatchObject({ posted: 0, pending: p.amount })
+      const settled = ok(
+        await invoke(`transactions.${p.settle}`, { id: pending.id, expectedVersion: 1 }),
+        `transactions.${p.settle}`,
+      )
+      if (p.settle === "void") {
+        expect(settled).toMatchObject({ status: "voided", version: 2 })
+        expect(await balanceOf(accountId)).toMatchObject({ posted: 0, pending: 0, available: 0 })
+        return
+      }
+      expect(settled).toMatchObject({ status: "posted", version: 2, expiresAt: null })
+      const history = ok(await invoke("transactions.history", { id: pending.id }), "history")
+      // The same text as every answer: the event must not say it another way (+00:00, local time).
+      expect(history[1].changes.expiresAt).toEqual({ from: pending.expiresAt, to: null })
+      expect(await balanceOf(accountId)).toMatchObject({ posted: p.amount, available: p.amount })
+      const reversed = ok(
+        await invoke("transactions.reverse", {
+          id: pending.id,
+          expectedVersion: 2,
+          description: p.description,
+        }),
+        "transactions.reverse",
+      )
+      expect(reversed.original).toMatchObject({ status: "reversed", version: 3 })
+      expect(reversed.reversal).toMatchObject({
+        direction: "debit",
+        amount: p.amount,
+        description: p.description,
+      })
+      expect(await balanceOf(accountId)).toMatchObject({ posted: 0, pending: 0, available: 0 })
+    },
+  ),
+
+  scenario(
+    "a transfer of up to 2^53-1 with the longest description",
+    ["transfers.create", "transfers.get"],
+    fc.record({ amount: largestAmount, description: longestText(1000) }),
+    async (p) => {
+      const fromAccountId = await freshAccount("USD")
+      const toAccountId = await freshAccount("USD")
+      ok(
+        await invoke("transactions.create", {
+          accountId: fromAccountId,
+          direction: "credit",
+          amount: Number.MAX_SAFE_INTEGER,
+          currency: "USD",
+        }),
+        "transactions.create",
+      )
+      const sent = { fromAccountId, toAccountId, currency: "USD", ...p }
+      const transfer = ok(await invoke("transfers.create", sent), "transfers.create")
+      expect(transfer).toMatchObject(sent)
+      expect(ok(await invoke("transfers.get", { id: transfer.id }), "get")).toMatchObject(sent)
+      expect(await balanceOf(fromAccountId)).toMatchObject({
+        posted: Number.MAX_SAFE_INTEGER - p.amount,
+      })
+      expect(await balanceOf(toAccountId)).toMatchObject({ posted: p.amount })
+    },
+  ),
+
+  scenario(
+    "list, summary and export filters at the first and last times, amounts and lengths",
+    ["transactions.list", "transactions.summary", "exports.create", "exports.get"],
+    fc.record({
+      occurredFrom: edgeTime(),
+      occurredTo: edgeTime(),
+      minAmount: fc.oneof(fc.constantFrom(0, Number.MAX_SAFE_INTEGER), fc.nat()),
+      maxAmount: fc.oneof(fc.constantFrom(0, Number.MAX_SAFE_INTEGER), fc.nat()),
+      search: longestText(200),
+      category: longestText(100),
+      status: fc.constantFrom("pending", "posted", "voided", "reversed"),
+      direction: fc.constantFrom("credit", "debit"),
+      limit,
+      groupBy: fc.constantFrom("category", "day", "month"),
+    }),
+    async ({ occurredFrom, occurredTo, limit, groupBy, ...rest }) => {
+      const refused = Object.entries({ occurredFrom, occurredTo }).flatMap(([field, time]) =>
+        isKept(time) ? [] : [field],
+      )
+      const times = { occurredFrom: occurredFrom.text, occurredTo: occurredTo.text }
+      const filters = { ...rest, ...times }
+      const list = await invoke("transactions.list", { ...filters, limit })
+      const summary = await invoke("transactions.summary", { groupBy, ...times })
+      const exported = await invoke("exports.create", filters)
+      if (refused.length > 0) {
+        for (const response of [list, summary, exported]) expectFieldsNamed(response, refused)
+        return
+      }
+      expect(ok(list, "transactions.list").items.length).toBeLessThanOrEqual(limit)
+      if (occurredFrom.micros >= occurredTo.micros) {
+        expectFieldNamed(summary, "occurredTo")
+      } else if (summary.status === 200) {
+        expect(summary.body.result.data).toMatchObject({
+          groupBy,
+          occurredFrom: utcOf(occurredFrom),
+          occurredTo: utcOf(occurredTo),
+        })
+      } else {
+        expectSuccessOrTypedRefusal(summary, "transactions.summary")
+      }
+      const created = ok(exported, "exports.create")
+      expect(created.filters).toEqual(filters)
+      expect(ok(await invoke("exports.get", { id: created.id }), "get").filters).toEqual(filters)
+    },
+    // Both bounds must be kept to get past the refusal: more runs, so that enough do.
+    80,
+  ),
+
+  scenario(
+    "the change feed in pages of 1 and 200",
+    ["transactions.changes"],
+    limit,
+    async (size) => {
+      const page = ok(await invoke("transactions.changes", { limit: size }), "changes")
+      expect(page.items.length).toBeLessThanOrEqual(size)
+      if (page.nextCursor !== null) {
+        const next = { limit: size, cursor: page.nextCursor }
+        expect(
+          ok(await invoke("transactions.changes", next), "changes").items.length,
+        ).toBeLessThanOrEqual(size)
+      }
+    },
+  ),
+
+  scenario(
+    "a webhook with the longest URL and description and every event type, changed and deleted",
+    [
+      "webhooks.create",
+      "webhooks.list",
+      "webhooks.deliveries",
+      "webhooks.update",
+      "webhooks.delete",
+    ],
+    fc.record({
+      url: longestUrl(2048),
+      newUrl: longestUrl(2048),
+      description: longestText(1000),
+      eventTypes: fc.shuffledSubarray([...eventTypes, "*"], { minLength: eventTypes.length + 1 }),
+      status: fc.constantFrom("pending", "delivered", "failed"),
+      limit,
+    }),
+    async (p) => {
+      const sent = { url: p.url, description: p.description, eventTypes: p.eventTypes }
+      const created = ok(await invoke("webhooks.create", sent), "webhooks.create")
+      expect(created).toMatchObject({ ...sent, status: "active" })
+      const page = ok(await invoke("webhooks.list", { limit: p.limit }), "webhooks.list")
+      expect(page.items.length).toBeGreaterThanOrEqual(1)
+      expect(page.items.length).toBeLessThanOrEqual(p.limit)
+      if (p.limit === 200) {
+        expect(page.items.find((w: Json) => w.id === created.id)).toMatchObject(sent)
+      }
+      const deliveries = { id: created.id, status: p.status, limit: p.limit }
+      expect(ok(await invoke("webhooks.deliveries", deliveries), "deliveries").items).toEqual([])
+      const changed = { url: p.newUrl, description: null, eventTypes: ["*"], status: "disabled" }
+      const updated = ok(await invoke("webhooks.update", { id: created.id, ...changed }), "update")
+      expect(updated).toMatchObject(changed)
+      expect(ok(await invoke("webhooks.delete", { id: created.id }), "delete")).toEqual({
+        id: created.id,
+        deleted: true,
+      })
+    },
+  ),
+
+  scenario(
+    "a user and an API key with the longest names",
+    ["admin.users.create", "admin.apiKeys.create", "admin.apiKeys.list", "admin.apiKeys.revoke"],
+    fc.record({
+      user: longestText(200),
+      key: longestText(200),
+      scopes: fc.constantFrom(["read"], ["write"], ["read", "write"]),
+    }),
+    async (p) => {
+      const user = ok(await invoke("admin.users.create", { name: p.user }), "users.create")
+      expect(user.name).toBe(p.user)
+      const sent = { userId: user.id, name: p.key, scopes: p.scopes }
+      const { apiKey } = ok(await invoke("admin.apiKeys.create", sent), "apiKeys.create")
+      expect(apiKey).toMatchObject({ ...sent, revokedAt: null })
+      const listed = ok(await invoke("admin.apiKeys.list", { userId: user.id }), "apiKeys.list")
+      expect(listed).toEqual([apiKey])
+      const revoked = ok(await invoke("admin.apiKeys.revoke", { id: apiKey.id }), "revoke")
+      expect(revoked).toMatchObject({ ...sent, revokedAt: expect.any(String) })
+    },
+  ),
+]
+
+describe("valid but extreme values at every procedure: kept exactly as sent, or a typed 4xx", () => {
+  it("has a scenario for every procedure of the router", () => {
+    const covered = new Set(scenarios.flatMap((s) => s.covers))
+    expect(procedures.map(({ path }) => path).filter((path) => !covered.has(path))).toEqual([])
+  })
+
+  for (const { name, assert } of scenarios) it(name, assert)
+})
+
+/** A valid input of each procedure that takes a time or a cursor, to put one bad value into. */
+let webhookId: string
+const validInputs: Record<string, () => Record<string, unknown>> = {
+  "accounts.balance": () => ({ id: untouchedAccountId }),
+  "accounts.list": () => ({}),
+  "transactions.create": () => transactionWith({ status: "pending" }),
+  "transactions.list": () => ({}),
+  "transactions.summary": () => ({
+    groupBy: "month",
+    occurredFrom: "2026-01-01T00:00:00Z",
+    occurredTo: "2026-02-01T00:00:00Z",
+  }),
+  "exports.create": () => ({}),
+  "webhooks.list": () => ({}),
+  "webhooks.deliveries": () => ({ id: webhookId }),
+}
+const withValue = (path: string, field: string, value: string) => {
+  const valid = validInputs[path]
+  if (valid === undefined) throw new Error(`No valid input of ${path} to put ${field} into`)
+  return { ...valid(), [field]: value }
+}
+
+const timestampInputs = inputsOfType(Timestamp)
+const cursorInputs = inputsOfType(Cursor)
+
+/** Times the API cannot keep exactly: outside years 1000 to 9999 in UTC, or finer than 1 ms. */
+const refusedTimes = [
+  "9999-12-31T23:59:59-15:59",
+  "9999-12-31T23:59:59.999-00:01",
+  "1000-01-01T00:00:00+00:01",
+  "1000-01-01T15:58:59.999+15:59",
+  "9999-12-31T23:59:59.9995Z",
+  "2026-03-01T09:30:00.123456+02:00",
+]
+const refusedTime = edgeTime().filter((time) => !isKept(time))
+
+describe("times PostgreSQL, cursors and ISO output cannot all carry are refused with 400 naming the field", () => {
+  beforeAll(async () => {
+    webhookId = ok(
+      await api.mutate("webhooks.create", { url: "http://127.0.0.1:9/hook", eventTypes: ["*"] }),
+      "webhooks.create",
+    ).id
+  })
+  afterAll(async () => {
+    await api.mutate("webhooks.delete", { id: webhookId })
+  })
+
+  it("finds the time and cursor inputs of the router, with a valid input for each", () => {
+    expect(timestampInputs.map(({ path, field }) => `${path} ${field}`)).toEqual(
+      expect.arrayContaining([
+        "accounts.balance asOf",
+        "transactions.create occurredAt",
+        "transactions.create expiresAt",
+        "transactions.list occurredFrom",
+        "transactions.list occurredTo",
+        "transactions.summary occurredFrom",
+        "transactions.summary occurredTo",
+        "exports.create occurredFrom",
+        "exports.create occurredTo",
+      ]),
+    )
+    expect(cursorInputs.map(({ path }) => path)).toEqual(
+      expect.arrayContaining(["accounts.list", "transactions.list", "webhooks.list"]),
+    )
+    for (const { path } of [...timestampInputs, ...cursorInputs]) {
+      expect(Object.keys(validInputs)).toContain(path)
+    }
+  })
+
+  it("refuses year 10000 or 999 in UTC, and fractions of a millisecond, at every time input", async () => {
+    for (const { path, field } of timestampInputs) {
+      for (const time of refusedTimes) {
+        expectFieldNamed(await invoke(path, withValue(path, field, time)), field)
+      }
+    }
+  })
+
+  it("refuses any such time written at the edges of the format, at every time input", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...timestampInputs), refusedTime, async (target, time) => {
+        const input = withValue(target.path, target.field, time.text)
+        expectFieldNamed(await invoke(target.path, input), target.field)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it("refuses a cursor holding such a time, at every cursor input", async () => {
+    const id = `txn_${"0".repeat(26)}`
+    for (const { path, field } of cursorInputs) {
+      for (const at of refusedTimes) {
+        const cursor = encodeCursor({ at, id })
+        expectFieldNamed(await invoke(path, withValue(path, field, cursor)), field)
+      }
+      const first = encodeCursor({ at: "1000-01-01T00:00:00.000Z", id })
+      expect(ok(await invoke(path, withValue(path, field, first)), path).items).toEqual([])
+    }
+  })
+
+  it("stored nothing while refusing", async () => {
+    const listed = await api.query("transactions.list", { accountId: untouchedAccountId })
+    expect(listed.body.result.data.items).toEqual([])
+  })
+})
+
+describe("times the system stamps page like the times clients send", () => {
+  it("lists every webhook delivery once in pages of 1, however close together they were made", async () => {
+    const webhook = ok(
+      await api.mutate("webhooks.create", {
+        url: "http://127.0.0.1:9/pages",
+        eventTypes: ["account.created"],
+      }),
+      "webhooks.create",
+    )
+    const [before] = await api.runtime.runPromise(
+      SqlClient.SqlClient.use(
+        (sql) =>
+          sql<{ readonly seq: string }>`select coalesce(max(seq), 0)::text as seq from outbox`,
+      ),
+    )
+    for (let i = 0; i < 20; i++) await createAccount(`Paged ${i}`)
+    // What the worker's relay does with each event, back to back on one connection.
+    const made = await api.runtime.runPromise(
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const events = yield* sql<{ readonly id: string }>`
+          select id from outbox
+           where user_id = ${api.userId} and type = 'account.created' and seq > ${before?.seq}::bigint
+           order by seq`
+        for (const { id } of events) {
+          const event = yield* Outbox.findEvent(id)
+          if (event !== undefined) yield* Outbox.createDeliveries(event)
+        }
+        return yield* sql<{ readonly id: string; readonly wholeMillisecond: boolean }>`
+          select id, created_at = date_trunc('milliseconds', created_at) as whole_millisecond
+            from webhook_deliveries where webhook_id = ${webhook.id}`
+      }),
+    )
+    expect(made).toHaveLength(20)
+    expect(made.filter((delivery) => !delivery.wholeMillisecond)).toEqual([])
+    const seen: Array<string> = []
+    let cursor: string | null = null
+    for (let page = 0; page <= made.length; page++) {
+      const input = { id: webhook.id, limit: 1, ...(cursor === null ? {} : { cursor }) }
+      const answer = ok(await api.query("webhooks.deliveries", input), "webhooks.deliveries")
+      seen.push(...answer.items.map((delivery: Json) => delivery.id))
+      cursor = answer.nextCursor
+      if (cursor === null) break
+    }
+    expect(seen.sort()).toEqual(made.map((delivery) => delivery.id).sort())
+    ok(await api.mutate("webhooks.delete", { id: webhook.id }), "webhooks.delete")
   })
 })

@@ -66,10 +66,12 @@ export const findEvent = (id: string) =>
 export const createDeliveries = (event: StoredEvent) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    // To the millisecond, as answers and list cursors carry it: a finer time would sort between
+    // a cursor and the delivery it came from, and the next page would skip what lies there.
     yield* sql`
       insert into webhook_deliveries (id, webhook_id, event_id, next_attempt_at, created_at, updated_at)
-      select txn_random_id('dlv'), w.id, ${event.id}, now(), now(), now()
-        from webhooks w
+      select txn_random_id('dlv'), w.id, ${event.id}, t.now, t.now, t.now
+        from webhooks w, (select date_trunc('milliseconds', now()) as now) t
        where w.user_id = ${event.userId} and w.status = 'active'
          and (${event.type} = any(w.event_types) or '*' = any(w.event_types))
       on conflict (event_id, webhook_id) do nothing`

@@ -324,7 +324,7 @@ export const layer = Layer.effect(
                      jsonb_build_object('status', jsonb_build_object('from', 'pending', 'to', status))
                      || case when old_expires_at is distinct from expires_at
                           then jsonb_build_object('expiresAt', jsonb_build_object(
-                                 'from', to_jsonb(old_expires_at), 'to', to_jsonb(expires_at)))
+                                 'from', txn_iso(old_expires_at), 'to', txn_iso(expires_at)))
                           else '{}'::jsonb end,
                      updated_at
                 from changed

@@ -168,7 +168,7 @@ describe("PgTransactionRepository.transition", () => {
     ])
     expect(events[1]!.changes).toEqual({
       status: { from: "pending", to: "posted" },
-      expiresAt: { from: "2026-03-02T00:00:00+00:00", to: null },
+      expiresAt: { from: held.expiresAt, to: null },
     })
   })
 

@@ -9,7 +9,7 @@ import type {
   UpdateAccount,
 } from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
-import type { Page } from "./Common.ts"
+import { type Page, timestampMillis } from "./Common.ts"
 import {
   type IdempotencyKeyReused,
   type InsufficientFunds,
@@ -78,7 +78,7 @@ export class Accounts extends Context.Service<
           return updated.value
         }),
         balance: Effect.fn("Accounts.balance")(function* (userId, input) {
-          const asOf = input.asOf === undefined ? undefined : new Date(input.asOf)
+          const asOf = input.asOf === undefined ? undefined : new Date(timestampMillis(input.asOf))
           const found = yield* repository.balance(userId, input.id, asOf)
           if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
           return found.value

@@ -50,16 +50,31 @@ export const Metadata = Schema.Record(Schema.String, Text(maxMetadataValueLength
 export type Metadata = typeof Metadata.Type
 
 const isoDateTime =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/
 
-const isRealDateTime = (s: string): boolean => {
+/**
+ * The first and last instants a timestamp may name, in UTC. Outside them a time cannot make the
+ * whole trip: JavaScript writes year 10000 as `+010000-01-01T...`, which PostgreSQL refuses and
+ * which is no longer the ISO 8601 form every answer, event, cursor and CSV file carries.
+ */
+export const earliestTimestamp = "1000-01-01T00:00:00.000Z"
+export const latestTimestamp = "9999-12-31T23:59:59.999Z"
+const earliestMillis = Date.parse(earliestTimestamp)
+const latestMillis = Date.parse(latestTimestamp)
+
+const formatIssue = "Expected an ISO 8601 date-time with a time zone, such as 2026-01-31T12:00:00Z"
+
+/** Epoch milliseconds of a date-time written as `Timestamp` takes it, or what is wrong with it. */
+const parseTimestamp = (s: string): number | string => {
   const m = isoDateTime.exec(s)
-  if (m === null) return false
-  const [year, month, day, hour, minute, second, offH, offM] = m
+  if (m === null) return formatIssue
+  const fraction = m[7] ?? ""
+  const sign = m[8] === "-" ? -1 : 1
+  const [year, month, day, hour, minute, second, , , offH, offM] = m
     .slice(1)
     .map((part) => (part === undefined ? 0 : Number(part)))
   const calendar = new Date(Date.UTC(year!, month! - 1, day!))
-  return (
+  const real =
     year! >= 1000 &&
     calendar.getUTCFullYear() === year &&
     calendar.getUTCMonth() === month! - 1 &&
@@ -69,17 +84,45 @@ const isRealDateTime = (s: string): boolean => {
     second! < 60 &&
     offH! < 16 &&
     offM! < 60
-  )
+  if (!real) return formatIssue
+  // PostgreSQL would keep microseconds, but every answer (and so every cursor) has milliseconds:
+  // a finer time would come back as another one.
+  if (/[1-9]/.test(fraction.slice(3))) {
+    return "Expected at most millisecond precision: no digit other than 0 after the third decimal"
+  }
+  const millis =
+    Date.UTC(
+      year!,
+      month! - 1,
+      day!,
+      hour!,
+      minute!,
+      second!,
+      Number(fraction.padEnd(3, "0").slice(0, 3)),
+    ) -
+    sign * (offH! * 60 + offM!) * 60_000
+  if (millis < earliestMillis || millis > latestMillis) {
+    return `Expected a time from ${earliestTimestamp} to ${latestTimestamp} once converted to UTC`
+  }
+  return millis
 }
 
-/** An ISO 8601 date-time with a UTC designator or offset, e.g. `2026-01-31T12:00:00Z`. */
+/** Epoch milliseconds of a valid `Timestamp`, whatever its offset; NaN for anything else. */
+export const timestampMillis = (s: string): number => {
+  const millis = parseTimestamp(s)
+  return typeof millis === "number" ? millis : Number.NaN
+}
+
+/**
+ * An ISO 8601 date-time with a UTC designator or offset, e.g. `2026-01-31T12:00:00Z`, at most to
+ * the millisecond, in years 1000 to 9999 once converted to UTC.
+ */
 export const Timestamp = Schema.String.pipe(
   Schema.check(
-    Schema.makeFilter(
-      (s: string) =>
-        isRealDateTime(s) ||
-        "Expected an ISO 8601 date-time with a time zone, such as 2026-01-31T12:00:00Z",
-    ),
+    Schema.makeFilter((s: string) => {
+      const millis = parseTimestamp(s)
+      return typeof millis === "number" || millis
+    }),
   ),
 )
 export type Timestamp = typeof Timestamp.Type
@@ -108,7 +151,9 @@ export const decodeCursor = (cursor: string): CursorPosition | undefined => {
   if (Result.isFailure(text)) return undefined
   const [at, id, ...rest] = text.success.split("|")
   if (at === undefined || id === undefined || rest.length > 0) return undefined
-  if (!isRealDateTime(at) || !/^[a-z]{3}_[0-9a-z]{26}$/.test(id)) return undefined
+  if (typeof parseTimestamp(at) !== "number" || !/^[a-z]{3}_[0-9a-z]{26}$/.test(id)) {
+    return undefined
+  }
   return { at, id }
 }
 

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { Cursor, Limit, Metadata, Text, Timestamp } from "./Common.ts"
+import { Cursor, Limit, Metadata, Text, Timestamp, timestampMillis } from "./Common.ts"
 import { Currency } from "./Currency.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
 import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
@@ -153,7 +153,7 @@ export const SummarizeTransactions = Schema.Struct({
 }).pipe(
   Schema.check(
     Schema.makeFilter((input) =>
-      Date.parse(input.occurredFrom) < Date.parse(input.occurredTo)
+      timestampMillis(input.occurredFrom) < timestampMillis(input.occurredTo)
         ? undefined
         : { path: ["occurredTo"], issue: "Expected occurredTo after occurredFrom" },
     ),

@@ -1,6 +1,6 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { AccountRepository } from "./AccountRepository.ts"
-import type { Page } from "./Common.ts"
+import { type Page, timestampMillis } from "./Common.ts"
 import {
   CurrencyMismatch,
   type IdempotencyKeyReused,
@@ -34,7 +34,7 @@ import type {
 import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
 
 /** Transaction use cases, on behalf of one user (or of the system, for expiry). */
-const toUtc = (timestamp: string) => new Date(timestamp).toISOString()
+const toUtc = (timestamp: string) => new Date(timestampMillis(timestamp)).toISOString()
 
 export class Transactions extends Context.Service<
   Transactions,
@@ -138,7 +138,7 @@ export class Transactions extends Context.Service<
         input: CreateTransaction,
       ) {
         const now = new Date()
-        if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
+        if (input.expiresAt !== undefined && timestampMillis(input.expiresAt) <= now.getTime()) {
           return yield* ValidationError.fromIssues([
             { path: ["expiresAt"], message: "Expected a time in the future" },
           ])

@@ -9,6 +9,7 @@ import {
   newTransactionId,
   Text,
   Timestamp,
+  timestampMillis,
 } from "../src/index.ts"
 import { decoded, issuesOf, isValid } from "./validate.ts"
 
@@ -16,9 +17,51 @@ describe("Timestamp", () => {
   it.each([
     "2026-01-31T12:00:00Z",
     "2026-01-31T12:00:00.123+02:00",
-    "2024-02-29T23:59:59.999999-05:30",
+    "2024-02-29T23:59:59.999000-05:30",
+    "1000-01-01T00:00:00Z",
+    "1000-01-01T15:59:00+15:59",
+    "9999-12-31T23:59:59.999Z",
+    "9999-12-31T08:00:59.999-15:59",
   ])("accepts %s", (s) => {
     expect(decoded(Timestamp, s)).toBe(s)
+  })
+
+  // JavaScript writes such an instant as +010000-01-01T..., which PostgreSQL refuses, or as year
+  // 0999, before the range; either way it could not come back as it went in.
+  it.each([
+    "9999-12-31T23:59:59-15:59",
+    "9999-12-31T23:59:59.999-00:01",
+    "1000-01-01T00:00:00+00:01",
+    "1000-01-01T15:58:59.999+15:59",
+  ])("rejects %s, outside years 1000 to 9999 once converted to UTC", (s) => {
+    expect(issuesOf(Timestamp, s)).toEqual([
+      {
+        path: [],
+        message:
+          "Expected a time from 1000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z once converted to UTC",
+      },
+    ])
+  })
+
+  it.each(["2024-02-29T23:59:59.999999-05:30", "2026-01-31T12:00:00.0001Z"])(
+    "rejects %s, finer than the millisecond every answer carries",
+    (s) => {
+      expect(issuesOf(Timestamp, s)).toEqual([
+        {
+          path: [],
+          message:
+            "Expected at most millisecond precision: no digit other than 0 after the third decimal",
+        },
+      ])
+    },
+  )
+
+  it("converts any offset to the same instant", () => {
+    expect(timestampMillis("9999-12-31T08:00:59.999-15:59")).toBe(
+      Date.parse("9999-12-31T23:59:59.999Z"),
+    )
+    expect(timestampMillis("2026-01-31T12:00+05:30")).toBe(Date.parse("2026-01-31T06:30:00Z"))
+    expect(timestampMillis("9999-12-31T23:59:59-15:59")).toBeNaN()
   })
 
   // PostgreSQL's timestamptz refuses offsets of 16 hours or more ("time zone displacement out of
@@ -140,6 +183,8 @@ describe("Cursor", () => {
     ["a well-formed encoding of the wrong content", Base64Url.encode("x|y")],
     ["a 300-character string", "a".repeat(300)],
     ["a cursor with extra parts", Base64Url.encode(`${position.at}|${position.id}|extra`)],
+    ["a time in year 10000 in UTC", encodeCursor({ ...position, at: "9999-12-31T23:59:59-15:59" })],
+    ["a time finer than 1 ms", encodeCursor({ ...position, at: "2026-01-31T12:00:00.0001Z" })],
   ])("rejects %s", (_, cursor) => {
     expect(decodeCursor(cursor)).toBeUndefined()
     expect(issuesOf(Cursor, cursor)).toEqual([

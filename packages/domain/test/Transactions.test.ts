@@ -84,8 +84,8 @@ describe("Transactions.create", () => {
         userId,
         debit(accountId, {
           status: "pending",
-          occurredAt: "2026-03-01T09:30:00.123456+02:00",
-          expiresAt: "2999-01-01T01:00:00.987654+01:00",
+          occurredAt: "2026-03-01T09:30:00.123+02:00",
+          expiresAt: "2999-01-01T01:00:00.987000+01:00",
         }),
       ),
     )
