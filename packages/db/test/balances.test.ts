@@ -2,7 +2,6 @@ import {
   type Account,
   AccountRepository,
   Actor,
-  balanceLimit,
   type ExactBalance,
   type Transaction,
   type TransactionId,
@@ -616,7 +615,8 @@ describe("concurrent debits", () => {
 })
 
 describe("balance limits", () => {
-  const L = BigInt(balanceLimit)
+  const limit = Number.MAX_SAFE_INTEGER
+  const L = BigInt(limit)
 
   /** Everything a write could leave behind on the account: balances, rows, ledger, events. */
   const footprint = (account: Account) =>
@@ -672,16 +672,16 @@ describe("balance limits", () => {
 
   it("refuses a posted credit past 2^53-1 with BalanceLimitExceeded, writing nothing", async () => {
     const account = await newAccount()
-    await credit(account, balanceLimit - 4)
+    await credit(account, limit - 4)
     const before = await footprint(account)
     const error = await refused(transactionOf(account, { direction: "credit", amount: 5 }))
     expect(error).toMatchObject({
       _tag: "BalanceLimitExceeded",
       accountId: account.id,
       figure: "posted+pendingCredits",
-      balance: balanceLimit - 4,
+      balance: limit - 4,
       requested: 5,
-      limit: balanceLimit,
+      limit: limit,
     })
     expect(await footprint(account)).toEqual(before)
     await credit(account, 4)
@@ -690,7 +690,7 @@ describe("balance limits", () => {
 
   it("refuses a pending credit past 2^53-1, counting earlier pending credits, writing nothing", async () => {
     const account = await newAccount()
-    await credit(account, balanceLimit - 4)
+    await credit(account, limit - 4)
     await credit(account, 4, { status: "pending" })
     const before = await footprint(account)
     const error = await refused(
@@ -700,9 +700,9 @@ describe("balance limits", () => {
       _tag: "BalanceLimitExceeded",
       accountId: account.id,
       figure: "posted+pendingCredits",
-      balance: balanceLimit,
+      balance: limit,
       requested: 1,
-      limit: balanceLimit,
+      limit: limit,
     })
     expect(await footprint(account)).toEqual(before)
     expect(await exactly(account)).toEqual(text(L - 4n, L, L - 4n))
@@ -710,7 +710,7 @@ describe("balance limits", () => {
 
   it("refuses a pending debit taking available below -(2^53-1) on an account that may go negative", async () => {
     const account = await newAccount({ allowNegative: true })
-    await insert(transactionOf(account, { direction: "debit", amount: balanceLimit - 4 }))
+    await insert(transactionOf(account, { direction: "debit", amount: limit - 4 }))
     await insert(transactionOf(account, { direction: "debit", amount: 4, status: "pending" }))
     const before = await footprint(account)
     const error = await refused(
@@ -720,9 +720,9 @@ describe("balance limits", () => {
       _tag: "BalanceLimitExceeded",
       accountId: account.id,
       figure: "available",
-      balance: -balanceLimit,
+      balance: -limit,
       requested: 1,
-      limit: -balanceLimit,
+      limit: -limit,
     })
     expect(await footprint(account)).toEqual(before)
     expect(await exactly(account)).toEqual(text(-L + 4n, -L, -L))
@@ -730,7 +730,7 @@ describe("balance limits", () => {
 
   it("refuses a reversal whose credit would pass 2^53-1, leaving the original as it was", async () => {
     const account = await newAccount()
-    await credit(account, balanceLimit - 10)
+    await credit(account, limit - 10)
     const spent = await insert(transactionOf(account, { direction: "debit", amount: 5 }))
     await credit(account, 15)
     const before = await footprint(account)
@@ -749,9 +749,9 @@ describe("balance limits", () => {
     expect(error).toMatchObject({
       _tag: "BalanceLimitExceeded",
       accountId: account.id,
-      balance: balanceLimit,
+      balance: limit,
       requested: 5,
-      limit: balanceLimit,
+      limit: limit,
     })
     expect(await footprint(account)).toEqual(before)
     const original = await runtime.runPromise(
@@ -763,7 +763,7 @@ describe("balance limits", () => {
   it("posts, voids and expires holds on an account at the limit, every figure exact", async () => {
     const account = await newAccount()
     const now = new Date("2026-02-01T00:00:00.000Z")
-    await credit(account, balanceLimit - 10)
+    await credit(account, limit - 10)
     const inA = await credit(account, 6, { status: "pending" })
     const inB = await credit(account, 4, { status: "pending" })
     const expiring = await insert(
@@ -796,7 +796,7 @@ describe("balance limits", () => {
     const stamp = (iso: string) => ({ createdAt: iso, updatedAt: iso })
     // Recorded in another order than written, as clocks of concurrent writers allow: as of
     // 10:03 the ledger holds posted 2^53-5, pending credits 10 and pending debits 8.
-    await credit(account, balanceLimit - 4, stamp("2026-01-10T10:01:00.000Z"))
+    await credit(account, limit - 4, stamp("2026-01-10T10:01:00.000Z"))
     await insert(
       transactionOf(account, {
         direction: "debit",
