@@ -1,7 +1,7 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { AccountRepository } from "./AccountRepository.ts"
-import type { Page } from "./Common.ts"
 import { exactFigure } from "./Balances.ts"
+import type { Page } from "./Common.ts"
 import {
   type BalanceLimitExceeded,
   CurrencyMismatch,

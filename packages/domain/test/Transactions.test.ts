@@ -21,7 +21,7 @@ const withAccount = async <A, E>(
   body: (
     transactions: Transactions["Service"],
     owner: { readonly userId: UserId; readonly accountId: AccountId },
-  ) => Effect.Effect<A, E>,
+  ) => Effect.Effect<A, E, Accounts>,
 ) => {
   const { layer, scheduled } = layerMemory()
   const userId = newUserId()
