@@ -102,6 +102,7 @@ export const balanceRefusal = (
       requested: amount,
     })
   }
+  const kind = deltas.posted > 0 || deltas.pendingCredits > 0 ? "credit" : "debit"
   const exceeded = (
     figure: BalanceLimitExceeded["figure"],
     now: bigint,
@@ -109,7 +110,7 @@ export const balanceRefusal = (
     message: string,
   ) =>
     new BalanceLimitExceeded({
-      message: `Account ${account.id} cannot take ${amount} more: ${message}`,
+      message: `Account ${account.id} cannot take a ${kind} of ${amount}: ${message}`,
       accountId: account.id,
       figure,
       balance: bounded(now),

@@ -47,7 +47,7 @@ describe("balanceRefusal", () => {
       balanceLimit,
     )
     expect(refusal?.message).toBe(
-      `Account acc_limits cannot take ${balanceLimit} more: its posted balance plus pending credits, 1, would pass ${balanceLimit} minor units, the most an account can hold`,
+      `Account acc_limits cannot take a credit of ${balanceLimit}: its posted balance plus pending credits, 1, would pass ${balanceLimit} minor units, the most an account can hold`,
     )
   })
 
