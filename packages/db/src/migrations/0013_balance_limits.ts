@@ -9,6 +9,9 @@ import { SqlClient } from "effect/sql"
  * first and answer BalanceLimitExceeded; these are the last guard. They are validated against
  * existing rows: an account already beyond them (possible before this migration) stops it, to be
  * settled by hand, since figures beyond the limit could not be shown exactly anyway.
+ *
+ * Reconciliation records sums of an account's postings, which no bound holds when they disagree
+ * with the stored balance (what reconciliation exists to find), so those become numeric.
  */
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -18,4 +21,8 @@ export default Effect.gen(function* () {
         check (posted_balance + pending_credits <= 9007199254740991),
       add constraint accounts_balance_lower_limit_check
         check (posted_balance - pending_debits >= -9007199254740991)`
+  yield* sql`
+    alter table reconciliation_mismatches
+      alter column from_transactions type numeric,
+      alter column from_ledger type numeric`
 })
