@@ -15,6 +15,7 @@ export const errorTable = {
   IdempotencyKeyInProgress: { code: "CONFLICT", status: 409 },
   IdempotencyKeyReused: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   InsufficientFunds: { code: "UNPROCESSABLE_CONTENT", status: 422 },
+  BalanceLimitExceeded: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   CurrencyMismatch: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   PayloadTooLarge: { code: "PAYLOAD_TOO_LARGE", status: 413 },
   RateLimited: { code: "TOO_MANY_REQUESTS", status: 429 },

@@ -1,4 +1,5 @@
-import { makeId } from "@txn/domain"
+import { makeId, newTransactionId, type Transaction, TransactionRepository } from "@txn/domain"
+import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 
@@ -217,5 +218,217 @@ describe("accounts.balance over HTTP", () => {
     }
     await expectBalance(account.id, { posted: 0, pending: 0, available: 0 })
     expect(await listIds(account.id)).toHaveLength(11)
+  })
+})
+
+describe("balance limits over HTTP", () => {
+  const limit = Number.MAX_SAFE_INTEGER
+
+  /** The figures PostgreSQL computes from the stored columns, as text, and what was written. */
+  const stored = async (id: string) => {
+    const [row] = await api.runtime.runPromise(
+      SqlClient.SqlClient.use(
+        (sql) => sql<Record<string, string>>`
+          select posted_balance::text as posted,
+                 (posted_balance + pending_credits - pending_debits)::text as pending,
+                 (posted_balance - pending_debits)::text as available,
+                 (select count(*)::text from transactions where account_id = a.id) as transactions,
+                 (select count(*)::text from transaction_events where user_id = a.user_id) as events,
+                 (select count(*)::text from outbox where user_id = a.user_id) as outbox
+            from accounts a where id = ${id}`,
+      ),
+    )
+    return row!
+  }
+
+  /** The API's figures, which must be the database's exactly. */
+  const shown = async (id: string) => {
+    const b = await balance(id)
+    return { posted: String(b.posted), pending: String(b.pending), available: String(b.available) }
+  }
+
+  const expectLimit = (
+    response: { status: number; body: Json },
+    details: {
+      accountId: string
+      figure: string
+      balance: number
+      requested: number
+      limit: number
+    },
+  ) => {
+    expect(response.status).toBe(422)
+    expect(response.body.error.data).toMatchObject({ tag: "BalanceLimitExceeded", details })
+    expect(response.body.error.message).toContain(details.accountId)
+  }
+
+  it.each(["posted", "pending"] as const)(
+    "refuses a %s credit past 2^53-1 with 422 BalanceLimitExceeded and records nothing",
+    async (status) => {
+      const account = await createAccount()
+      await credit(account.id, limit - 4)
+      const before = { ids: await listIds(account.id), stored: await stored(account.id) }
+      expectLimit(await create(account.id, { direction: "credit", amount: 5, status }), {
+        accountId: account.id,
+        figure: "posted+pendingCredits",
+        balance: limit - 4,
+        requested: 5,
+        limit,
+      })
+      expect({ ids: await listIds(account.id), stored: await stored(account.id) }).toEqual(before)
+      await credit(account.id, 4, { status })
+      const { posted, pending, available } = await stored(account.id)
+      expect(await shown(account.id)).toEqual({ posted, pending, available })
+      expect(pending).toBe(String(limit))
+    },
+  )
+
+  it("20 concurrent credits of 100 with room for 1000: exactly 10 succeed, the rest 422", async () => {
+    const account = await createAccount()
+    await credit(account.id, limit - 1000)
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        create(account.id, { direction: "credit", amount: 100, description: `Race ${i}` }),
+      ),
+    )
+    const statuses = responses.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10)
+    expect(statuses.filter((s) => s === 422)).toHaveLength(10)
+    for (const refused of responses.filter((r) => r.status === 422)) {
+      expect(refused.body.error.data).toMatchObject({
+        tag: "BalanceLimitExceeded",
+        details: { accountId: account.id, balance: limit, requested: 100, limit },
+      })
+    }
+    await expectBalance(account.id, { posted: limit, pending: limit, available: limit })
+    expect(await listIds(account.id)).toHaveLength(11)
+  })
+
+  it("refuses a hold taking available below -(2^53-1) on an account that may go negative", async () => {
+    const account = await createAccount({ allowNegative: true })
+    await debit(account.id, limit - 4)
+    await debit(account.id, 4, { status: "pending" })
+    const before = { ids: await listIds(account.id), stored: await stored(account.id) }
+    expectLimit(await create(account.id, { amount: 1, status: "pending" }), {
+      accountId: account.id,
+      figure: "available",
+      balance: -limit,
+      requested: 1,
+      limit: -limit,
+    })
+    expect({ ids: await listIds(account.id), stored: await stored(account.id) }).toEqual(before)
+    expect(await shown(account.id)).toEqual({
+      posted: String(-(limit - 4)),
+      pending: String(-limit),
+      available: String(-limit),
+    })
+  })
+
+  it("refuses to reverse a debit whose money back would pass 2^53-1, changing nothing", async () => {
+    const account = await createAccount()
+    await credit(account.id, limit - 10)
+    const spent = await debit(account.id, 5)
+    await credit(account.id, 15)
+    const before = { ids: await listIds(account.id), stored: await stored(account.id) }
+    expectLimit(
+      await api.mutate("transactions.reverse", { id: spent.id, expectedVersion: spent.version }),
+      {
+        accountId: account.id,
+        figure: "posted+pendingCredits",
+        balance: limit,
+        requested: 5,
+        limit,
+      },
+    )
+    expect({ ids: await listIds(account.id), stored: await stored(account.id) }).toEqual(before)
+    expect(ok(await api.query("transactions.get", { id: spent.id }))).toMatchObject({
+      status: "posted",
+      version: 1,
+    })
+  })
+
+  it("shows PostgreSQL's figures exactly near 2^53, and posts and voids holds at the limit", async () => {
+    const account = await createAccount()
+    await credit(account.id, limit - 4)
+    const incoming = await credit(account.id, 4, { status: "pending" })
+    const hold = await debit(account.id, 3, { status: "pending" })
+    const exact = async () => {
+      const { posted, pending, available } = await stored(account.id)
+      expect(await shown(account.id)).toEqual({ posted, pending, available })
+      return { posted, pending, available }
+    }
+    expect(await exact()).toEqual({
+      posted: "9007199254740987",
+      pending: "9007199254740988",
+      available: "9007199254740984",
+    })
+    // Pending credits would pass the limit once posted: refused now, not at posting.
+    expect(
+      (await create(account.id, { direction: "credit", amount: 10, status: "pending" })).status,
+    ).toBe(422)
+    ok(await api.mutate("transactions.post", { id: incoming.id, expectedVersion: 1 }))
+    expect(await exact()).toEqual({
+      posted: "9007199254740991",
+      pending: "9007199254740988",
+      available: "9007199254740988",
+    })
+    ok(await api.mutate("transactions.void", { id: hold.id, expectedVersion: 1 }))
+    expect(await exact()).toEqual({
+      posted: "9007199254740991",
+      pending: "9007199254740991",
+      available: "9007199254740991",
+    })
+  })
+
+  it("answers the balance as of a past time exactly, or 400 naming asOf when beyond 2^53-1", async () => {
+    const account = await createAccount()
+    const at = (minute: number) => `2026-01-10T10:0${minute}:00.000Z`
+    /** Written straight to the repository, to record the postings at chosen times. */
+    const record = (minute: number, fields: Pick<Transaction, "direction" | "amount" | "status">) =>
+      api.runtime.runPromise(
+        TransactionRepository.use((r) =>
+          r.insert({
+            id: newTransactionId(),
+            accountId: account.id,
+            userId: api.userId,
+            currency: account.currency,
+            description: null,
+            category: null,
+            counterparty: null,
+            reference: null,
+            occurredAt: at(minute),
+            expiresAt: null,
+            metadata: {},
+            version: 1,
+            reversalOf: null,
+            reversedBy: null,
+            transferId: null,
+            createdAt: at(minute),
+            updatedAt: at(minute),
+            ...fields,
+          }),
+        ),
+      )
+    // Written in this order, recorded at other times (as concurrent writers' clocks allow).
+    await record(1, { direction: "credit", amount: limit - 4, status: "posted" })
+    await record(2, { direction: "debit", amount: 8, status: "pending" })
+    await record(5, { direction: "debit", amount: 20, status: "posted" })
+    await record(3, { direction: "credit", amount: 10, status: "pending" })
+    await record(4, { direction: "credit", amount: 12, status: "posted" })
+    // As of 10:03: posted 2^53-5, pending credits 10, pending debits 8.
+    expect(await balance(account.id, at(3))).toMatchObject({
+      posted: 9007199254740987,
+      pending: 9007199254740989,
+      available: 9007199254740979,
+    })
+    // As of 10:04 posted would be 2^53+7: no exact number, so no answer.
+    const beyond = await api.query("accounts.balance", { id: account.id, asOf: at(4) })
+    expect(beyond.status).toBe(400)
+    expect(beyond.body.error.data.tag).toBe("ValidationError")
+    expect(beyond.body.error.data.issues.map((i: { path: Array<string> }) => i.path)).toEqual([
+      ["asOf"],
+    ])
+    const { posted, pending, available } = await stored(account.id)
+    expect(await shown(account.id)).toEqual({ posted, pending, available })
   })
 })

@@ -139,6 +139,34 @@ describe("transfers over HTTP", () => {
     },
   )
 
+  it("refuses a transfer taking the target past 2^53-1 with 422 BalanceLimitExceeded, recording nothing", async () => {
+    const from = await createAccount()
+    const to = await createAccount()
+    await fund(from.id, 500)
+    await fund(to.id, Number.MAX_SAFE_INTEGER - 100)
+    const before = await snapshot(from.id, to.id)
+    const response = await transfer(from.id, to.id, 101)
+    expect(response.status).toBe(422)
+    expect(response.body.error.data).toMatchObject({
+      tag: "BalanceLimitExceeded",
+      details: {
+        accountId: to.id,
+        figure: "posted+pendingCredits",
+        balance: Number.MAX_SAFE_INTEGER - 100,
+        requested: 101,
+        limit: Number.MAX_SAFE_INTEGER,
+      },
+    })
+    expect(await snapshot(from.id, to.id)).toEqual(before)
+    ok(await transfer(from.id, to.id, 100))
+    expect(await balance(from.id)).toMatchObject({ posted: 400, pending: 400, available: 400 })
+    expect(await balance(to.id)).toMatchObject({
+      posted: Number.MAX_SAFE_INTEGER,
+      pending: Number.MAX_SAFE_INTEGER,
+      available: Number.MAX_SAFE_INTEGER,
+    })
+  })
+
   it("refuses with 422 InsufficientFunds and records nothing at all (atomic)", async () => {
     const from = await createAccount()
     const to = await createAccount()

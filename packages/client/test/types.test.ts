@@ -105,6 +105,7 @@ describe("error types", () => {
     expectTypeOf<"VersionConflict">().toExtend<Tag>()
     expectTypeOf<"ValidationError">().toExtend<Tag>()
     expectTypeOf<"NotFound">().toExtend<Tag>()
+    expectTypeOf<"BalanceLimitExceeded">().toExtend<Tag>()
     expectTypeOf<"InternalError">().toExtend<Tag>()
     expectTypeOf<string>().not.toExtend<Tag>()
     expectTypeOf<undefined>().toExtend<ReturnType<typeof errorTag>>()

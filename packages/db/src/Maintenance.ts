@@ -73,7 +73,7 @@ export const reconcileBalances = Effect.gen(function* () {
       insert into reconciliation_mismatches
         (run_id, account_id, field, stored, from_transactions, from_ledger)
       select ${run!.id}::bigint, m."accountId", m.field, m.stored::bigint,
-             m."fromTransactions"::bigint, m."fromLedger"::bigint
+             m."fromTransactions"::numeric, m."fromLedger"::numeric
         from jsonb_to_recordset(${JSON.stringify(mismatches)}::jsonb)
           as m("accountId" text, field text, stored text, "fromTransactions" text, "fromLedger" text)`
   }

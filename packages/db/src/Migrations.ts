@@ -13,6 +13,7 @@ import webhooks from "./migrations/0010_webhooks.ts"
 import exportsTables from "./migrations/0011_exports.ts"
 import reconciliation from "./migrations/0012_reconciliation.ts"
 import deliveryTimes from "./migrations/0013_delivery_times.ts"
+import balanceLimits from "./migrations/0014_balance_limits.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -29,6 +30,7 @@ export const migrations = Migrator.fromRecord({
   "0011_exports": exportsTables,
   "0012_reconciliation": reconciliation,
   "0013_delivery_times": deliveryTimes,
+  "0014_balance_limits": balanceLimits,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -35,12 +35,13 @@ const toAccount = (row: AccountRow): Account => ({
   updatedAt: iso(row.updatedAt),
 })
 
+/** Figures computed in SQL (bigint, or numeric for sums) and sent as text: exact. */
 interface BalanceRow {
   readonly id: string
   readonly currency: string
   readonly posted: string
-  readonly pendingCredits: string
-  readonly pendingDebits: string
+  readonly pending: string
+  readonly available: string
 }
 
 const columns = "id, user_id, name, currency, allow_negative, metadata, created_at, updated_at"
@@ -71,6 +72,7 @@ export const layer = Layer.effect(
              where id = ${input.id} and user_id = ${userId}
              for update`
           if (current === undefined) return Option.none()
+          // Within ±2^53-1 by the table's checks, so an exact number.
           const available = Number(current.available)
           if (input.allowNegative === false && available < 0) {
             return yield* new InsufficientFunds({
@@ -107,28 +109,31 @@ export const layer = Layer.effect(
             asOf === undefined
               ? yield* sql<BalanceRow>`
                   select id, currency, posted_balance::text as posted,
-                         pending_credits::text as pending_credits, pending_debits::text as pending_debits
+                         (posted_balance + pending_credits - pending_debits)::text as pending,
+                         (posted_balance - pending_debits)::text as available
                     from accounts where id = ${id} and user_id = ${userId}`
               : yield* sql<BalanceRow>`
-                  select a.id, a.currency,
-                         coalesce(sum(e.posted_delta), 0)::text as posted,
-                         coalesce(sum(e.pending_credits_delta), 0)::text as pending_credits,
-                         coalesce(sum(e.pending_debits_delta), 0)::text as pending_debits
-                    from accounts a
-                    left join ledger_entries e
-                      on e.account_id = a.id and e.recorded_at <= ${asOf.toISOString()}::timestamptz
-                   where a.id = ${id} and a.user_id = ${userId}
-                   group by a.id, a.currency`
+                  select id, currency, posted::text as posted,
+                         (posted + pending_credits - pending_debits)::text as pending,
+                         (posted - pending_debits)::text as available
+                    from (
+                      select a.id, a.currency,
+                             coalesce(sum(e.posted_delta), 0) as posted,
+                             coalesce(sum(e.pending_credits_delta), 0) as pending_credits,
+                             coalesce(sum(e.pending_debits_delta), 0) as pending_debits
+                        from accounts a
+                        left join ledger_entries e
+                          on e.account_id = a.id and e.recorded_at <= ${asOf.toISOString()}::timestamptz
+                       where a.id = ${id} and a.user_id = ${userId}
+                       group by a.id, a.currency
+                    ) sums`
           if (row === undefined) return Option.none()
-          const posted = Number(row.posted)
-          const credits = Number(row.pendingCredits)
-          const debits = Number(row.pendingDebits)
           return Option.some({
             accountId: row.id as AccountId,
             currency: row.currency as Currency,
-            posted,
-            pending: posted + credits - debits,
-            available: posted - debits,
+            posted: BigInt(row.posted),
+            pending: BigInt(row.pending),
+            available: BigInt(row.available),
             asOf: asOf === undefined ? null : asOf.toISOString(),
           })
         }).pipe(Effect.orDie, Effect.withSpan("PgAccountRepository.balance")),

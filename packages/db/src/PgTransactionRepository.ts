@@ -2,6 +2,7 @@ import {
   type AccountId,
   Actor,
   balanceDeltas,
+  balanceRefusal,
   type Currency,
   type Direction,
   decodeChangesCursor,
@@ -10,10 +11,9 @@ import {
   type EventKind,
   encodeChangesCursor,
   type FieldChange,
-  InsufficientFunds,
   type ListTransactions,
   type Metadata,
-  type SummaryGroup,
+  type SummaryTotals,
   type Transaction,
   type TransactionEvent,
   type TransactionId,
@@ -110,7 +110,8 @@ const toEvent = (row: EventRow): TransactionEvent => ({
 /**
  * Inserts the transaction, its `created` event, its balance change and ledger entry. The
  * account row is locked first, so concurrent postings to it apply one after another and the
- * funds check sees every earlier one.
+ * checks of funds and balance limits (exact, on bigint) see every earlier one; the table's
+ * checks on the same bounds stay the last guard.
  */
 export const insertTransaction = (sql: SqlClient.SqlClient, t: Transaction, actor: string) =>
   Effect.gen(function* () {
@@ -118,19 +119,25 @@ export const insertTransaction = (sql: SqlClient.SqlClient, t: Transaction, acto
     const d = balanceDeltas(t, null, t.status)
     const [account] = yield* sql<{
       readonly allowNegative: boolean
-      readonly available: string
+      readonly posted: string
+      readonly pendingCredits: string
+      readonly pendingDebits: string
     }>`
-      select allow_negative, (posted_balance - pending_debits)::text as available
+      select allow_negative, posted_balance::text as posted,
+             pending_credits::text as pending_credits, pending_debits::text as pending_debits
         from accounts where id = ${t.accountId} for update`
-    const available = Number(account?.available ?? 0)
-    const after = available + d.posted - d.pendingDebits
-    if (account !== undefined && !account.allowNegative && after < 0 && after < available) {
-      return yield* new InsufficientFunds({
-        message: `Account ${t.accountId} has ${available} available; ${t.amount} requested`,
-        accountId: t.accountId,
-        available,
-        requested: t.amount,
-      })
+    if (account !== undefined) {
+      const refusal = balanceRefusal(
+        { id: t.accountId, allowNegative: account.allowNegative },
+        {
+          posted: BigInt(account.posted),
+          pendingCredits: BigInt(account.pendingCredits),
+          pendingDebits: BigInt(account.pendingDebits),
+        },
+        d,
+        t.amount,
+      )
+      if (refusal !== undefined) return yield* refusal
     }
     const created = Object.fromEntries(
       Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
@@ -452,18 +459,15 @@ export const layer = Layer.effect(
            group by 1, 2
            order by currency, key nulls last`.pipe(
           Effect.map((rows) =>
-            rows.map((row): SummaryGroup => {
-              const credits = Number(row.credits)
-              const debits = Number(row.debits)
-              return {
+            rows.map(
+              (row): SummaryTotals => ({
                 key: row.key,
                 currency: row.currency as Currency,
-                credits,
-                debits,
-                net: Number(BigInt(row.credits) - BigInt(row.debits)),
+                credits: BigInt(row.credits),
+                debits: BigInt(row.debits),
                 count: Number(row.count),
-              }
-            }),
+              }),
+            ),
           ),
           Effect.orDie,
           Effect.withSpan("PgTransactionRepository.summarize"),

@@ -2,14 +2,14 @@ import {
   type Account,
   AccountRepository,
   Actor,
-  type Balance,
+  type ExactBalance,
   type Transaction,
   type TransactionId,
   TransactionRepository,
   type UserId,
 } from "@txn/domain"
 import { Effect, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type SqlError } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   accountOf,
@@ -89,10 +89,11 @@ const balanceOf = async (account: Account, asOf?: Date) =>
     ),
   )
 
-const figures = (balance: Balance) => ({
-  posted: balance.posted,
-  pending: balance.pending,
-  available: balance.available,
+/** Small figures as numbers, for comparing with literals. */
+const figures = (balance: ExactBalance) => ({
+  posted: Number(balance.posted),
+  pending: Number(balance.pending),
+  available: Number(balance.available),
 })
 
 const credit = (account: Account, amount: number, fields: Partial<Transaction> = {}) =>
@@ -159,9 +160,9 @@ describe("balances after each change", () => {
     expect(balance).toEqual({
       accountId: account.id,
       currency: account.currency,
-      posted: 0,
-      pending: 0,
-      available: 0,
+      posted: 0n,
+      pending: 0n,
+      available: 0n,
       asOf: null,
     })
   })
@@ -531,6 +532,44 @@ describe("the database's own guard", () => {
   })
 })
 
+describe("the database's own guard on balance limits", () => {
+  const raw = (
+    statement: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, SqlError.SqlError>,
+  ) => outcome(runtime, SqlClient.SqlClient.use(statement))
+
+  it("rejects posted plus pending credits beyond 2^53-1, each column in range", async () => {
+    const account = await newAccount()
+    expect(
+      await raw(
+        (sql) => sql`update accounts set posted_balance = 9007199254740987, pending_credits = 5
+                      where id = ${account.id}`,
+      ),
+    ).toEqual({ rejected: true, code: "23514", constraint: "accounts_balance_upper_limit_check" })
+    expect(
+      await raw(
+        (sql) => sql`update accounts set posted_balance = 9007199254740987, pending_credits = 4
+                      where id = ${account.id}`,
+      ),
+    ).toEqual({ rejected: false })
+  })
+
+  it("rejects available below -(2^53-1) on an account that may go negative", async () => {
+    const account = await newAccount({ allowNegative: true })
+    expect(
+      await raw(
+        (sql) => sql`update accounts set posted_balance = -9007199254740987, pending_debits = 5
+                      where id = ${account.id}`,
+      ),
+    ).toEqual({ rejected: true, code: "23514", constraint: "accounts_balance_lower_limit_check" })
+    expect(
+      await raw(
+        (sql) => sql`update accounts set posted_balance = -9007199254740987, pending_debits = 4
+                      where id = ${account.id}`,
+      ),
+    ).toEqual({ rejected: false })
+  })
+})
+
 describe("concurrent debits", () => {
   it("of 20 debits of 100 against 1000, exactly 10 succeed and the balance never goes negative", async () => {
     const account = await newAccount()
@@ -572,5 +611,210 @@ describe("concurrent debits", () => {
       ),
     )
     expect(Number(running[0]!.lowest)).toBe(0)
+  })
+})
+
+describe("balance limits", () => {
+  const limit = Number.MAX_SAFE_INTEGER
+  const L = BigInt(limit)
+
+  /** Everything a write could leave behind on the account: balances, rows, ledger, events. */
+  const footprint = (account: Account) =>
+    runtime.runPromise(
+      SqlClient.SqlClient.use((sql) =>
+        Effect.gen(function* () {
+          const [row] = yield* sql<Record<string, string>>`
+            select posted_balance::text as posted, pending_credits::text as pending_credits,
+                   pending_debits::text as pending_debits,
+                   (select count(*)::text from transactions where account_id = a.id) as transactions,
+                   (select count(*)::text from ledger_entries where account_id = a.id) as entries,
+                   (select count(*)::text from transaction_events where user_id = a.user_id) as events,
+                   (select count(*)::text from outbox where user_id = a.user_id) as outbox
+              from accounts a where id = ${account.id}`
+          return row
+        }),
+      ),
+    )
+
+  /** The three figures as PostgreSQL computes them from the stored columns, as text. */
+  const selected = (account: Account) =>
+    runtime
+      .runPromise(
+        SqlClient.SqlClient.use(
+          (sql) => sql<{
+            readonly posted: string
+            readonly pending: string
+            readonly available: string
+          }>`
+            select posted_balance::text as posted,
+                   (posted_balance + pending_credits - pending_debits)::text as pending,
+                   (posted_balance - pending_debits)::text as available
+              from accounts where id = ${account.id}`,
+        ),
+      )
+      .then(([row]) => row!)
+
+  /** The repository's figures, which must be PostgreSQL's exactly. */
+  const exactly = async (account: Account, asOf?: Date) => {
+    const balance = await balanceOf(account, asOf)
+    return {
+      posted: String(balance.posted),
+      pending: String(balance.pending),
+      available: String(balance.available),
+    }
+  }
+
+  const text = (posted: bigint, pending: bigint, available: bigint) => ({
+    posted: String(posted),
+    pending: String(pending),
+    available: String(available),
+  })
+
+  it("refuses a posted credit past 2^53-1 with BalanceLimitExceeded, writing nothing", async () => {
+    const account = await newAccount()
+    await credit(account, limit - 4)
+    const before = await footprint(account)
+    const error = await refused(transactionOf(account, { direction: "credit", amount: 5 }))
+    expect(error).toMatchObject({
+      _tag: "BalanceLimitExceeded",
+      accountId: account.id,
+      figure: "posted+pendingCredits",
+      balance: limit - 4,
+      requested: 5,
+      limit: limit,
+    })
+    expect(await footprint(account)).toEqual(before)
+    await credit(account, 4)
+    expect(await exactly(account)).toEqual(text(L, L, L))
+  })
+
+  it("refuses a pending credit past 2^53-1, counting earlier pending credits, writing nothing", async () => {
+    const account = await newAccount()
+    await credit(account, limit - 4)
+    await credit(account, 4, { status: "pending" })
+    const before = await footprint(account)
+    const error = await refused(
+      transactionOf(account, { direction: "credit", amount: 1, status: "pending" }),
+    )
+    expect(error).toMatchObject({
+      _tag: "BalanceLimitExceeded",
+      accountId: account.id,
+      figure: "posted+pendingCredits",
+      balance: limit,
+      requested: 1,
+      limit: limit,
+    })
+    expect(await footprint(account)).toEqual(before)
+    expect(await exactly(account)).toEqual(text(L - 4n, L, L - 4n))
+  })
+
+  it("refuses a pending debit taking available below -(2^53-1) on an account that may go negative", async () => {
+    const account = await newAccount({ allowNegative: true })
+    await insert(transactionOf(account, { direction: "debit", amount: limit - 4 }))
+    await insert(transactionOf(account, { direction: "debit", amount: 4, status: "pending" }))
+    const before = await footprint(account)
+    const error = await refused(
+      transactionOf(account, { direction: "debit", amount: 1, status: "pending" }),
+    )
+    expect(error).toMatchObject({
+      _tag: "BalanceLimitExceeded",
+      accountId: account.id,
+      figure: "available",
+      balance: -limit,
+      requested: 1,
+      limit: -limit,
+    })
+    expect(await footprint(account)).toEqual(before)
+    expect(await exactly(account)).toEqual(text(-L + 4n, -L, -L))
+  })
+
+  it("refuses a reversal whose credit would pass 2^53-1, leaving the original as it was", async () => {
+    const account = await newAccount()
+    await credit(account, limit - 10)
+    const spent = await insert(transactionOf(account, { direction: "debit", amount: 5 }))
+    await credit(account, 15)
+    const before = await footprint(account)
+    const error = await runtime.runPromise(
+      withActor(
+        TransactionRepository.use((r) =>
+          r.reverse(
+            account.userId,
+            1,
+            transactionOf(account, { direction: "credit", amount: 5, reversalOf: spent.id }),
+            new Date("2026-02-01T00:00:00.000Z"),
+          ),
+        ),
+      ).pipe(Effect.flip),
+    )
+    expect(error).toMatchObject({
+      _tag: "BalanceLimitExceeded",
+      accountId: account.id,
+      balance: limit,
+      requested: 5,
+      limit: limit,
+    })
+    expect(await footprint(account)).toEqual(before)
+    const original = await runtime.runPromise(
+      TransactionRepository.use((r) => r.findById(account.userId, spent.id)),
+    )
+    expect(Option.getOrThrow(original)).toMatchObject({ status: "posted", version: 1 })
+  })
+
+  it("posts, voids and expires holds on an account at the limit, every figure exact", async () => {
+    const account = await newAccount()
+    const now = new Date("2026-02-01T00:00:00.000Z")
+    await credit(account, limit - 10)
+    const inA = await credit(account, 6, { status: "pending" })
+    const inB = await credit(account, 4, { status: "pending" })
+    const expiring = await insert(
+      transactionOf(account, {
+        direction: "debit",
+        amount: 7,
+        status: "pending",
+        expiresAt: "2026-01-20T00:00:00.000Z",
+      }),
+    )
+    const outY = await insert(
+      transactionOf(account, { direction: "debit", amount: 3, status: "pending" }),
+    )
+    const steps: Array<[() => Promise<unknown>, ReturnType<typeof text>]> = [
+      [async () => undefined, text(L - 10n, L - 10n, L - 20n)],
+      [() => transition(account, inA.id, 1, "posted", now), text(L - 4n, L - 10n, L - 14n)],
+      [() => transition(account, outY.id, 1, "voided", now), text(L - 4n, L - 7n, L - 11n)],
+      [() => transition(account, inB.id, 1, "posted", now), text(L, L - 7n, L - 7n)],
+      [() => expire(expiring.id, now), text(L, L, L)],
+    ]
+    for (const [step, figures] of steps) {
+      await step()
+      expect(await exactly(account)).toEqual(figures)
+      expect(await selected(account)).toEqual(figures)
+    }
+  })
+
+  it("sums the ledger as of a past time exactly where number arithmetic would round", async () => {
+    const account = await newAccount()
+    const stamp = (iso: string) => ({ createdAt: iso, updatedAt: iso })
+    // Recorded in another order than written, as clocks of concurrent writers allow: as of
+    // 10:03 the ledger holds posted 2^53-5, pending credits 10 and pending debits 8.
+    await credit(account, limit - 4, stamp("2026-01-10T10:01:00.000Z"))
+    await insert(
+      transactionOf(account, {
+        direction: "debit",
+        amount: 8,
+        status: "pending",
+        ...stamp("2026-01-10T10:02:00.000Z"),
+      }),
+    )
+    await insert(
+      transactionOf(account, {
+        direction: "debit",
+        amount: 10,
+        ...stamp("2026-01-10T10:04:00.000Z"),
+      }),
+    )
+    await credit(account, 10, { status: "pending", ...stamp("2026-01-10T10:03:00.000Z") })
+    const asOf = new Date("2026-01-10T10:03:00.000Z")
+    expect(await exactly(account, asOf)).toEqual(text(L - 4n, L - 2n, L - 12n))
+    expect(await exactly(account)).toEqual(text(L - 14n, L - 12n, L - 22n))
   })
 })

@@ -35,6 +35,7 @@ describe("migrations", () => {
       [11, "exports"],
       [12, "reconciliation"],
       [13, "delivery_times"],
+      [14, "balance_limits"],
     ])
   })
 

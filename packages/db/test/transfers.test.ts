@@ -162,6 +162,51 @@ describe("PgTransferRepository", () => {
     expect(await stored([from, to])).toEqual(before)
   })
 
+  it("fails with BalanceLimitExceeded naming the target and records nothing when its credit would pass 2^53-1", async () => {
+    const { from, to } = await pair(100)
+    await runtime.runPromise(
+      insertTransaction(
+        transactionOf(to, { direction: "credit", amount: Number.MAX_SAFE_INTEGER - 50 }),
+      ),
+    )
+    const before = await stored([from, to])
+    const error = await runtime.runPromise(insertTransfer(legsOf(from, to, 51)).pipe(Effect.flip))
+    expect(error).toMatchObject({
+      _tag: "BalanceLimitExceeded",
+      accountId: to.id,
+      figure: "posted+pendingCredits",
+      balance: Number.MAX_SAFE_INTEGER - 50,
+      requested: 51,
+      limit: Number.MAX_SAFE_INTEGER,
+    })
+    expect(await stored([from, to])).toEqual(before)
+    expect(await runtime.runPromise(insertTransfer(legsOf(from, to, 50)))).toBeDefined()
+    const byId = Object.fromEntries(
+      (await stored([from, to])).balances.map((b) => [b.id, b.postedBalance]),
+    )
+    expect(byId).toEqual({ [from.id]: "50", [to.id]: "9007199254740991" })
+  })
+
+  it("fails with BalanceLimitExceeded naming the source when its debit would take available below -(2^53-1)", async () => {
+    const userId = await runtime.runPromise(createUser)
+    const from = await runtime.runPromise(insertAccount(accountOf(userId, { allowNegative: true })))
+    const to = await runtime.runPromise(insertAccount(accountOf(userId)))
+    await runtime.runPromise(
+      insertTransaction(transactionOf(from, { amount: Number.MAX_SAFE_INTEGER - 10 })),
+    )
+    const before = await stored([from, to])
+    const error = await runtime.runPromise(insertTransfer(legsOf(from, to, 11)).pipe(Effect.flip))
+    expect(error).toMatchObject({
+      _tag: "BalanceLimitExceeded",
+      accountId: from.id,
+      figure: "available",
+      balance: -(Number.MAX_SAFE_INTEGER - 10),
+      requested: 11,
+      limit: -Number.MAX_SAFE_INTEGER,
+    })
+    expect(await stored([from, to])).toEqual(before)
+  })
+
   it.each([
     [
       "the credit leg fails (its id taken by the debit)",

@@ -4,6 +4,16 @@ import type { Page } from "./Common.ts"
 import type { InsufficientFunds } from "./Errors.ts"
 import type { AccountId, UserId } from "./Ids.ts"
 
+/**
+ * An account's balance figures exactly as stored or summed: sums of bounded columns are not
+ * bounded, so they stay bigint until the use case knows each is an exact number.
+ */
+export interface ExactBalance extends Omit<Balance, "posted" | "pending" | "available"> {
+  readonly posted: bigint
+  readonly pending: bigint
+  readonly available: bigint
+}
+
 /** Storage of accounts; every read is scoped to the owning user. */
 export class AccountRepository extends Context.Service<
   AccountRepository,
@@ -25,6 +35,6 @@ export class AccountRepository extends Context.Service<
       userId: UserId,
       id: AccountId,
       asOf: Date | undefined,
-    ) => Effect.Effect<Option.Option<Balance>>
+    ) => Effect.Effect<Option.Option<ExactBalance>>
   }
 >()("@txn/domain/AccountRepository") {}

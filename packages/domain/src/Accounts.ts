@@ -9,6 +9,7 @@ import type {
   UpdateAccount,
 } from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
+import { balanceLimit, exactFigure } from "./Balances.ts"
 import { type Page, timestampMillis } from "./Common.ts"
 import {
   type IdempotencyKeyReused,
@@ -29,7 +30,10 @@ export class Accounts extends Context.Service<
     ) => Effect.Effect<MaybeReplayed<Account>, IdempotencyKeyReused>
     readonly get: (userId: UserId, input: GetAccount) => Effect.Effect<Account, NotFound>
     readonly list: (userId: UserId, input: ListAccounts) => Effect.Effect<Page<Account>>
-    readonly balance: (userId: UserId, input: GetBalance) => Effect.Effect<Balance, NotFound>
+    readonly balance: (
+      userId: UserId,
+      input: GetBalance,
+    ) => Effect.Effect<Balance, NotFound | ValidationError>
     readonly update: (
       userId: UserId,
       input: UpdateAccount,
@@ -81,7 +85,35 @@ export class Accounts extends Context.Service<
           const asOf = input.asOf === undefined ? undefined : new Date(timestampMillis(input.asOf))
           const found = yield* repository.balance(userId, input.id, asOf)
           if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
-          return found.value
+          const { posted, pending, available } = found.value
+          const figures = {
+            posted: exactFigure(posted),
+            pending: exactFigure(pending),
+            available: exactFigure(available),
+          }
+          if (
+            figures.posted === undefined ||
+            figures.pending === undefined ||
+            figures.available === undefined
+          ) {
+            // Stored balances are bounded by the database; sums of the ledger up to a past time
+            // need not be (entries are recorded by time, not in commit order).
+            if (asOf === undefined) {
+              return yield* Effect.die(new RangeError(`Account ${input.id} balance out of range`))
+            }
+            return yield* ValidationError.fromIssues([
+              {
+                path: ["asOf"],
+                message: `The balance at this time is beyond ±${balanceLimit} minor units, more than can be shown exactly; ask for another time`,
+              },
+            ])
+          }
+          return {
+            ...found.value,
+            posted: figures.posted,
+            pending: figures.pending,
+            available: figures.available,
+          }
         }),
         list: Effect.fn("Accounts.list")(function* (userId, input) {
           return yield* repository.list(userId, input)

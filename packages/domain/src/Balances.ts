@@ -1,3 +1,4 @@
+import { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
 import type { Direction, TransactionStatus } from "./Transaction.ts"
 
 /** How one change to a transaction moves its account's three balance components. */
@@ -46,6 +47,108 @@ export const balanceDeltas = (
   }
 }
 
-/** What may still be spent: posted money minus what pending debits hold. */
-export const availableOf = (balance: { readonly posted: number; readonly pendingDebits: number }) =>
-  balance.posted - balance.pendingDebits
+/**
+ * How far any balance figure may go either way: 2^53-1 minor units, so every figure the API shows
+ * is an exact JavaScript number.
+ */
+export const balanceLimit = Number.MAX_SAFE_INTEGER
+
+const limit = BigInt(balanceLimit)
+
+/** An account's stored balance components, exactly. */
+export interface StoredBalance {
+  readonly posted: bigint
+  readonly pendingCredits: bigint
+  readonly pendingDebits: bigint
+}
+
+/** `value` as a number if it is one exactly (within ±balanceLimit); undefined if not. */
+export const exactFigure = (value: bigint): number | undefined =>
+  value > limit || value < -limit ? undefined : Number(value)
+
+/** A figure bounded by the rules `balanceRefusal` keeps; a broken bound is a defect. */
+const bounded = (value: bigint): number => {
+  const figure = exactFigure(value)
+  if (figure === undefined) throw new RangeError(`Balance figure ${value} beyond ±${limit}`)
+  return figure
+}
+
+/**
+ * Why an account holding `before` cannot take `deltas` (of a transaction of `amount`), or
+ * undefined if it can. Exact, on bigint. Besides funds (a debit beyond `available` on an account
+ * that may not go negative), every figure stays within ±balanceLimit: each component, posted plus
+ * pending credits at most the limit, and available (posted minus pending debits) at least its
+ * negative. The last two bound `pending` and `available` whatever happens to the holds, so posting,
+ * voiding or expiring a hold can never pass a limit and is never refused for one. The database
+ * checks the same bounds as the last guard.
+ */
+export const balanceRefusal = (
+  account: { readonly id: string; readonly allowNegative: boolean },
+  before: StoredBalance,
+  deltas: BalanceDeltas,
+  amount: number,
+): InsufficientFunds | BalanceLimitExceeded | undefined => {
+  const posted = before.posted + BigInt(deltas.posted)
+  const credits = before.pendingCredits + BigInt(deltas.pendingCredits)
+  const debits = before.pendingDebits + BigInt(deltas.pendingDebits)
+  const availableBefore = before.posted - before.pendingDebits
+  const availableAfter = posted - debits
+  if (!account.allowNegative && availableAfter < 0n && availableAfter < availableBefore) {
+    const available = bounded(availableBefore)
+    return new InsufficientFunds({
+      message: `Account ${account.id} has ${available} available; ${amount} requested`,
+      accountId: account.id,
+      available,
+      requested: amount,
+    })
+  }
+  const kind = deltas.posted > 0 || deltas.pendingCredits > 0 ? "credit" : "debit"
+  const exceeded = (
+    figure: BalanceLimitExceeded["figure"],
+    now: bigint,
+    bound: number,
+    message: string,
+  ) =>
+    new BalanceLimitExceeded({
+      message: `Account ${account.id} cannot take a ${kind} of ${amount}: ${message}`,
+      accountId: account.id,
+      figure,
+      balance: bounded(now),
+      requested: amount,
+      limit: bound,
+    })
+  if (posted + credits > limit) {
+    const now = before.posted + before.pendingCredits
+    return exceeded(
+      "posted+pendingCredits",
+      now,
+      balanceLimit,
+      `its posted balance plus pending credits, ${now}, would pass ${limit} minor units, the most an account can hold`,
+    )
+  }
+  if (availableAfter < -limit) {
+    return exceeded(
+      "available",
+      availableBefore,
+      -balanceLimit,
+      `its available balance, ${availableBefore}, would fall below -${limit} minor units, the least an account can hold`,
+    )
+  }
+  if (credits > limit) {
+    return exceeded(
+      "pendingCredits",
+      before.pendingCredits,
+      balanceLimit,
+      `its pending credits, ${before.pendingCredits}, would pass ${limit} minor units`,
+    )
+  }
+  if (debits > limit) {
+    return exceeded(
+      "pendingDebits",
+      before.pendingDebits,
+      balanceLimit,
+      `its pending debits, ${before.pendingDebits}, would pass ${limit} minor units`,
+    )
+  }
+  return undefined
+}

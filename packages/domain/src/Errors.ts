@@ -71,6 +71,28 @@ export class InsufficientFunds extends Schema.TaggedError<InsufficientFunds>()(
   },
 ) {}
 
+/**
+ * A change that would take one of an account's balance figures past what the API can show
+ * exactly: 2^53-1 minor units either way. `figure` names the figure, `balance` is its value now
+ * (before the change), `limit` the bound it would pass (negative for the lower one).
+ */
+export class BalanceLimitExceeded extends Schema.TaggedError<BalanceLimitExceeded>()(
+  "BalanceLimitExceeded",
+  {
+    message: Schema.String,
+    accountId: Schema.String,
+    figure: Schema.Literals([
+      "posted+pendingCredits",
+      "available",
+      "pendingCredits",
+      "pendingDebits",
+    ]),
+    balance: Schema.Number,
+    requested: Schema.Number,
+    limit: Schema.Number,
+  },
+) {}
+
 export class CurrencyMismatch extends Schema.TaggedError<CurrencyMismatch>()("CurrencyMismatch", {
   message: Schema.String,
   accountId: Schema.String,
@@ -103,6 +125,7 @@ export type DomainError =
   | IdempotencyKeyInProgress
   | IdempotencyKeyReused
   | InsufficientFunds
+  | BalanceLimitExceeded
   | CurrencyMismatch
   | PayloadTooLarge
   | RateLimited

@@ -1,6 +1,6 @@
 import { Context, type Effect, type Option } from "effect"
 import type { Page } from "./Common.ts"
-import type { InsufficientFunds } from "./Errors.ts"
+import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
 import type { TransactionId, UserId } from "./Ids.ts"
 import type {
   ListTransactions,
@@ -11,6 +11,12 @@ import type {
   UpdateTransaction,
 } from "./Transaction.ts"
 import type { ChangesPage, ListChanges, TransactionEvent } from "./TransactionEvent.ts"
+
+/** One summary group's totals, exactly: sums of amounts are not bounded. */
+export interface SummaryTotals extends Omit<SummaryGroup, "credits" | "debits" | "net"> {
+  readonly credits: bigint
+  readonly debits: bigint
+}
 
 export type ExpireOutcome = "voided" | "notDue" | "notPending" | "missing"
 
@@ -29,9 +35,12 @@ export class TransactionRepository extends Context.Service<
   {
     /**
      * Records the transaction and its effect on the account's balances; a debit the account
-     * cannot cover (and may not go negative for) fails with InsufficientFunds.
+     * cannot cover (and may not go negative for) fails with InsufficientFunds, one that would
+     * take a balance figure past ±2^53-1 with BalanceLimitExceeded (see `balanceRefusal`).
      */
-    readonly insert: (transaction: Transaction) => Effect.Effect<Transaction, InsufficientFunds>
+    readonly insert: (
+      transaction: Transaction,
+    ) => Effect.Effect<Transaction, InsufficientFunds | BalanceLimitExceeded>
     readonly findById: (
       userId: UserId,
       id: TransactionId,
@@ -41,7 +50,7 @@ export class TransactionRepository extends Context.Service<
     readonly summarize: (
       userId: UserId,
       query: SummarizeTransactions,
-    ) => Effect.Effect<ReadonlyArray<SummaryGroup>>
+    ) => Effect.Effect<ReadonlyArray<SummaryTotals>>
     /** Applies the change only if `expectedVersion` (when given) still matches; none when not. */
     readonly update: (
       userId: UserId,
@@ -65,7 +74,7 @@ export class TransactionRepository extends Context.Service<
       expectedVersion: number,
       reversal: Transaction,
       now: Date,
-    ) => Effect.Effect<Guarded<Reversal>, InsufficientFunds>
+    ) => Effect.Effect<Guarded<Reversal>, InsufficientFunds | BalanceLimitExceeded>
     /** Voids a pending transaction whose `expiresAt` is at or before `now`. */
     readonly expire: (id: TransactionId, now: Date) => Effect.Effect<ExpireOutcome>
     /** The transaction's events, oldest first; none if the user has no such transaction. */

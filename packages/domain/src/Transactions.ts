@@ -1,7 +1,9 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { AccountRepository } from "./AccountRepository.ts"
+import { exactFigure } from "./Balances.ts"
 import { type Page, timestampMillis } from "./Common.ts"
 import {
+  type BalanceLimitExceeded,
   CurrencyMismatch,
   type IdempotencyKeyReused,
   type InsufficientFunds,
@@ -20,6 +22,7 @@ import type {
   Reversal,
   ReverseTransaction,
   SummarizeTransactions,
+  SummaryGroup,
   Transaction,
   TransactionSummary,
   TransitionTransaction,
@@ -44,7 +47,12 @@ export class Transactions extends Context.Service<
       input: CreateTransaction,
     ) => Effect.Effect<
       MaybeReplayed<Transaction>,
-      NotFound | CurrencyMismatch | ValidationError | InsufficientFunds | IdempotencyKeyReused
+      | NotFound
+      | CurrencyMismatch
+      | ValidationError
+      | InsufficientFunds
+      | BalanceLimitExceeded
+      | IdempotencyKeyReused
     >
     readonly get: (userId: UserId, input: GetTransaction) => Effect.Effect<Transaction, NotFound>
     readonly list: (userId: UserId, input: ListTransactions) => Effect.Effect<Page<Transaction>>
@@ -69,7 +77,7 @@ export class Transactions extends Context.Service<
       input: ReverseTransaction,
     ) => Effect.Effect<
       Reversal,
-      NotFound | VersionConflict | InvalidStateTransition | InsufficientFunds
+      NotFound | VersionConflict | InvalidStateTransition | InsufficientFunds | BalanceLimitExceeded
     >
     readonly history: (
       userId: UserId,
@@ -203,11 +211,17 @@ export class Transactions extends Context.Service<
           return yield* transactions.list(userId, input)
         }),
         summary: Effect.fn("Transactions.summary")(function* (userId, input) {
-          const groups = yield* transactions.summarize(userId, input)
-          const tooLarge = groups.some((group) =>
-            [group.credits, group.debits, group.net].some((n) => !Number.isSafeInteger(n)),
-          )
-          if (tooLarge) {
+          const totals = yield* transactions.summarize(userId, input)
+          const groups: Array<SummaryGroup> = []
+          for (const group of totals) {
+            const credits = exactFigure(group.credits)
+            const debits = exactFigure(group.debits)
+            const net = exactFigure(group.credits - group.debits)
+            if (credits !== undefined && debits !== undefined && net !== undefined) {
+              groups.push({ ...group, credits, debits, net })
+            }
+          }
+          if (groups.length < totals.length) {
             return yield* ValidationError.fromIssues([
               {
                 path: ["occurredFrom"],

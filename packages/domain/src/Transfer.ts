@@ -1,7 +1,7 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import { Text, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
-import type { InsufficientFunds } from "./Errors.ts"
+import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
 import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
 import { Amount } from "./Money.ts"
@@ -50,13 +50,14 @@ export class TransferRepository extends Context.Service<
   {
     /**
      * Records the transfer, its debit and its credit (with their balance changes) atomically;
-     * a source that cannot cover it (and may not go negative) fails with InsufficientFunds.
+     * a source that cannot cover it (and may not go negative) fails with InsufficientFunds, and
+     * a leg that would take a balance figure past ±2^53-1 with BalanceLimitExceeded.
      */
     readonly insert: (
       transfer: Transfer,
       debit: Transaction,
       credit: Transaction,
-    ) => Effect.Effect<Transfer, InsufficientFunds>
+    ) => Effect.Effect<Transfer, InsufficientFunds | BalanceLimitExceeded>
     readonly findById: (userId: UserId, id: TransferId) => Effect.Effect<Option.Option<Transfer>>
   }
 >()("@txn/domain/TransferRepository") {}

@@ -1,6 +1,7 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { AccountRepository } from "./AccountRepository.ts"
 import {
+  type BalanceLimitExceeded,
   CurrencyMismatch,
   type IdempotencyKeyReused,
   type InsufficientFunds,
@@ -25,7 +26,7 @@ export class Transfers extends Context.Service<
       input: CreateTransfer,
     ) => Effect.Effect<
       MaybeReplayed<Transfer>,
-      NotFound | CurrencyMismatch | InsufficientFunds | IdempotencyKeyReused
+      NotFound | CurrencyMismatch | InsufficientFunds | BalanceLimitExceeded | IdempotencyKeyReused
     >
     readonly get: (userId: UserId, input: GetTransfer) => Effect.Effect<Transfer, NotFound>
   }

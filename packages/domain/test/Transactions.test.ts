@@ -21,7 +21,7 @@ const withAccount = async <A, E>(
   body: (
     transactions: Transactions["Service"],
     owner: { readonly userId: UserId; readonly accountId: AccountId },
-  ) => Effect.Effect<A, E>,
+  ) => Effect.Effect<A, E, Accounts>,
 ) => {
   const { layer, scheduled } = layerMemory()
   const userId = newUserId()
@@ -263,9 +263,13 @@ describe("Transactions.summary", () => {
   it("refuses totals beyond 2^53-1 rather than returning an inexact number", async () => {
     const { result } = await withAccount((transactions, { userId, accountId }) =>
       Effect.gen(function* () {
+        // Each account holds at most 2^53-1, so the largest totals span two accounts.
+        const other = yield* Accounts.use((accounts) =>
+          accounts.create(userId, { name: "Second", currency: usd }),
+        )
         const huge = { direction: "credit" as const, amount: Number.MAX_SAFE_INTEGER }
         yield* transactions.create(userId, debit(accountId, huge))
-        yield* transactions.create(userId, debit(accountId, huge))
+        yield* transactions.create(userId, debit(other.id, huge))
         return yield* Effect.flip(
           transactions.summary(userId, {
             groupBy: "month",

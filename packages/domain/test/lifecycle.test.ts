@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest"
 import {
   type AccountId,
   Accounts,
+  type BalanceLimitExceeded,
   Currency,
   type InsufficientFunds,
   type InvalidStateTransition,
@@ -50,7 +51,12 @@ const create =
     })
 
 type Op = "post" | "void" | "reverse"
-type Refusal = NotFound | VersionConflict | InvalidStateTransition | InsufficientFunds
+type Refusal =
+  | NotFound
+  | VersionConflict
+  | InvalidStateTransition
+  | InsufficientFunds
+  | BalanceLimitExceeded
 const apply = (
   transactions: Transactions["Service"],
   userId: UserId,

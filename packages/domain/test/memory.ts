@@ -12,9 +12,9 @@ import {
   Actor,
   type ApiKey,
   ApiKeyRepository,
-  availableOf,
   type BalanceDeltas,
   balanceDeltas,
+  balanceRefusal,
   type CursorPosition,
   decodeChangesCursor,
   decodeCursor,
@@ -26,7 +26,8 @@ import {
   IdempotencyStore,
   InsufficientFunds,
   type Page,
-  type SummaryGroup,
+  type StoredBalance,
+  type SummaryTotals,
   type Transaction,
   type TransactionEvent,
   type TransactionId,
@@ -66,10 +67,10 @@ const page = <A extends { readonly id: string }>(
 /** What the account and transaction repositories share, as their tables do in PostgreSQL. */
 export interface MemoryStore {
   readonly accounts: Map<string, Account>
-  readonly balances: Map<string, BalanceDeltas>
+  readonly balances: Map<string, StoredBalance>
   readonly entries: Array<{
     readonly accountId: string
-    readonly deltas: BalanceDeltas
+    readonly deltas: StoredBalance
     readonly at: string
   }>
 }
@@ -80,15 +81,21 @@ export const memoryStore = (): MemoryStore => ({
   entries: [],
 })
 
-const zero: BalanceDeltas = { posted: 0, pendingCredits: 0, pendingDebits: 0 }
+const zero: StoredBalance = { posted: 0n, pendingCredits: 0n, pendingDebits: 0n }
 
-const plus = (a: BalanceDeltas, b: BalanceDeltas): BalanceDeltas => ({
+const exact = (deltas: BalanceDeltas): StoredBalance => ({
+  posted: BigInt(deltas.posted),
+  pendingCredits: BigInt(deltas.pendingCredits),
+  pendingDebits: BigInt(deltas.pendingDebits),
+})
+
+const plus = (a: StoredBalance, b: StoredBalance): StoredBalance => ({
   posted: a.posted + b.posted,
   pendingCredits: a.pendingCredits + b.pendingCredits,
   pendingDebits: a.pendingDebits + b.pendingDebits,
 })
 
-/** Applies a balance change, refusing one that would leave a non-negative account short. */
+/** Applies a balance change, refusing one the account cannot take, by the rule PostgreSQL's has. */
 const applyDeltas = (
   store: MemoryStore,
   accountId: string,
@@ -98,23 +105,12 @@ const applyDeltas = (
 ) =>
   Effect.gen(function* () {
     const before = store.balances.get(accountId) ?? zero
-    const after = plus(before, deltas)
     const account = store.accounts.get(accountId)
-    if (
-      account !== undefined &&
-      !account.allowNegative &&
-      availableOf(after) < 0 &&
-      availableOf(after) < availableOf(before)
-    ) {
-      return yield* new InsufficientFunds({
-        message: `Account ${accountId} has ${availableOf(before)} available; ${amount} requested`,
-        accountId,
-        available: availableOf(before),
-        requested: amount,
-      })
-    }
-    store.balances.set(accountId, after)
-    store.entries.push({ accountId, deltas, at })
+    const refusal =
+      account === undefined ? undefined : balanceRefusal(account, before, deltas, amount)
+    if (refusal !== undefined) return yield* refusal
+    store.balances.set(accountId, plus(before, exact(deltas)))
+    store.entries.push({ accountId, deltas: exact(deltas), at })
   })
 
 export const layerAccountRepositoryMemory = (
@@ -127,7 +123,8 @@ export const layerAccountRepositoryMemory = (
         Effect.gen(function* () {
           const current = accounts.get(input.id)
           if (current === undefined || current.userId !== userId) return Option.none()
-          const available = availableOf(store.balances.get(input.id) ?? zero)
+          const stored = store.balances.get(input.id) ?? zero
+          const available = Number(stored.posted - stored.pendingDebits)
           if (input.allowNegative === false && available < 0) {
             return yield* new InsufficientFunds({
               message: `Account ${input.id} has ${available} available; it must allow negative balances`,
@@ -156,7 +153,7 @@ export const layerAccountRepositoryMemory = (
             currency: account.currency,
             posted: totals.posted,
             pending: totals.posted + totals.pendingCredits - totals.pendingDebits,
-            available: availableOf(totals),
+            available: totals.posted - totals.pendingDebits,
             asOf: asOf === undefined ? null : asOf.toISOString(),
           })
         }),
@@ -268,7 +265,7 @@ export const layerTransactionRepositoryMemory = (
         Effect.sync(() => {
           const from = Date.parse(q.occurredFrom)
           const to = Date.parse(q.occurredTo)
-          const groups = new Map<string, SummaryGroup>()
+          const groups = new Map<string, SummaryTotals>()
           for (const t of transactions.values()) {
             const at = Date.parse(t.occurredAt)
             if (t.userId !== userId || at < from || at >= to) continue
@@ -283,18 +280,15 @@ export const layerTransactionRepositoryMemory = (
             const g = groups.get(id) ?? {
               key,
               currency: t.currency,
-              credits: 0,
-              debits: 0,
-              net: 0,
+              credits: 0n,
+              debits: 0n,
               count: 0,
             }
-            const credit = t.direction === "credit" ? t.amount : 0
-            const debit = t.direction === "debit" ? t.amount : 0
+            const amount = BigInt(t.amount)
             groups.set(id, {
               ...g,
-              credits: g.credits + credit,
-              debits: g.debits + debit,
-              net: g.net + credit - debit,
+              credits: g.credits + (t.direction === "credit" ? amount : 0n),
+              debits: g.debits + (t.direction === "debit" ? amount : 0n),
               count: g.count + 1,
             })
           }
@@ -433,18 +427,12 @@ export const layerTransactionRepositoryMemory = (
             version: current.version + 1,
             updatedAt: now.toISOString(),
           }
+          const deltas = exact(balanceDeltas(current, "pending", "voided"))
           store.balances.set(
             current.accountId,
-            plus(
-              store.balances.get(current.accountId) ?? zero,
-              balanceDeltas(current, "pending", "voided"),
-            ),
+            plus(store.balances.get(current.accountId) ?? zero, deltas),
           )
-          store.entries.push({
-            accountId: current.accountId,
-            deltas: balanceDeltas(current, "pending", "voided"),
-            at: voided.updatedAt,
-          })
+          store.entries.push({ accountId: current.accountId, deltas, at: voided.updatedAt })
           transactions.set(id, voided)
           return voided
         }).pipe(
