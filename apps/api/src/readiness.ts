@@ -1,27 +1,27 @@
-import type { ManagedRuntime } from "effect"
+import { Effect, type ManagedRuntime } from "effect"
 import { SqlClient } from "effect/sql"
+import { beforeDeadline, type Deadline, promiseBeforeDeadline } from "./deadline.ts"
 
-const withTimeout = <A>(promise: Promise<A>, ms: number, what: string) =>
-  Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref(),
-    ),
-  ])
-
-/** What `/readyz` checks: PostgreSQL answers a query and the queue its job counts. */
+/**
+ * What `/readyz` checks: PostgreSQL answers a query and the queue its job counts, each by the
+ * deadline; a query still waiting then is interrupted rather than left queueing for a connection.
+ */
 export const makeReadinessCheck =
   (parts: {
     readonly runtime: ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, never>
     readonly queue: { getJobCounts(type: "waiting"): Promise<unknown> }
   }) =>
-  async () => {
+  async (deadline: Deadline) => {
     await Promise.all([
-      withTimeout(
-        parts.runtime.runPromise(SqlClient.SqlClient.use((sql) => sql`select 1`)),
-        2000,
-        "database",
+      parts.runtime.runPromise(
+        SqlClient.SqlClient.use((sql) => sql`select 1`).pipe(
+          beforeDeadline(deadline, () => Effect.fail(new Error("database timed out"))),
+        ),
       ),
-      withTimeout(parts.queue.getJobCounts("waiting"), 2000, "queue"),
+      promiseBeforeDeadline(
+        deadline,
+        parts.queue.getJobCounts("waiting"),
+        () => new Error("queue timed out"),
+      ),
     ])
   }
