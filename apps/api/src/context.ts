@@ -10,7 +10,8 @@ import {
   type Webhooks,
 } from "@txn/domain"
 import type { Log } from "@txn/platform"
-import { Cause, Exit, type ManagedRuntime, Redacted } from "effect"
+import { Cause, Effect, Exit, type ManagedRuntime, Redacted } from "effect"
+import { beforeDeadline, type Deadline } from "./deadline.ts"
 import type { RateLimit } from "./rateLimit.ts"
 
 export type AppServices = Accounts | Transactions | Transfers | Exports | Webhooks | Access
@@ -22,7 +23,7 @@ export interface AppContext {
   /** The admin API answers only this bearer token; unset, it is off. */
   readonly adminToken: Redacted.Redacted<string> | undefined
   readonly rateLimit: RateLimit
-  /** How long a procedure may run before it answers Unavailable. */
+  /** How long a request may take, authentication included, before it answers Unavailable. */
   readonly requestTimeoutMs: number
 }
 
@@ -35,6 +36,8 @@ export type Caller =
 /** What one request adds: who is calling, from where, and the id that ties its logs together. */
 export interface RequestContext extends AppContext {
   readonly requestId: string
+  /** When this request must have its answer, whatever it is waiting for. */
+  readonly deadline: Deadline
   readonly caller: Caller
   readonly clientAddress: string
   readonly response: ServerResponse
@@ -47,11 +50,15 @@ const isAdminToken = (app: AppContext, token: string) =>
   app.adminToken !== undefined &&
   timingSafeEqual(digest(token), digest(Redacted.value(app.adminToken)))
 
-/** The one place a request becomes a caller: `Authorization: Bearer <API key or admin token>`. */
+/**
+ * The one place a request becomes a caller: `Authorization: Bearer <API key or admin token>`.
+ * Checking a key waits for the database no longer than the request's deadline.
+ */
 export const authenticate = async (
   app: AppContext,
   request: IncomingMessage,
   requestId: string,
+  deadline: Deadline,
 ): Promise<Caller> => {
   const header = request.headers.authorization
   if (header === undefined || header === "") return { kind: "anonymous", reason: "missing" }
@@ -59,10 +66,15 @@ export const authenticate = async (
   if (match === null) return { kind: "anonymous", reason: "invalid" }
   const token = match[1] as string
   if (isAdminToken(app, token)) return { kind: "admin" }
-  const exit = await app.runtime.runPromiseExit(Access.use((access) => access.authenticate(token)))
+  const exit = await app.runtime.runPromiseExit(
+    Access.use((access) => access.authenticate(token)).pipe(
+      beforeDeadline(deadline, () => Effect.die(new Error("Timed out checking the API key"))),
+    ),
+  )
   if (Exit.isSuccess(exit)) return { kind: "user", ...exit.value }
   if (Exit.hasFails(exit)) return { kind: "anonymous", reason: "invalid" }
-  // The key could not be checked (database down): the caller hears Unavailable, the log why.
+  // The key could not be checked (database down or stalled): the caller hears Unavailable, the
+  // log why.
   app.log.error({ requestId, cause: Cause.pretty(exit.cause) }, "authentication failed")
   return { kind: "anonymous", reason: "unavailable" }
 }

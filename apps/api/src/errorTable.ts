@@ -53,3 +53,6 @@ export const tagOfTrpcCode = (code: TRPC_ERROR_CODE_KEY): ErrorTag => {
       return "InternalError"
   }
 }
+
+/** The `Retry-After` of every 503 Unavailable, in seconds: a dependency is down or stalled. */
+export const unavailableRetryAfterSeconds = 1

@@ -10,7 +10,8 @@ import {
 } from "@txn/domain"
 import { Cause, Effect, Exit, Option, Result, Schema } from "effect"
 import { type AppContext, authenticate, type Caller } from "./context.ts"
-import { errorTable } from "./errorTable.ts"
+import { beforeDeadline, type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
+import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
 
 /** `/v1/exports/<id>/download`; the id is checked by its schema, not by this pattern. */
@@ -35,6 +36,7 @@ const sendError = (
           : {}),
     },
   }
+  if (status === 503) response.setHeader("retry-after", unavailableRetryAfterSeconds)
   response.writeHead(status, { "content-type": "application/json" })
   response.end(JSON.stringify(body))
 }
@@ -62,7 +64,8 @@ const refusal = (caller: Exclude<Caller, { readonly kind: "user" }>) => {
  * `GET /v1/exports/<id>/download`: the CSV of a completed export, streamed one chunk at a time
  * from PostgreSQL, so a download holds about 1 MiB in memory however large the file. The same
  * rate limit, authentication and scope check as the tRPC API run first; then the id is checked.
- * Another user's export, a missing, expired or unfinished one all answer 404 NotFound.
+ * Another user's export, a missing, expired or unfinished one all answer 404 NotFound. The answer
+ * starts within the request timeout; each chunk after that gets the same time to be read.
  */
 export const downloadExport = async (
   app: AppContext,
@@ -71,9 +74,12 @@ export const downloadExport = async (
   requestId: string,
   rawId: string,
 ) => {
-  const caller = await authenticate(app, request, requestId)
-  const decision = await app.rateLimit.consume(
-    rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown"),
+  const deadline = deadlineIn(app.requestTimeoutMs)
+  const caller = await authenticate(app, request, requestId, deadline)
+  const decision = await promiseBeforeDeadline(
+    deadline,
+    app.rateLimit.consume(rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown")),
+    () => new Error("Timed out counting the request against the rate limit"),
   )
   setRateLimitHeaders(response, decision)
   if (!decision.allowed) return sendError(response, requestId, rateLimitRefusal(decision))
@@ -97,15 +103,12 @@ export const downloadExport = async (
   }
   const id = decoded.success
 
-  // Each call on its own, bounded by the request timeout: a database that is down or slow
-  // answers Unavailable (or cuts the stream), never a 500 or a request hanging forever.
-  const within = <A, E>(effect: Effect.Effect<A, E, Exports>) =>
+  // A database that is down or stalled answers Unavailable (or cuts the stream), never a 500 or
+  // a request hanging forever.
+  const within = <A, E>(until: Deadline, effect: Effect.Effect<A, E, Exports>) =>
     app.runtime.runPromiseExit(
       effect.pipe(
-        Effect.timeoutOrElse({
-          duration: app.requestTimeoutMs,
-          orElse: () => Effect.die(new Error("Timed out reading the export")),
-        }),
+        beforeDeadline(until, () => Effect.die(new Error("Timed out reading the export"))),
         Effect.annotateLogs({ requestId, userId: caller.userId }),
       ),
     )
@@ -114,7 +117,10 @@ export const downloadExport = async (
     return new Unavailable({ message: "The export cannot be read right now; try again" })
   }
 
-  const found = await within(Exports.use((exports) => exports.download(caller.userId, { id })))
+  const found = await within(
+    deadline,
+    Exports.use((exports) => exports.download(caller.userId, { id })),
+  )
   if (Exit.isFailure(found)) {
     const error = Cause.findErrorOption(found.cause)
     return sendError(
@@ -134,6 +140,7 @@ export const downloadExport = async (
   let sent = 0
   for (let seq = 0; !response.destroyed; seq++) {
     const chunk = await within(
+      deadlineIn(app.requestTimeoutMs),
       Exports.use((exports) => exports.readChunk(caller.userId, file.id, seq)),
     )
     if (Exit.isFailure(chunk)) {

@@ -2,9 +2,9 @@ import { once } from "node:events"
 import type { AddressInfo } from "node:net"
 import { onShutdown, startAppProcess } from "@txn/platform"
 import { Redacted } from "effect"
-import { SqlClient } from "effect/sql"
 import { Redis } from "ioredis"
 import { makeRateLimit } from "./rateLimit.ts"
+import { makeReadinessCheck } from "./readiness.ts"
 import { createApiServer } from "./server.ts"
 
 const app = await startAppProcess("api")
@@ -17,14 +17,6 @@ const redis =
     : new Redis(Redacted.value(config.redisUrl), { enableOfflineQueue: false, lazyConnect: false })
 redis?.on("error", (error) => log.warn({ error: error.message }, "rate limit store unreachable"))
 
-const withTimeout = <A>(promise: Promise<A>, ms: number, what: string) =>
-  Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref(),
-    ),
-  ])
-
 const server = createApiServer(
   {
     runtime,
@@ -36,16 +28,7 @@ const server = createApiServer(
   {
     maxBodyBytes: 1024 * 1024,
     requestTimeoutMs: config.requestTimeoutMs,
-    checkReadiness: async () => {
-      await Promise.all([
-        withTimeout(
-          runtime.runPromise(SqlClient.SqlClient.use((sql) => sql`select 1`)),
-          2000,
-          "database",
-        ),
-        withTimeout(holds.getJobCounts("waiting"), 2000, "queue"),
-      ])
-    },
+    checkReadiness: makeReadinessCheck({ runtime, queue: holds }),
   },
 )
 server.listen(config.port, config.host)

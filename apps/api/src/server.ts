@@ -4,14 +4,19 @@ import type { Duplex } from "node:stream"
 import { createHTTPHandler } from "@trpc/server/adapters/standalone"
 import type { AppContext } from "./context.ts"
 import { authenticate } from "./context.ts"
+import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
+import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
 import { appRouter } from "./router.ts"
 
 export interface ServerOptions {
   readonly maxBodyBytes: number
   readonly requestTimeoutMs: number
-  /** Resolves when PostgreSQL and the queue answer; rejects with what is down. */
-  readonly checkReadiness: () => Promise<void>
+  /**
+   * Resolves when PostgreSQL and the queue answer; rejects with what is down. Answered
+   * Unavailable at `deadline` whatever it is still waiting for.
+   */
+  readonly checkReadiness: (deadline: Deadline) => Promise<void>
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,100}$/
@@ -22,9 +27,13 @@ const requestIdOf = (request: IncomingMessage): string => {
 }
 
 const sendJson = (response: ServerResponse, status: number, body: unknown) => {
+  if (status === 503) response.setHeader("retry-after", unavailableRetryAfterSeconds)
   response.writeHead(status, { "content-type": "application/json" })
   response.end(JSON.stringify(body))
 }
+
+/** A readiness probe answers within 2 s, or the request timeout if that is shorter. */
+const readinessTimeoutMs = 2000
 
 /**
  * Requests Node's HTTP parser rejects before they reach a handler (URL or headers over 16 KiB,
@@ -64,17 +73,27 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     allowMethodOverride: true,
     createContext: async ({ req, res }) => {
       const requestId = res.getHeader("x-request-id") as string
+      const deadline = deadlineIn(app.requestTimeoutMs)
       return {
         ...app,
         requestId,
-        caller: await authenticate(app, req, requestId),
+        deadline,
+        caller: await authenticate(app, req, requestId, deadline),
         clientAddress: req.socket.remoteAddress ?? "unknown",
         response: res,
       }
     },
+    responseMeta: ({ errors }) =>
+      errors.some((error) => error.code === "SERVICE_UNAVAILABLE")
+        ? { headers: { "retry-after": String(unavailableRetryAfterSeconds) } }
+        : {},
   })
 
-  const server = createServer((request, response) => {
+  // Slow or stalled clients are cut off rather than holding sockets forever: headers must arrive
+  // within the timeout (60 s at most) and the whole request within it, counted from its first
+  // byte. Node checks both on an interval, 30 s by default, which would let a client trickle on
+  // for up to 30 s past the limit; once a second keeps the limit true to within a second.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     const started = performance.now()
     const requestId = requestIdOf(request)
     response.setHeader("x-request-id", requestId)
@@ -94,7 +113,12 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
 
     if (path === "/healthz") return sendJson(response, 200, { status: "ok" })
     if (path === "/readyz") {
-      options.checkReadiness().then(
+      const deadline = deadlineIn(Math.min(readinessTimeoutMs, options.requestTimeoutMs))
+      promiseBeforeDeadline(
+        deadline,
+        options.checkReadiness(deadline),
+        () => new Error("the readiness check timed out"),
+      ).then(
         () => sendJson(response, 200, { status: "ready" }),
         (error: unknown) => {
           app.log.warn({ requestId, reason: String(error) }, "not ready")
@@ -125,7 +149,6 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(error, socket),
   )
-  // Slow or stalled clients are cut off rather than holding sockets forever.
   server.requestTimeout = options.requestTimeoutMs
   server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000)
   return server

@@ -10,6 +10,7 @@ import {
 } from "@txn/domain"
 import { Cause, Effect, Exit, Option, Schema } from "effect"
 import type { AppServices, Caller, RequestContext } from "./context.ts"
+import { beforeDeadline, promiseBeforeDeadline } from "./deadline.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
 import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
 
@@ -83,12 +84,18 @@ export const createCallerFactory = t.createCallerFactory
 const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
   new TRPCError({ code, message: cause.message, cause })
 
+const tookTooLong = () => new Unavailable({ message: "The request took too long; try again" })
+
 /**
  * Counts every call against its caller's budget: per API key, or per client address before one
  * is known, so guessing keys is throttled too. Sets the standard RateLimit-* headers.
  */
 const rateLimited = t.middleware(async ({ ctx, next }) => {
-  const decision = await ctx.rateLimit.consume(rateLimitKeyOf(ctx.caller, ctx.clientAddress))
+  const decision = await promiseBeforeDeadline(
+    ctx.deadline,
+    ctx.rateLimit.consume(rateLimitKeyOf(ctx.caller, ctx.clientAddress)),
+    () => fail("SERVICE_UNAVAILABLE", tookTooLong()),
+  )
   setRateLimitHeaders(ctx.response, decision)
   if (!decision.allowed) throw fail("TOO_MANY_REQUESTS", rateLimitRefusal(decision))
   return next()
@@ -191,20 +198,16 @@ export const retryingConflicts = <A, E, R>(
   )
 
 /**
- * Runs a use case on the app's runtime: domain errors become typed tRPC errors, a use case slower
- * than the request timeout answers Unavailable, defects answer 500.
+ * Runs a use case on the app's runtime: domain errors become typed tRPC errors, a use case still
+ * running at the request's deadline answers Unavailable, defects answer 500.
  */
 export const run = async <A, E extends DomainError>(
   ctx: RequestContext,
   effect: Effect.Effect<A, E, AppServices>,
 ): Promise<A> => {
-  const timedOut = new Unavailable({ message: "The request took too long; try again" })
   const exit = await ctx.runtime.runPromiseExit(
     retryingConflicts(effect).pipe(
-      Effect.timeoutOrElse({
-        duration: ctx.requestTimeoutMs,
-        orElse: () => Effect.fail(timedOut),
-      }),
+      beforeDeadline(ctx.deadline, () => Effect.fail(tookTooLong())),
       // Recorded as the author of every change this call makes.
       Effect.provideService(Actor, ctx.caller.kind === "user" ? ctx.caller.keyId : ctx.caller.kind),
       Effect.annotateLogs({

@@ -8,6 +8,7 @@ import { LogCapture, testDatabaseUrl, uniquePrefix } from "@txn/testing"
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import type { AppContext } from "../src/context.ts"
 import { makeRateLimit, type RateLimit } from "../src/rateLimit.ts"
+import type { makeReadinessCheck } from "../src/readiness.ts"
 import { createApiServer } from "../src/server.ts"
 
 /** A parsed JSON answer; the tests check its shape field by field. */
@@ -29,19 +30,24 @@ export const startTestApi = async (
     requestTimeoutMs?: number
     /** Off, as in production, unless a test turns it on. */
     allowPrivateWebhookTargets?: boolean
+    /** The run's database unless given (a proxy in front of it, say). */
+    databaseUrl?: Redacted.Redacted<string>
+    /** The `/readyz` check, built from the test API's own runtime and hold queue. */
+    readiness?: typeof makeReadinessCheck
   } = {},
 ) => {
   const logs = new LogCapture()
   const log = makeLog({ name: "api", level: "info", destination: logs })
+  const databaseUrl = options.databaseUrl ?? testDatabaseUrl()
   const queues = makeQueueBackend({
     redisUrl: undefined,
-    databaseUrl: testDatabaseUrl(),
+    databaseUrl,
     prefix: uniquePrefix("api"),
   })
   const holds = queues.queue(Queues.holds)
   const appRuntime = ManagedRuntime.make(
     makeAppLayer({
-      databaseUrl: testDatabaseUrl(),
+      databaseUrl,
       databasePoolMax: 5,
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
@@ -65,18 +71,23 @@ export const startTestApi = async (
     )
   const { userId, key } = await newUser()
   const adminToken = randomBytes(24).toString("base64url")
+  const runtime = options.runtime ?? appRuntime
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
   const server = createApiServer(
     {
-      runtime: options.runtime ?? appRuntime,
+      runtime,
       log,
       adminToken: Redacted.make(adminToken),
       rateLimit: options.rateLimit ?? makeRateLimit({ points: 100_000 }),
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      requestTimeoutMs,
     },
     {
       maxBodyBytes: 1024 * 1024,
-      requestTimeoutMs: 10_000,
-      checkReadiness: options.checkReadiness ?? (async () => {}),
+      requestTimeoutMs,
+      checkReadiness:
+        options.readiness?.({ runtime: appRuntime, queue: holds }) ??
+        options.checkReadiness ??
+        (async () => {}),
     },
   )
   server.listen(0, "127.0.0.1")

@@ -89,3 +89,5 @@ export const freePort = async () => {
   await once(probe, "close")
   return port
 }
+
+export * from "./StallingProxy.ts"
