@@ -12,6 +12,7 @@ import outbox from "./migrations/0009_outbox.ts"
 import webhooks from "./migrations/0010_webhooks.ts"
 import exportsTables from "./migrations/0011_exports.ts"
 import reconciliation from "./migrations/0012_reconciliation.ts"
+import attemptsAtClaim from "./migrations/0013_attempts_at_claim.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -27,6 +28,7 @@ export const migrations = Migrator.fromRecord({
   "0010_webhooks": webhooks,
   "0011_exports": exportsTables,
   "0012_reconciliation": reconciliation,
+  "0013_attempts_at_claim": attemptsAtClaim,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */
