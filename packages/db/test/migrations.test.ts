@@ -34,6 +34,7 @@ describe("migrations", () => {
       [10, "webhooks"],
       [11, "exports"],
       [12, "reconciliation"],
+      [13, "attempts_at_claim"],
     ])
   })
 
