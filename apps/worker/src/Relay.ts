@@ -24,7 +24,7 @@ const enqueue = <A>(what: string, call: () => Promise<A>, settings: BackgroundSe
  * calls undone would then never run again. Removing it first lets the add take; a job still
  * running is locked, so BullMQ keeps it and the add stays a no-op.
  */
-const removeFinished = async (queue: JobQueue, jobIds: ReadonlyArray<string>) => {
+const removeUnlocked = async (queue: JobQueue, jobIds: ReadonlyArray<string>) => {
   await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
 }
 
@@ -43,7 +43,7 @@ export const relayBatch = (events: JobQueue, settings: BackgroundSettings) =>
         yield* enqueue(
           "enqueue events",
           async () => {
-            await removeFinished(
+            await removeUnlocked(
               events,
               batch.filter((event) => event.stale).map((event) => event.id),
             )
@@ -76,7 +76,7 @@ export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettin
         yield* enqueue(
           "enqueue deliveries",
           async () => {
-            await removeFinished(
+            await removeUnlocked(
               webhooks,
               overdue.map((delivery) => delivery.id),
             )
