@@ -245,6 +245,7 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
           add: () => Promise.reject(new Error("no queue here")),
           addBulk: () => Promise.reject(new Error("no queue here")),
           upsertJobScheduler: () => Promise.reject(new Error("no queue here")),
+          remove: () => Promise.reject(new Error("no queue here")),
           getJobCounts: () => Promise.reject(new Error("no queue here")),
           close: async () => {},
         }),

@@ -19,6 +19,16 @@ const enqueue = <A>(what: string, call: () => Promise<A>, settings: BackgroundSe
   )
 
 /**
+ * Adding a job whose id exists is a no-op even when that job failed for good (stalled too often,
+ * retries spent while the database was down) and is kept for inspection: what the database still
+ * calls undone would then never run again. Removing it first lets the add take; a job still
+ * running is locked, so BullMQ keeps it and the add stays a no-op.
+ */
+const removeUnlocked = async (queue: JobQueue, jobIds: ReadonlyArray<string>) => {
+  await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
+}
+
+/**
  * Moves a batch of outbox events to the events queue, each job keyed by its event's id, and marks
  * them relayed in the same database transaction as it locked them: if the queue refuses or does
  * not answer, nothing is marked and the next pass tries again. Adding a job whose id exists is a
@@ -32,14 +42,19 @@ export const relayBatch = (events: JobQueue, settings: BackgroundSettings) =>
         if (batch.length === 0) return 0
         yield* enqueue(
           "enqueue events",
-          () =>
-            events.addBulk(
+          async () => {
+            await removeUnlocked(
+              events,
+              batch.filter((event) => event.stale).map((event) => event.id),
+            )
+            return events.addBulk(
               batch.map((event) => ({
                 name: JobNames.dispatchEvent,
                 data: { eventId: event.id },
                 opts: { ...eventJobOptions, jobId: event.id },
               })),
-            ),
+            )
+          },
           settings,
         )
         yield* Outbox.markRelayed(batch)
@@ -60,14 +75,19 @@ export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettin
         if (overdue.length === 0) return 0
         yield* enqueue(
           "enqueue deliveries",
-          () =>
-            webhooks.addBulk(
+          async () => {
+            await removeUnlocked(
+              webhooks,
+              overdue.map((delivery) => delivery.id),
+            )
+            return webhooks.addBulk(
               overdue.map((delivery) => ({
                 name: JobNames.deliverWebhook,
                 data: { deliveryId: delivery.id },
                 opts: deliveryJobOptions(settings, delivery.id, delivery.attempts),
               })),
-            ),
+            )
+          },
           settings,
         )
         return overdue.length

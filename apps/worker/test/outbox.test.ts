@@ -1,11 +1,12 @@
 import { Accounts, type Currency, InsufficientFunds, Transactions, Transfers } from "@txn/domain"
-import { JobNames, Queues } from "@txn/queue"
+import { JobNames, type JobQueue, Queues } from "@txn/queue"
 import { eventually } from "@txn/testing"
+import { UnrecoverableError } from "bullmq"
 import { Effect, Exit } from "effect"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { eventJobOptions } from "../src/jobOptions.ts"
-import { relayBatch } from "../src/Relay.ts"
+import { deliveryJobOptions, eventJobOptions } from "../src/jobOptions.ts"
+import { reclaimDeliveries, relayBatch } from "../src/Relay.ts"
 import { defaultSettings } from "../src/settings.ts"
 import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
@@ -189,6 +190,65 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
       expect(await bg.runtime.runPromise(relayBatch(events, settings))).toBeGreaterThanOrEqual(1)
       expect(await inspect(events).getJob(relayed!.id)).toBeDefined()
       await events.close()
+    },
+  )
+
+  /** Lets one consumer fail every job on `queue` for good, as exhausted retries or stalls do. */
+  const failForGood = async (queue: JobQueue, jobId: string) => {
+    const worker = bg.queues.worker(queue.name, async () => {
+      throw new UnrecoverableError("failed for good")
+    })
+    await eventually(async () =>
+      (await (await inspect(queue).getJob(jobId))?.getState()) === "failed" ? true : undefined,
+    )
+    await worker.close()
+  }
+
+  it.skipIf(skipped)(
+    "hands an event over again when its job failed for good without dispatching it",
+    async () => {
+      const events = bg.queues.queue(Queues.events)
+      await bg.openAccount("Failed job")
+      const settings = { ...defaultSettings, relayBatch: 100, relayStaleMs: 200 }
+      await bg.runtime.runPromise(relayBatch(events, settings))
+      const [relayed] = await bg.query<{ id: string }>(
+        "select id from outbox where relayed_at is not null and dispatched_at is null order by seq desc limit 1",
+      )
+      await failForGood(events, relayed!.id)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await bg.runtime.runPromise(relayBatch(events, settings))).toBeGreaterThanOrEqual(1)
+      expect(await (await inspect(events).getJob(relayed!.id))?.getState()).toBe("waiting")
+      await events.close()
+    },
+  )
+
+  it.skipIf(skipped)(
+    "enqueues a pending delivery again when its job failed for good without settling it",
+    async () => {
+      const webhooks = bg.queues.queue(Queues.webhooks)
+      const webhook = await bg.createWebhook({
+        url: "http://127.0.0.1:9/hooks",
+        eventTypes: ["account.created"],
+      })
+      const account = await bg.openAccount("Failed delivery")
+      const [delivery] = await bg.query<{ id: string }>(
+        `insert into webhook_deliveries (id, webhook_id, event_id, next_attempt_at, created_at, updated_at)
+         select txn_random_id('dlv'), $1, id, now() - interval '10 minutes', now(), now()
+           from outbox where data -> 'account' ->> 'id' = $2
+         returning id`,
+        webhook.id,
+        account.id,
+      )
+      await webhooks.add(
+        JobNames.deliverWebhook,
+        { deliveryId: delivery!.id },
+        deliveryJobOptions(defaultSettings, delivery!.id),
+      )
+      await failForGood(webhooks, delivery!.id)
+      const settings = { ...defaultSettings, relayStaleMs: 60_000 }
+      expect(await bg.runtime.runPromise(reclaimDeliveries(webhooks, settings))).toBe(1)
+      expect(await (await inspect(webhooks).getJob(delivery!.id))?.getState()).toBe("waiting")
+      await webhooks.close()
     },
   )
 

@@ -13,6 +13,13 @@ export interface Received {
   readonly attempt: number
 }
 
+/** One verified request, whatever the answer: what a receiver de-duplicates by. */
+export interface Arrival {
+  readonly eventId: string
+  readonly deliveryId: string
+  readonly attempt: number
+}
+
 /** What the receiver answers a request with: a status, after an optional pause, or nothing ever. */
 export type Answer = number | { readonly status: number; readonly delayMs: number } | "hang"
 
@@ -22,12 +29,13 @@ export type Answer = number | { readonly status: number; readonly delayMs: numbe
  * included); anything unsigned or wrongly signed is counted as rejected and answered 400.
  */
 export const startReceiver = async (
-  answer: (event: WebhookEvent, attempt: number) => Answer = () => 200,
+  answer: (event: WebhookEvent, attempt: number) => Answer | Promise<Answer> = () => 200,
 ) => {
   let secret = ""
   const received: Array<Received> = []
   const rejected: Array<string> = []
   const arrivals: Array<string> = []
+  const requests: Array<Arrival> = []
   const hanging = new Set<() => void>()
   const server = createServer(async (request, response) => {
     const chunks: Array<Buffer> = []
@@ -47,7 +55,12 @@ export const startReceiver = async (
     }
     arrivals.push(event.id)
     const attempt = Number(request.headers["txn-delivery-attempt"])
-    const reply = answer(event, attempt)
+    requests.push({
+      eventId: event.id,
+      deliveryId: String(request.headers["txn-delivery-id"]),
+      attempt,
+    })
+    const reply = await answer(event, attempt)
     if (reply === "hang") {
       hanging.add(() => response.destroy())
       return
@@ -73,6 +86,8 @@ export const startReceiver = async (
     received,
     /** Every verified arrival's event id, whatever the answer. */
     arrivals,
+    /** Every verified arrival with its delivery id and attempt number, in arrival order. */
+    requests,
     rejected,
     useSecret: (value: string) => {
       secret = value

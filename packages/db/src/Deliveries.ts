@@ -4,11 +4,11 @@ import { SqlClient } from "effect/sql"
 /** What a delivery job needs to send one event to one endpoint. */
 export interface ClaimedDelivery {
   readonly id: string
-  readonly attempts: number
+  /** This attempt's number (the first is 1), counted when it was claimed, before anything is sent. */
+  readonly attempt: number
   readonly webhookId: string
   readonly url: string
   readonly secret: string
-  readonly webhookStatus: "active" | "disabled"
   readonly eventId: string
   readonly eventType: string
   readonly eventData: Record<string, unknown>
@@ -21,35 +21,84 @@ export type Claim =
   | { readonly _tag: "Settled" }
   /** Another run holds its lease until then. */
   | { readonly _tag: "Leased"; readonly until: Date }
+  /** Its endpoint is disabled: no attempt is made. */
+  | { readonly _tag: "Disabled" }
+
+/** What the log says of an attempt that started and whose outcome never came back. */
+export const interruptedAttempt = "Interrupted before its outcome was recorded"
 
 /**
- * Takes the delivery's lease for `leaseMs`, so a second run of the same job (a stalled job run
- * again while the first still sends) cannot send it twice at once.
+ * Takes the delivery's lease for `leaseMs` and counts and logs the attempt in the same
+ * statement, before anything is sent: a worker killed in the middle of sending still leaves the
+ * attempt counted, the next one goes out with the next number, and the log shows the lost one
+ * as interrupted. The attempt number is also the lease's fencing token: a run whose lease
+ * lapsed and was taken over cannot settle the delivery with its stale view (`recordAttempt`).
+ * A delivery whose last allowed attempt was interrupted is failed instead of tried again.
  */
-export const claimDelivery = (id: string, leaseMs: number) =>
+export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const [claimed] = yield* sql<ClaimedDelivery>`
       with claimed as (
-        update webhook_deliveries
-           set lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
-         where id = ${id} and status = 'pending' and (lease_until is null or lease_until < now())
-        returning id, attempts, webhook_id, event_id
+        update webhook_deliveries d
+           set attempts = d.attempts + 1,
+               lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+          from webhooks w
+         where d.id = ${id} and w.id = d.webhook_id and w.status = 'active'
+           and d.status = 'pending' and (d.lease_until is null or d.lease_until < now())
+           and d.attempts < ${maxAttempts}
+        returning d.id, d.attempts as attempt, d.webhook_id, w.url, w.secret, d.event_id
+      ),
+      started as (
+        insert into webhook_attempts (delivery_id, attempt, at)
+        select id, attempt, now() from claimed
+      ),
+      interrupted as (
+        update webhook_attempts a set error = ${interruptedAttempt}
+          from claimed c
+         where a.delivery_id = c.id and a.attempt < c.attempt
+           and a.duration_ms is null and a.error is null
       )
-      select c.id, c.attempts, c.webhook_id, w.url, w.secret, w.status as webhook_status,
-             c.event_id, e.type as event_type, e.data as event_data,
-             e.created_at as event_created_at
+      select c.id, c.attempt, c.webhook_id, c.url, c.secret, c.event_id,
+             e.type as event_type, e.data as event_data, e.created_at as event_created_at
         from claimed c
-        join webhooks w on w.id = c.webhook_id
         join outbox e on e.id = c.event_id`
     if (claimed !== undefined) return { _tag: "Claimed", delivery: claimed } as Claim
-    const [row] = yield* sql<{ readonly status: string; readonly leaseUntil: Date | null }>`
-      select status, lease_until from webhook_deliveries where id = ${id}`
-    return (
-      row?.status === "pending"
-        ? { _tag: "Leased", until: row.leaseUntil ?? new Date() }
-        : { _tag: "Settled" }
-    ) as Claim
+    const [row] = yield* sql<{
+      readonly status: string
+      readonly leaseUntil: Date | null
+      readonly leased: boolean
+      readonly attempts: number
+      readonly webhookStatus: string
+    }>`
+      select d.status, d.lease_until, coalesce(d.lease_until >= now(), false) as leased,
+             d.attempts, w.status as webhook_status
+        from webhook_deliveries d
+        join webhooks w on w.id = d.webhook_id
+       where d.id = ${id}`
+    if (row === undefined || row.status !== "pending") return { _tag: "Settled" } as Claim
+    if (row.leased) return { _tag: "Leased", until: row.leaseUntil ?? new Date() } as Claim
+    if (row.webhookStatus !== "active") return { _tag: "Disabled" } as Claim
+    if (row.attempts >= maxAttempts) {
+      yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const failed = yield* sql`
+            update webhook_deliveries
+               set status = 'failed', last_status_code = null, last_error = ${interruptedAttempt},
+                   next_attempt_at = null, lease_until = null, updated_at = now()
+             where id = ${id} and status = 'pending' and attempts >= ${maxAttempts}
+               and (lease_until is null or lease_until < now())
+            returning id`
+          if (failed.length === 0) return
+          yield* sql`
+            update webhook_attempts set error = ${interruptedAttempt}
+             where delivery_id = ${id} and duration_ms is null and error is null`
+        }),
+      )
+      return { _tag: "Settled" } as Claim
+    }
+    // Claimed by another run between the two statements: it holds the lease now.
+    return { _tag: "Leased", until: new Date() } as Claim
   })
 
 export interface AttemptOutcome {
@@ -64,30 +113,39 @@ export interface AttemptOutcome {
 }
 
 /**
- * Logs the attempt and settles the delivery and its endpoint in one transaction: a success clears
- * the endpoint's failing streak; a failure starts or extends it, and a streak older than the
- * limit disables the endpoint, saying why. Returns the delivery's status afterwards.
+ * Logs the attempt's outcome and settles the delivery and its endpoint in one transaction: a
+ * success clears the endpoint's failing streak; a failure starts or extends it, and a streak
+ * older than the limit disables the endpoint, saying why. The attempt's own log line is always
+ * written. The delivery is settled by the run holding its latest attempt, or by any run whose
+ * receiver answered 2xx (delivered is true whoever sent it, even after the delivery was given up
+ * on); a run whose lease lapsed and was taken over changes nothing else and gets `superseded`.
+ * Returns the delivery's status afterwards.
  */
 export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const attempt = delivery.attempts + 1
+    const attempt = delivery.attempt
     const status = outcome.delivered
       ? "delivered"
       : outcome.nextAttemptAt === null
         ? "failed"
         : "pending"
     yield* sql`
-      insert into webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
-      values (${delivery.id}, ${attempt}, now(), ${outcome.statusCode}, ${outcome.error},
-              ${outcome.durationMs})`
-    yield* sql`
+      update webhook_attempts
+         set status_code = ${outcome.statusCode}, error = ${outcome.error},
+             duration_ms = ${outcome.durationMs}
+       where delivery_id = ${delivery.id} and attempt = ${attempt}`
+    const settled = yield* sql`
       update webhook_deliveries
-         set attempts = ${attempt}, status = ${status}, last_status_code = ${outcome.statusCode},
+         set status = ${status}, last_status_code = ${outcome.statusCode},
              last_error = ${outcome.error}, lease_until = null, updated_at = now(),
              next_attempt_at = ${outcome.nextAttemptAt?.toISOString() ?? null}::timestamptz,
              delivered_at = case when ${outcome.delivered} then now() else null end
-       where id = ${delivery.id}`
+       where id = ${delivery.id}
+         and ((status = 'pending' and attempts = ${attempt})
+              or (${outcome.delivered} and status <> 'delivered'))
+      returning id`
+    if (settled.length === 0) return "superseded" as const
     if (outcome.delivered) {
       yield* sql`
         update webhooks set failing_since = null, updated_at = now()
@@ -111,12 +169,19 @@ export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome
 
 /** A delivery its endpoint's disabling stopped: failed, without another attempt. */
 export const abandonDelivery = (id: string, reason: string) =>
-  SqlClient.SqlClient.use(
-    (sql) => sql`
-      update webhook_deliveries
-         set status = 'failed', last_error = ${reason}, lease_until = null, next_attempt_at = null,
-             updated_at = now()
-       where id = ${id} and status = 'pending'`,
+  SqlClient.SqlClient.use((sql) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        yield* sql`
+          update webhook_deliveries
+             set status = 'failed', last_error = ${reason}, lease_until = null,
+                 next_attempt_at = null, updated_at = now()
+           where id = ${id} and status = 'pending'`
+        yield* sql`
+          update webhook_attempts set error = ${interruptedAttempt}
+           where delivery_id = ${id} and duration_ms is null and error is null`
+      }),
+    ),
   )
 
 /**

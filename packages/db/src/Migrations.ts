@@ -14,6 +14,7 @@ import exportsTables from "./migrations/0011_exports.ts"
 import reconciliation from "./migrations/0012_reconciliation.ts"
 import deliveryTimes from "./migrations/0013_delivery_times.ts"
 import balanceLimits from "./migrations/0014_balance_limits.ts"
+import attemptsAtClaim from "./migrations/0015_attempts_at_claim.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -31,6 +32,7 @@ export const migrations = Migrator.fromRecord({
   "0012_reconciliation": reconciliation,
   "0013_delivery_times": deliveryTimes,
   "0014_balance_limits": balanceLimits,
+  "0015_attempts_at_claim": attemptsAtClaim,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

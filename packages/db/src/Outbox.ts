@@ -9,6 +9,8 @@ export interface OutboxEvent {
   readonly id: string
   readonly userId: string
   readonly type: string
+  /** Handed to the queue before: its job may still be there, finished without dispatching it. */
+  readonly stale: boolean
 }
 
 /**
@@ -21,14 +23,14 @@ export const claimForRelay = (limit: number, staleAfterMs: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const fresh = yield* sql<OutboxEvent>`
-      select seq::text as seq, id, user_id, type from outbox
+      select seq::text as seq, id, user_id, type, false as stale from outbox
        where relayed_at is null
        order by outbox.seq
        limit ${limit}
        for update skip locked`
     if (fresh.length >= limit) return fresh
     const stale = yield* sql<OutboxEvent>`
-      select seq::text as seq, id, user_id, type from outbox
+      select seq::text as seq, id, user_id, type, true as stale from outbox
        where relayed_at is not null and dispatched_at is null
          and relayed_at < now() - make_interval(secs => ${staleAfterMs / 1000})
        order by relayed_at

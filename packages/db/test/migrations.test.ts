@@ -36,6 +36,7 @@ describe("migrations", () => {
       [12, "reconciliation"],
       [13, "delivery_times"],
       [14, "balance_limits"],
+      [15, "attempts_at_claim"],
     ])
   })
 

@@ -124,13 +124,17 @@ export const ListDeliveries = Schema.Struct({
 })
 export type ListDeliveries = typeof ListDeliveries.Type
 
-/** One try at sending an event: the receiver's status code, or why there was none. */
+/**
+ * One try at sending an event, from when it started: the receiver's status code, or why there
+ * was none. An attempt in flight has neither yet, and no duration; one whose worker died before
+ * recording its outcome says it was interrupted.
+ */
 export interface DeliveryAttempt {
   readonly attempt: number
   readonly at: string
   readonly statusCode: number | null
   readonly error: string | null
-  readonly durationMs: number
+  readonly durationMs: number | null
 }
 
 /** One event for one endpoint, and every attempt at it. */

@@ -23,6 +23,8 @@ export interface JobQueue {
     repeat: Omit<RepeatOptions, "key">,
     template?: { name?: string; data?: unknown; opts?: Omit<JobsOptions, "jobId" | "repeat"> },
   ): Promise<unknown>
+  /** Removes a job unless it is running (locked); 1 when removed, 0 when not. */
+  remove(jobId: string): Promise<number>
   getJobCounts(
     ...types: Array<"waiting" | "active" | "delayed" | "completed" | "failed">
   ): Promise<Record<string, number>>

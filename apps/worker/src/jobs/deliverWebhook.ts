@@ -36,7 +36,9 @@ export class DeliveryFailed extends Error {
  * Sends one event to one endpoint, signed, and logs the attempt. A 2xx answer delivers it; any
  * other answer, a redirect, a timeout or a network error is a failed attempt, retried by BullMQ
  * with exponential backoff until the attempts run out. The event id is in the body and in the
- * `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates.
+ * `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates. The
+ * attempt is counted when it is claimed, before the request leaves, so `Txn-Delivery-Attempt`
+ * counts every try, one cut short by a crash included.
  */
 export const deliverWebhook =
   (runtime: WorkerRuntime, settings: BackgroundSettings, client: WebhookClient) =>
@@ -44,18 +46,20 @@ export const deliverWebhook =
     const { deliveryId } = decodeJob(DeliverWebhookJob, job)
     // Long enough to send and record one attempt; a killed run's lease lapses after it.
     const lease = settings.webhookTimeoutMs + 5_000
-    const claim = await runtime.runPromise(Deliveries.claimDelivery(deliveryId, lease))
+    const claim = await runtime.runPromise(
+      Deliveries.claimDelivery(deliveryId, lease, settings.webhookAttempts),
+    )
     if (claim._tag === "Settled") return { deliveryId, status: "settled" }
     if (claim._tag === "Leased") {
       // A run killed mid-send left its lease: wait it out without spending an attempt.
       await job.moveToDelayed(claim.until.getTime() + 100, token)
       throw new DelayedError()
     }
-    const delivery = claim.delivery
-    if (delivery.webhookStatus === "disabled") {
+    if (claim._tag === "Disabled") {
       await runtime.runPromise(Deliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
       return { deliveryId, status: "failed" }
     }
+    const delivery = claim.delivery
 
     const body = JSON.stringify({
       id: delivery.eventId,
@@ -63,7 +67,7 @@ export const deliverWebhook =
       createdAt: delivery.eventCreatedAt.toISOString(),
       data: delivery.eventData,
     })
-    const attempt = delivery.attempts + 1
+    const attempt = delivery.attempt
     const started = performance.now()
     let statusCode: number | null = null
     let error: string | null = null
