@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto"
 import { Outbox } from "@txn/db"
-import { Cursor, encodeCursor, eventTypes, Timestamp } from "@txn/domain"
+import {
+  Actor,
+  Cursor,
+  encodeCursor,
+  eventTypes,
+  Timestamp,
+  type TransactionId,
+  TransactionRepository,
+} from "@txn/domain"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import * as fc from "fast-check"
@@ -795,7 +803,7 @@ const longestUrl = (length: number) =>
       return `https://hooks.example.com/${fill}`.slice(0, length)
     })
 
-/** A new account for one large amount, so no balance here can pass 2^53-1. */
+/** A new account, so each case starts from zero: one large amount per account cannot pass a limit. */
 const freshAccount = async (currencyCode: string, allowNegative = false) =>
   ok(
     await invoke("accounts.create", { name: "Extreme", currency: currencyCode, allowNegative }),
@@ -1214,6 +1222,655 @@ describe("valid but extreme values at every procedure: kept exactly as sent, or 
   })
 
   for (const { name, assert } of scenarios) it(name, assert)
+})
+
+// Balances driven to the limits: each operation's answer is predicted by a model in bigint that
+// follows the README's rules, so a wrong refusal fails as surely as a wrong acceptance or a 500.
+
+const most = Number.MAX_SAFE_INTEGER
+const mostUnits = BigInt(most)
+/** The first and last instants kept, written at the most extreme offsets. */
+const firstWritten = "1000-01-01T15:59+15:59"
+const lastWritten = "9999-12-31T08:00:59.999-15:59"
+
+/** An amount, or the room the operation has on the driven account (-1 one short, +1 one past). */
+type AmountSpec = { readonly fixed: number } | { readonly toLimit: number }
+
+type Operation =
+  | {
+      readonly op: "create"
+      readonly direction: "credit" | "debit"
+      readonly status: "posted" | "pending"
+      readonly amount: AmountSpec
+      readonly category: string | null
+      readonly at: "now" | "first" | "last"
+      readonly expires: boolean
+    }
+  | {
+      readonly op: "post" | "void" | "expire" | "reverse"
+      readonly pick: number
+      /** Also picks transactions in a state the operation refuses. */
+      readonly anyState: boolean
+    }
+  | { readonly op: "transfer"; readonly into: boolean; readonly amount: AmountSpec }
+  | { readonly op: "allowNegative"; readonly value: boolean }
+
+interface ModelAccount {
+  readonly id: string
+  allowNegative: boolean
+  posted: bigint
+  credits: bigint
+  debits: bigint
+}
+
+interface ModelTransaction {
+  readonly id: string
+  readonly accountId: string
+  readonly direction: "credit" | "debit"
+  readonly amount: bigint
+  status: "posted" | "pending" | "voided" | "reversed"
+  version: number
+  readonly reversal: boolean
+  readonly category: string | null
+  /** Recorded inside the summary's range (the last instant is past its exclusive end). */
+  readonly summarized: boolean
+  readonly expires: boolean
+}
+
+interface Refusal {
+  readonly status: number
+  readonly tag: string
+  readonly details: Record<string, unknown>
+}
+
+interface Deltas {
+  readonly posted: bigint
+  readonly credits: bigint
+  readonly debits: bigint
+}
+
+const deltasOf = (
+  direction: "credit" | "debit",
+  status: "posted" | "pending",
+  amount: bigint,
+): Deltas =>
+  status === "posted"
+    ? { posted: direction === "credit" ? amount : -amount, credits: 0n, debits: 0n }
+    : direction === "credit"
+      ? { posted: 0n, credits: amount, debits: 0n }
+      : { posted: 0n, credits: 0n, debits: amount }
+
+/**
+ * What the README promises for `amount` moving `account` by `d`: no refusal (it must succeed), or
+ * the refusals it may answer (several when it breaks several bounds at once).
+ */
+const refusalsOf = (account: ModelAccount, d: Deltas, amount: bigint): ReadonlyArray<Refusal> => {
+  const posted = account.posted + d.posted
+  const credits = account.credits + d.credits
+  const debits = account.debits + d.debits
+  const availableBefore = account.posted - account.debits
+  const available = posted - debits
+  const requested = Number(amount)
+  if (!account.allowNegative && available < 0n && available < availableBefore) {
+    const details = { accountId: account.id, available: Number(availableBefore), requested }
+    return [{ status: 422, tag: "InsufficientFunds", details }]
+  }
+  const exceeded = (figure: string, balance: bigint, bound: bigint): Refusal => ({
+    status: 422,
+    tag: "BalanceLimitExceeded",
+    details: {
+      accountId: account.id,
+      figure,
+      balance: Number(balance),
+      requested,
+      limit: Number(bound),
+    },
+  })
+  return [
+    ...(posted + credits > mostUnits
+      ? [exceeded("posted+pendingCredits", account.posted + account.credits, mostUnits)]
+      : []),
+    ...(available < -mostUnits ? [exceeded("available", availableBefore, -mostUnits)] : []),
+    ...(credits > mostUnits ? [exceeded("pendingCredits", account.credits, mostUnits)] : []),
+    ...(debits > mostUnits ? [exceeded("pendingDebits", account.debits, mostUnits)] : []),
+  ]
+}
+
+const smaller = (a: bigint, b: bigint) => (a < b ? a : b)
+
+/** How much more `account` can take of such a posting before a refusal. */
+const roomFor = (
+  account: ModelAccount,
+  direction: "credit" | "debit",
+  status: "posted" | "pending",
+): bigint => {
+  if (direction === "credit") {
+    const total = mostUnits - account.posted - account.credits
+    return status === "pending" ? smaller(total, mostUnits - account.credits) : total
+  }
+  const available = account.posted - account.debits
+  if (!account.allowNegative) return available
+  return status === "pending"
+    ? smaller(available + mostUnits, mostUnits - account.debits)
+    : available + mostUnits
+}
+
+/** Within the amounts a request may name: 1 to 2^53-1. */
+const amountOf = (spec: AmountSpec, room: bigint): bigint => {
+  if ("fixed" in spec) return BigInt(spec.fixed)
+  const wanted = room + BigInt(spec.toLimit)
+  return wanted < 1n ? 1n : wanted > mostUnits ? mostUnits : wanted
+}
+
+/** Answered as predicted: what it returned, or the one refusal it gave of those allowed. */
+const expectOutcome = (
+  response: { status: number; body: Json },
+  refusals: ReadonlyArray<Refusal>,
+  what: string,
+): Json => {
+  expectSuccessOrTypedRefusal(response, what)
+  if (refusals.length === 0) return ok(response, what)
+  const answer = {
+    status: response.status,
+    tag: response.body.error?.data?.tag,
+    details: response.body.error?.data?.details,
+  }
+  const match =
+    refusals.find(
+      (r) =>
+        r.tag === answer.tag &&
+        r.details.accountId === answer.details?.accountId &&
+        r.details.figure === answer.details?.figure,
+    ) ?? refusals[0]
+  expect(answer, what).toMatchObject(match as Refusal)
+  return undefined
+}
+
+/** The account's figures as PostgreSQL holds them, in its ledger too, exactly. */
+const storedFigures = async (id: string) => {
+  const [row] = await api.runtime.runPromise(
+    SqlClient.SqlClient.use(
+      (sql) => sql<Record<string, string>>`
+        select a.posted_balance::text as posted,
+               a.pending_credits::text as pending_credits,
+               a.pending_debits::text as pending_debits,
+               (a.posted_balance + a.pending_credits - a.pending_debits)::text as pending,
+               (a.posted_balance - a.pending_debits)::text as available,
+               (select count(*)::text from transactions t where t.account_id = a.id) as transactions,
+               (select coalesce(sum(posted_delta), 0)::text || ' ' ||
+                       coalesce(sum(pending_credits_delta), 0)::text || ' ' ||
+                       coalesce(sum(pending_debits_delta), 0)::text
+                  from ledger_entries e where e.account_id = a.id) as ledger
+          from accounts a where a.id = ${id}`,
+    ),
+  )
+  return row
+}
+
+/** The figures the API, PostgreSQL and its ledger must all show: the model's. */
+const expectFigures = async (account: ModelAccount, transactionCount: number, what: string) => {
+  const pending = account.posted + account.credits - account.debits
+  const available = account.posted - account.debits
+  const shown = await balanceOf(account.id)
+  expect(
+    {
+      posted: String(shown.posted),
+      pending: String(shown.pending),
+      available: String(shown.available),
+    },
+    what,
+  ).toEqual({ posted: `${account.posted}`, pending: `${pending}`, available: `${available}` })
+  expect(await storedFigures(account.id), what).toEqual({
+    posted: `${account.posted}`,
+    pendingCredits: `${account.credits}`,
+    pendingDebits: `${account.debits}`,
+    pending: `${pending}`,
+    available: `${available}`,
+    transactions: `${transactionCount}`,
+    ledger: `${account.posted} ${account.credits} ${account.debits}`,
+  })
+}
+
+/** The summary of the account over every time kept: exact totals, or 400 when they pass 2^53-1. */
+const expectSummary = async (
+  account: ModelAccount,
+  transactions: ReadonlyArray<ModelTransaction>,
+  what: string,
+) => {
+  const groups = new Map<string | null, { credits: bigint; debits: bigint; count: number }>()
+  for (const t of transactions) {
+    if (t.accountId !== account.id || !t.summarized) continue
+    if (t.status !== "posted" && t.status !== "reversed") continue
+    const group = groups.get(t.category) ?? { credits: 0n, debits: 0n, count: 0 }
+    if (t.direction === "credit") group.credits += t.amount
+    else group.debits += t.amount
+    group.count += 1
+    groups.set(t.category, group)
+  }
+  const keys = [...groups.keys()].sort((a, b) =>
+    a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1,
+  )
+  const totals = keys.map((key) => {
+    const group = groups.get(key) ?? { credits: 0n, debits: 0n, count: 0 }
+    return { key, ...group, net: group.credits - group.debits }
+  })
+  const response = await invoke("transactions.summary", {
+    groupBy: "category",
+    accountId: account.id,
+    occurredFrom: firstWritten,
+    occurredTo: lastWritten,
+  })
+  const exact = (value: bigint) => value <= mostUnits && value >= -mostUnits
+  if (!totals.every((g) => exact(g.credits) && exact(g.debits) && exact(g.net))) {
+    expectFieldNamed(response, "occurredFrom")
+    return
+  }
+  expect(ok(response, `transactions.summary after ${what}`)).toEqual({
+    groupBy: "category",
+    occurredFrom: new Date(earliestMs).toISOString(),
+    occurredTo: new Date(latestMs).toISOString(),
+    groups: totals.map((g) => ({
+      key: g.key,
+      currency: "USD",
+      credits: Number(g.credits),
+      debits: Number(g.debits),
+      net: Number(g.net),
+      count: g.count,
+    })),
+  })
+}
+
+/**
+ * Runs `operations` on a new account (and, for transfers, a second one that may go negative),
+ * checking each answer against the model, then every figure and the summary.
+ */
+const runOperations = async (allowNegative: boolean, operations: ReadonlyArray<Operation>) => {
+  const open = async (allow: boolean): Promise<ModelAccount> => ({
+    id: await freshAccount("USD", allow),
+    allowNegative: allow,
+    posted: 0n,
+    credits: 0n,
+    debits: 0n,
+  })
+  const driven = await open(allowNegative)
+  const other = await open(true)
+  const transactions: Array<ModelTransaction> = []
+  const accountOf = (t: ModelTransaction) => (t.accountId === driven.id ? driven : other)
+  const apply = (account: ModelAccount, d: Deltas) => {
+    account.posted += d.posted
+    account.credits += d.credits
+    account.debits += d.debits
+  }
+  const record = (t: Omit<ModelTransaction, "version" | "reversal"> & { reversal?: boolean }) =>
+    transactions.push({ version: 1, reversal: false, ...t })
+  const settle = (t: ModelTransaction, to: "posted" | "voided") => {
+    const held = deltasOf(t.direction, "pending", t.amount)
+    apply(accountOf(t), {
+      posted: to === "posted" ? deltasOf(t.direction, "posted", t.amount).posted : 0n,
+      credits: -held.credits,
+      debits: -held.debits,
+    })
+    t.status = to
+    t.version += 1
+  }
+  /** One of the driven account's transactions, of those the operation accepts if there are any. */
+  const pick = (
+    operation: { readonly pick: number; readonly anyState: boolean },
+    accepts: (t: ModelTransaction) => boolean,
+  ) => {
+    const own = transactions.filter((t) => t.accountId === driven.id)
+    const accepted = operation.anyState ? own : own.filter(accepts)
+    const pool = accepted.length > 0 ? accepted : own
+    return pool[operation.pick % Math.max(pool.length, 1)]
+  }
+  const invalid = (t: ModelTransaction, to: string): ReadonlyArray<Refusal> => [
+    { status: 409, tag: "InvalidStateTransition", details: { id: t.id, from: t.status, to } },
+  ]
+
+  for (const [step, operation] of operations.entries()) {
+    const what = `step ${step}: ${JSON.stringify(operation)}`
+    switch (operation.op) {
+      case "create": {
+        const { direction, status } = operation
+        const amount = amountOf(operation.amount, roomFor(driven, direction, status))
+        const d = deltasOf(direction, status, amount)
+        const refusals = refusalsOf(driven, d, amount)
+        const response = await invoke("transactions.create", {
+          accountId: driven.id,
+          direction,
+          amount: Number(amount),
+          currency: "USD",
+          status,
+          ...(operation.category === null ? {} : { category: operation.category }),
+          ...(operation.at === "now"
+            ? {}
+            : { occurredAt: operation.at === "first" ? firstWritten : lastWritten }),
+          ...(status === "pending" && operation.expires ? { expiresAt: lastWritten } : {}),
+        })
+        const created = expectOutcome(response, refusals, what)
+        if (refusals.length > 0) break
+        expect(created, what).toMatchObject({ amount: Number(amount), status, version: 1 })
+        apply(driven, d)
+        record({
+          id: created.id,
+          accountId: driven.id,
+          direction,
+          amount,
+          status,
+          category: operation.category,
+          summarized: operation.at !== "last",
+          expires: status === "pending" && operation.expires,
+        })
+        break
+      }
+      case "post":
+      case "void": {
+        const t = pick(operation, (c) => c.status === "pending")
+        if (t === undefined) break
+        const to = operation.op === "post" ? "posted" : "voided"
+        const response = await invoke(`transactions.${operation.op}`, {
+          id: t.id,
+          expectedVersion: t.version,
+        })
+        if (t.status !== "pending") {
+          expectOutcome(response, invalid(t, to), what)
+          break
+        }
+        const settled = expectOutcome(response, [], what)
+        expect(settled, what).toMatchObject({ status: to, version: t.version + 1 })
+        settle(t, to)
+        break
+      }
+      case "expire": {
+        const t = pick(operation, (c) => c.status === "pending" && c.expires)
+        if (t === undefined) break
+        // As the worker does once the hold's time has come: the last instant kept.
+        const outcome = await api.runtime.runPromise(
+          TransactionRepository.use((r) =>
+            r.expire(t.id as TransactionId, new Date(latestMs)),
+          ).pipe(Effect.provideService(Actor, "worker")),
+        )
+        const expected = t.status !== "pending" ? "notPending" : t.expires ? "voided" : "notDue"
+        expect(outcome, what).toBe(expected)
+        if (outcome === "voided") settle(t, "voided")
+        break
+      }
+      case "reverse": {
+        const t = pick(operation, (c) => c.status === "posted" && !c.reversal)
+        if (t === undefined) break
+        const response = await invoke("transactions.reverse", {
+          id: t.id,
+          expectedVersion: t.version,
+        })
+        if (t.status !== "posted" || t.reversal) {
+          expectOutcome(response, invalid(t, "reversed"), what)
+          break
+        }
+        const direction = t.direction === "credit" ? "debit" : "credit"
+        const d = deltasOf(direction, "posted", t.amount)
+        const refusals = refusalsOf(driven, d, t.amount)
+        const reversed = expectOutcome(response, refusals, what)
+        if (refusals.length > 0) break
+        expect(reversed.original, what).toMatchObject({ status: "reversed" })
+        apply(driven, d)
+        t.status = "reversed"
+        t.version += 1
+        record({
+          id: reversed.reversal.id,
+          accountId: driven.id,
+          direction,
+          amount: t.amount,
+          status: "posted",
+          reversal: true,
+          category: t.category,
+          summarized: true,
+          expires: false,
+        })
+        break
+      }
+      case "transfer": {
+        const [from, to] = operation.into ? [other, driven] : [driven, other]
+        const room = roomFor(driven, operation.into ? "credit" : "debit", "posted")
+        const amount = amountOf(operation.amount, room)
+        const debit = deltasOf("debit", "posted", amount)
+        const credit = deltasOf("credit", "posted", amount)
+        // Either leg's refusal may be the one answered.
+        const refusals = [...refusalsOf(from, debit, amount), ...refusalsOf(to, credit, amount)]
+        const response = await invoke("transfers.create", {
+          fromAccountId: from.id,
+          toAccountId: to.id,
+          amount: Number(amount),
+          currency: "USD",
+        })
+        const transfer = expectOutcome(response, refusals, what)
+        if (refusals.length > 0) break
+        apply(from, debit)
+        apply(to, credit)
+        for (const [id, account, direction] of [
+          [transfer.debitTransactionId, from, "debit"],
+          [transfer.creditTransactionId, to, "credit"],
+        ] as const) {
+          record({
+            id,
+            accountId: account.id,
+            direction,
+            amount,
+            status: "posted",
+            category: "transfer",
+            summarized: true,
+            expires: false,
+          })
+        }
+        break
+      }
+      case "allowNegative": {
+        const available = driven.posted - driven.debits
+        const refusals: ReadonlyArray<Refusal> =
+          !operation.value && available < 0n
+            ? [
+                {
+                  status: 422,
+                  tag: "InsufficientFunds",
+                  details: { accountId: driven.id, available: Number(available), requested: 0 },
+                },
+              ]
+            : []
+        const response = await invoke("accounts.update", {
+          id: driven.id,
+          allowNegative: operation.value,
+        })
+        const updated = expectOutcome(response, refusals, what)
+        if (refusals.length > 0) break
+        expect(updated.allowNegative, what).toBe(operation.value)
+        driven.allowNegative = operation.value
+        break
+      }
+    }
+  }
+  const what = `after ${JSON.stringify(operations)}`
+  for (const account of [driven, other]) {
+    const count = transactions.filter((t) => t.accountId === account.id).length
+    await expectFigures(account, count, what)
+  }
+  await expectSummary(driven, transactions, what)
+}
+
+/** An amount that takes the driven account to, or up to three units short of, a limit. */
+const nearLimit = fc.record({ toLimit: fc.integer({ min: -3, max: 0 }) })
+/** Up to one past the room left, the largest amounts, and any other. */
+const extremeAmount: fc.Arbitrary<AmountSpec> = fc.oneof(
+  fc.record({ toLimit: fc.integer({ min: -1, max: 1 }) }),
+  fc.record({ fixed: fc.constantFrom(1, 2, most) }),
+  fc.record({ fixed: fc.integer({ min: most - 3, max: most }) }),
+  fc.record({ fixed: fc.integer({ min: 1, max: most }) }),
+)
+const credit = fc.constant("credit" as const)
+const debit = fc.constant("debit" as const)
+const posted = fc.constant("posted" as const)
+const pending = fc.constant("pending" as const)
+const either = fc.constantFrom("posted" as const, "pending" as const)
+
+const create = (
+  direction: fc.Arbitrary<"credit" | "debit">,
+  status: fc.Arbitrary<"posted" | "pending">,
+  amount: fc.Arbitrary<AmountSpec> = extremeAmount,
+): fc.Arbitrary<Operation> =>
+  fc.record({
+    op: fc.constant("create" as const),
+    direction,
+    status,
+    amount,
+    category: fc.constantFrom(null, "a", "b"),
+    at: fc.constantFrom("now" as const, "first" as const, "last" as const),
+    expires: fc.boolean(),
+  })
+const change = (
+  ops: ReadonlyArray<"post" | "void" | "expire" | "reverse">,
+  pickOf: fc.Arbitrary<number> = fc.nat(7),
+): fc.Arbitrary<Operation> =>
+  fc.record({
+    op: fc.constantFrom(...ops),
+    pick: pickOf,
+    anyState: fc.oneof(
+      { arbitrary: fc.constant(false), weight: 4 },
+      { arbitrary: fc.constant(true), weight: 1 },
+    ),
+  })
+const transfer = (into: fc.Arbitrary<boolean> = fc.boolean()): fc.Arbitrary<Operation> =>
+  fc.record({ op: fc.constant("transfer" as const), into, amount: extremeAmount })
+const allowNegative: fc.Arbitrary<Operation> = fc.record({
+  op: fc.constant("allowNegative" as const),
+  value: fc.boolean(),
+})
+const anyOperation = fc.oneof(
+  create(fc.constantFrom("credit" as const, "debit" as const), either),
+  change(["post", "void", "expire", "reverse"]),
+  transfer(),
+  allowNegative,
+)
+
+const sequence = (
+  ...operations: ReadonlyArray<fc.Arbitrary<Operation | ReadonlyArray<Operation>>>
+) => fc.tuple(...operations).map((parts) => parts.flat() as ReadonlyArray<Operation>)
+
+const limitCases: ReadonlyArray<{
+  readonly name: string
+  readonly allowNegative: fc.Arbitrary<boolean>
+  readonly operations: fc.Arbitrary<ReadonlyArray<Operation>>
+  readonly numRuns?: number
+}> = [
+  {
+    name: "a credit or pending credit into an account at or near 2^53-1",
+    allowNegative: fc.boolean(),
+    operations: sequence(
+      create(credit, either, nearLimit),
+      create(credit, either),
+      create(credit, either),
+    ),
+  },
+  {
+    name: "pending credits filling an account to 2^53-1, then posted, voided or expired",
+    allowNegative: fc.boolean(),
+    operations: sequence(
+      create(credit, either, nearLimit),
+      create(credit, pending),
+      create(credit, posted),
+      change(["post", "void", "expire"]),
+      change(["post", "void", "expire"]),
+      create(credit, either),
+    ),
+  },
+  {
+    name: "two pending credits of 2^53-1 on one account, at zero or at -(2^53-1)",
+    allowNegative: fc.constant(true),
+    operations: sequence(
+      fc.option(create(debit, posted, fc.constantFrom({ fixed: most }, { toLimit: -1 })), {
+        nil: [],
+      }),
+      create(credit, pending, fc.constant({ fixed: most })),
+      create(credit, pending, fc.constant({ fixed: most })),
+      change(["post", "void", "expire"]),
+      change(["post", "void", "expire"]),
+    ),
+  },
+  {
+    name: "a transfer into an account at or near 2^53-1, and out of it",
+    allowNegative: fc.boolean(),
+    operations: sequence(
+      create(credit, either, nearLimit),
+      transfer(fc.constant(true)),
+      transfer(fc.constant(true)),
+      transfer(),
+    ),
+  },
+  {
+    name: "a debit or hold on an account that may go negative, at or near -(2^53-1)",
+    allowNegative: fc.constant(true),
+    operations: sequence(
+      create(debit, either, nearLimit),
+      create(debit, either),
+      transfer(fc.constant(false)),
+      change(["post", "void", "expire"]),
+      create(debit, either),
+    ),
+  },
+  {
+    name: "a reversal into an account at the limit, and of a credit it has spent",
+    allowNegative: fc.boolean(),
+    operations: sequence(
+      create(credit, posted, nearLimit),
+      create(debit, posted),
+      // The first credit, part of which the debit spent.
+      change(["reverse"], fc.constant(0)),
+      create(credit, posted, fc.record({ toLimit: fc.integer({ min: -1, max: 0 }) })),
+      // Often the debit: its money back would pass the limit.
+      change(["reverse"]),
+      change(["reverse"]),
+    ),
+  },
+  {
+    name: "holds on an account at the limit, posted, voided or expired",
+    allowNegative: fc.boolean(),
+    operations: sequence(
+      create(credit, posted, nearLimit),
+      create(credit, pending, fc.record({ toLimit: fc.integer({ min: -1, max: 1 }) })),
+      create(debit, pending),
+      change(["post", "void", "expire"]),
+      change(["post", "void", "expire"]),
+      change(["post", "void", "expire"]),
+      create(credit, either, fc.record({ toLimit: fc.integer({ min: 0, max: 1 }) })),
+    ),
+  },
+  {
+    name: "a debit to the last unit of an account that may not go negative",
+    allowNegative: fc.constant(false),
+    operations: sequence(
+      create(credit, posted),
+      create(debit, pending),
+      create(debit, either, fc.record({ toLimit: fc.integer({ min: -1, max: 1 }) })),
+      allowNegative,
+      create(debit, either),
+    ),
+  },
+  {
+    name: "random sequences of every operation on one account driven near the limits",
+    allowNegative: fc.boolean(),
+    operations: sequence(
+      fc.option(create(fc.constantFrom("credit" as const, "debit" as const), either, nearLimit), {
+        nil: [],
+      }),
+      fc.array(anyOperation, { minLength: 1, maxLength: 14 }),
+    ),
+    numRuns: 40,
+  },
+]
+
+describe("balances at and near ±(2^53-1): each answer a success or the typed refusal the model predicts", () => {
+  for (const { name, allowNegative: allow, operations, numRuns } of limitCases) {
+    it(name, () =>
+      fc.assert(fc.asyncProperty(allow, operations, runOperations), { numRuns: numRuns ?? 15 }),
+    )
+  }
 })
 
 /** A valid input of each procedure that takes a time or a cursor, to put one bad value into. */
