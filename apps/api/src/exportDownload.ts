@@ -4,11 +4,13 @@ import {
   ExportId,
   Exports,
   Forbidden,
+  MethodNotAllowed,
   Unauthorized,
   Unavailable,
   ValidationError,
 } from "@txn/domain"
 import { Cause, Effect, Exit, Option, Result, Schema } from "effect"
+import { ambiguousAuthorization } from "./admission.ts"
 import { type AppContext, authenticate, type Caller } from "./context.ts"
 import { errorTable } from "./errorTable.ts"
 import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
@@ -71,6 +73,8 @@ export const downloadExport = async (
   requestId: string,
   rawId: string,
 ) => {
+  const ambiguous = ambiguousAuthorization(request)
+  if (ambiguous !== undefined) return sendError(response, requestId, ambiguous)
   const caller = await authenticate(app, request, requestId)
   const decision = await app.rateLimit.consume(
     rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown"),
@@ -87,8 +91,14 @@ export const downloadExport = async (
   }
   if (request.method !== "GET") {
     response.setHeader("allow", "GET")
-    const issue = { path: [], message: `Expected GET, not ${request.method}` }
-    return sendError(response, requestId, ValidationError.fromIssues([issue]), 405)
+    return sendError(
+      response,
+      requestId,
+      new MethodNotAllowed({
+        message: `Downloads answer GET, not ${request.method}`,
+        allowed: ["GET"],
+      }),
+    )
   }
   const decoded = Schema.decodeUnknownResult(ExportId)(safeDecode(rawId))
   if (Result.isFailure(decoded)) {

@@ -35,6 +35,7 @@ const server = createApiServer(
   },
   {
     maxBodyBytes: 1024 * 1024,
+    maxBatchCalls: config.maxBatchCalls,
     requestTimeoutMs: config.requestTimeoutMs,
     checkReadiness: async () => {
       await Promise.all([

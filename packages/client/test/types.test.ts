@@ -106,6 +106,7 @@ describe("error types", () => {
     expectTypeOf<"ValidationError">().toExtend<Tag>()
     expectTypeOf<"NotFound">().toExtend<Tag>()
     expectTypeOf<"InternalError">().toExtend<Tag>()
+    expectTypeOf<"MethodNotAllowed">().toExtend<Tag>()
     expectTypeOf<string>().not.toExtend<Tag>()
     expectTypeOf<undefined>().toExtend<ReturnType<typeof errorTag>>()
     expectTypeOf<ErrorData["tag"]>().toEqualTypeOf<Tag>()

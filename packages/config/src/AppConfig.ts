@@ -43,6 +43,7 @@ const Environment = Schema.Struct({
     ),
   ),
   TXN_RATE_LIMIT_PER_MINUTE: Schema.optionalKey(PositiveInt),
+  TXN_MAX_BATCH_CALLS: Schema.optionalKey(PositiveInt),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -63,6 +64,8 @@ export interface AppConfig {
   readonly adminToken: Redacted.Redacted<string> | undefined
   /** Requests per minute per API key (and per client address before authentication). */
   readonly rateLimitPerMinute: number
+  /** Calls one batched tRPC request may carry; more answer 413 before any of them runs. */
+  readonly maxBatchCalls: number
 }
 
 export class ConfigError extends Error {
@@ -100,6 +103,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     requestTimeoutMs: e.TXN_REQUEST_TIMEOUT_MS ?? 10_000,
     adminToken: e.TXN_ADMIN_TOKEN === undefined ? undefined : Redacted.make(e.TXN_ADMIN_TOKEN),
     rateLimitPerMinute: e.TXN_RATE_LIMIT_PER_MINUTE ?? 1_200,
+    maxBatchCalls: e.TXN_MAX_BATCH_CALLS ?? 50,
   }
 }
 
