@@ -12,7 +12,7 @@ import {
 import type { Log } from "@txn/platform"
 import { Cause, Effect, Exit, type ManagedRuntime, Redacted } from "effect"
 import { beforeDeadline, type Deadline } from "./deadline.ts"
-import type { RateLimit } from "./rateLimit.ts"
+import type { RateLimit, RateLimitDecision } from "./rateLimit.ts"
 
 export type AppServices = Accounts | Transactions | Transfers | Exports | Webhooks | Access
 
@@ -41,6 +41,8 @@ export interface RequestContext extends AppContext {
   readonly caller: Caller
   readonly clientAddress: string
   readonly response: ServerResponse
+  /** The rate limit's answer for all of this request's calls, counted before any of them ran. */
+  readonly budget: RateLimitDecision
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest()

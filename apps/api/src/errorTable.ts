@@ -18,6 +18,7 @@ export const errorTable = {
   BalanceLimitExceeded: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   CurrencyMismatch: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   PayloadTooLarge: { code: "PAYLOAD_TOO_LARGE", status: 413 },
+  MethodNotAllowed: { code: "METHOD_NOT_SUPPORTED", status: 405 },
   RateLimited: { code: "TOO_MANY_REQUESTS", status: 429 },
   Unavailable: { code: "SERVICE_UNAVAILABLE", status: 503 },
 } as const satisfies Record<DomainErrorTag, { code: TRPC_ERROR_CODE_KEY; status: number }>
@@ -32,9 +33,10 @@ export const tagOfTrpcCode = (code: TRPC_ERROR_CODE_KEY): ErrorTag => {
   switch (code) {
     case "PARSE_ERROR":
     case "BAD_REQUEST":
-    case "METHOD_NOT_SUPPORTED":
     case "UNSUPPORTED_MEDIA_TYPE":
       return "ValidationError"
+    case "METHOD_NOT_SUPPORTED":
+      return "MethodNotAllowed"
     case "NOT_FOUND":
       return "NotFound"
     case "PAYLOAD_TOO_LARGE":

@@ -4,11 +4,13 @@ import {
   ExportId,
   Exports,
   Forbidden,
+  MethodNotAllowed,
   Unauthorized,
   Unavailable,
   ValidationError,
 } from "@txn/domain"
 import { Cause, Effect, Exit, Option, Result, Schema } from "effect"
+import { ambiguousAuthorization } from "./admission.ts"
 import { type AppContext, authenticate, type Caller } from "./context.ts"
 import { beforeDeadline, type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
@@ -74,6 +76,8 @@ export const downloadExport = async (
   requestId: string,
   rawId: string,
 ) => {
+  const ambiguous = ambiguousAuthorization(request)
+  if (ambiguous !== undefined) return sendError(response, requestId, ambiguous)
   const deadline = deadlineIn(app.requestTimeoutMs)
   const caller = await authenticate(app, request, requestId, deadline)
   const decision = await promiseBeforeDeadline(
@@ -93,8 +97,14 @@ export const downloadExport = async (
   }
   if (request.method !== "GET") {
     response.setHeader("allow", "GET")
-    const issue = { path: [], message: `Expected GET, not ${request.method}` }
-    return sendError(response, requestId, ValidationError.fromIssues([issue]), 405)
+    return sendError(
+      response,
+      requestId,
+      new MethodNotAllowed({
+        message: `Downloads answer GET, not ${request.method}`,
+        allowed: ["GET"],
+      }),
+    )
   }
   const decoded = Schema.decodeUnknownResult(ExportId)(safeDecode(rawId))
   if (Result.isFailure(decoded)) {

@@ -27,6 +27,7 @@ const server = createApiServer(
   },
   {
     maxBodyBytes: 1024 * 1024,
+    maxBatchCalls: config.maxBatchCalls,
     requestTimeoutMs: config.requestTimeoutMs,
     checkReadiness: makeReadinessCheck({ runtime, queue: holds }),
   },

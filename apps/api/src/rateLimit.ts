@@ -10,7 +10,10 @@ import {
 import type { Caller } from "./context.ts"
 
 export interface RateLimitDecision {
+  /** Whether every call counted was within the budget. */
   readonly allowed: boolean
+  /** How many of the calls counted, in order, were within the budget; the rest are refused. */
+  readonly admitted: number
   readonly limit: number
   readonly remaining: number
   /** Seconds until the window resets (and, when refused, until a retry can succeed). */
@@ -18,7 +21,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimit {
-  readonly consume: (key: string) => Promise<RateLimitDecision>
+  /** Counts `calls` (default 1) against `key`'s budget at once, refused ones included. */
+  readonly consume: (key: string, calls?: number) => Promise<RateLimitDecision>
 }
 
 /**
@@ -47,18 +51,23 @@ export const makeRateLimit = (options: {
           timeoutMs: options.redisTimeoutMs ?? 500,
           insuranceLimiter: memory,
         })
-  const decision = (allowed: boolean, res: RateLimiterRes): RateLimitDecision => ({
-    allowed,
-    limit: options.points,
-    remaining: Math.max(0, res.remainingPoints),
-    resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-  })
+  const decision = (calls: number, res: RateLimiterRes): RateLimitDecision => {
+    // `consumedPoints` includes these calls: those that fit under the limit are admitted.
+    const admitted = Math.min(calls, Math.max(0, options.points - (res.consumedPoints - calls)))
+    return {
+      allowed: admitted === calls,
+      admitted,
+      limit: options.points,
+      remaining: Math.max(0, options.points - res.consumedPoints),
+      resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    }
+  }
   return {
-    consume: (key) =>
-      limiter.consume(key).then(
-        (res) => decision(true, res),
+    consume: (key, calls = 1) =>
+      limiter.consume(key, calls).then(
+        (res) => decision(calls, res),
         (rejection: unknown) => {
-          if (rejection instanceof RateLimiterRes) return decision(false, rejection)
+          if (rejection instanceof RateLimiterRes) return decision(calls, rejection)
           throw rejection
         },
       ),

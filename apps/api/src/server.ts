@@ -2,15 +2,19 @@ import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http"
 import type { Duplex } from "node:stream"
 import { createHTTPHandler } from "@trpc/server/adapters/standalone"
+import { Unavailable } from "@txn/domain"
+import { type Admission, admit } from "./admission.ts"
 import type { AppContext } from "./context.ts"
-import { authenticate } from "./context.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
 import { appRouter } from "./router.ts"
+import { requestRefusal } from "./trpc.ts"
 
 export interface ServerOptions {
   readonly maxBodyBytes: number
+  /** Calls one batched tRPC request may carry (TXN_MAX_BATCH_CALLS). */
+  readonly maxBatchCalls: number
   readonly requestTimeoutMs: number
   /**
    * Resolves when PostgreSQL and the queue answer; rejects with what is down. Answered
@@ -61,24 +65,33 @@ const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
 }
 
 /**
+ * A path as the request log shows it: up to 200 characters, so a 14 KB URL of batched calls does
+ * not write 14 KB of log per request.
+ */
+const loggedPath = (path: string) =>
+  path.length > 200 ? `${path.slice(0, 200)}... (${path.length} characters)` : path
+
+/**
  * One HTTP server: tRPC under /trpc, export downloads under /v1/exports, health under /healthz
  * and /readyz.
  */
 export const createApiServer = (app: AppContext, options: ServerOptions) => {
+  /** What the front door found out about each request it passed to tRPC. */
+  const admissions = new WeakMap<IncomingMessage, Admission>()
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
-    maxBodySize: options.maxBodyBytes,
     // Queries whose input is too long for a URL may be sent as POST (the client's methodOverride).
     allowMethodOverride: true,
-    createContext: async ({ req, res }) => {
-      const requestId = res.getHeader("x-request-id") as string
-      const deadline = deadlineIn(app.requestTimeoutMs)
+    createContext: ({ req, res }) => {
+      const admission = admissions.get(req)
+      if (admission === undefined) throw new Error("A /trpc request reached tRPC without admission")
       return {
         ...app,
-        requestId,
-        deadline,
-        caller: await authenticate(app, req, requestId, deadline),
+        requestId: res.getHeader("x-request-id") as string,
+        deadline: admission.deadline,
+        caller: admission.caller,
+        budget: admission.budget,
         clientAddress: req.socket.remoteAddress ?? "unknown",
         response: res,
       }
@@ -88,6 +101,23 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
         ? { headers: { "retry-after": String(unavailableRetryAfterSeconds) } }
         : {},
   })
+  const serveTrpc = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+  ) => {
+    const admission = await admit(
+      app,
+      options,
+      request,
+      response,
+      requestId,
+      deadlineIn(app.requestTimeoutMs),
+    )
+    if (admission === undefined) return
+    admissions.set(request, admission)
+    trpc(request, response)
+  }
 
   // Slow or stalled clients are cut off rather than holding sockets forever: headers must arrive
   // within the timeout (60 s at most) and the whole request within it, counted from its first
@@ -97,13 +127,14 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     const started = performance.now()
     const requestId = requestIdOf(request)
     response.setHeader("x-request-id", requestId)
-    const path = (request.url ?? "/").split("?")[0] ?? "/"
+    const url = request.url ?? "/"
+    const path = url.includes("?") ? url.slice(0, url.indexOf("?")) : url
     response.once("finish", () => {
       app.log.info(
         {
           requestId,
           method: request.method,
-          path,
+          path: loggedPath(path),
           status: response.statusCode,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
         },
@@ -127,7 +158,19 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       )
       return
     }
-    if (path.startsWith("/trpc/")) return trpc(request, response)
+    if (path.startsWith("/trpc/")) {
+      serveTrpc(request, response, requestId).catch((error: unknown) => {
+        app.log.error({ requestId, error: String(error) }, "request admission failed")
+        if (!response.headersSent) {
+          sendJson(
+            response,
+            503,
+            requestRefusal(new Unavailable({ message: "Try again shortly" }), requestId),
+          )
+        } else response.destroy()
+      })
+      return
+    }
     const download = exportDownloadPath.exec(path)
     if (download !== null) {
       downloadExport(app, request, response, requestId, download[1] ?? "").catch(

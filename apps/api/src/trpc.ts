@@ -1,4 +1,10 @@
-import { initTRPC, StandardSchemaV1Error, type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server"
+import {
+  getErrorShape,
+  initTRPC,
+  StandardSchemaV1Error,
+  type TRPC_ERROR_CODE_KEY,
+  TRPCError,
+} from "@trpc/server"
 import {
   Actor,
   type DomainError,
@@ -10,9 +16,9 @@ import {
 } from "@txn/domain"
 import { Cause, Effect, Exit, Option, Schema } from "effect"
 import type { AppServices, Caller, RequestContext } from "./context.ts"
-import { beforeDeadline, promiseBeforeDeadline } from "./deadline.ts"
+import { beforeDeadline } from "./deadline.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
-import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
+import { rateLimitRefusal } from "./rateLimit.ts"
 
 type IssuePath = StandardSchemaV1Error["issues"][number]["path"]
 
@@ -87,17 +93,29 @@ const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
 const tookTooLong = () => new Unavailable({ message: "The request took too long; try again" })
 
 /**
- * Counts every call against its caller's budget: per API key, or per client address before one
- * is known, so guessing keys is throttled too. Sets the standard RateLimit-* headers.
+ * A whole /trpc request refused before any of its calls ran, in the shape tRPC answers errors
+ * with; the client applies it to every call of a batch.
  */
-const rateLimited = t.middleware(async ({ ctx, next }) => {
-  const decision = await promiseBeforeDeadline(
-    ctx.deadline,
-    ctx.rateLimit.consume(rateLimitKeyOf(ctx.caller, ctx.clientAddress)),
-    () => fail("SERVICE_UNAVAILABLE", tookTooLong()),
-  )
-  setRateLimitHeaders(ctx.response, decision)
-  if (!decision.allowed) throw fail("TOO_MANY_REQUESTS", rateLimitRefusal(decision))
+export const requestRefusal = (error: DomainError, requestId: string) => {
+  const shape = getErrorShape({
+    config: t._config,
+    error: fail(errorTable[error._tag].code, error),
+    type: "unknown",
+    path: undefined,
+    input: undefined,
+    ctx: undefined,
+  })
+  return { error: { ...shape, data: { ...shape.data, requestId } } }
+}
+
+/**
+ * The request's calls were all counted against the caller's budget before tRPC saw it (see
+ * admission.ts); the calls past what the budget admitted are refused here, in batch order.
+ */
+const rateLimited = t.middleware(({ ctx, batchIndex, next }) => {
+  if (batchIndex >= ctx.budget.admitted) {
+    throw fail("TOO_MANY_REQUESTS", rateLimitRefusal(ctx.budget))
+  }
   return next()
 })
 

@@ -5,7 +5,7 @@ import { parse } from "csv-parse/sync"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRateLimit } from "../src/rateLimit.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, rawRequest, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 /** Keys of other users holding one scope each. */
@@ -399,7 +399,21 @@ describe("downloads", () => {
     const response = await download(mine.id, api.key, { method: "POST" })
     expect(response.status).toBe(405)
     expect(response.headers.get("allow")).toBe("GET")
-    expect((await errorOf(response)).tag).toBe("ValidationError")
+    expect(await errorOf(response)).toMatchObject({
+      tag: "MethodNotAllowed",
+      details: { allowed: ["GET"] },
+    })
+  })
+
+  it("refuses two Authorization headers with 400 ValidationError naming the header", async () => {
+    const response = await rawRequest(`${api.url}/v1/exports/${mine.id}/download`, {
+      headers: { authorization: [`Bearer ${api.key}`, `Bearer ${api.key}`] },
+    })
+    expect(response.status).toBe(400)
+    expect(response.body.error).toMatchObject({
+      tag: "ValidationError",
+      issues: [{ path: ["authorization"], message: expect.stringContaining("one Authorization") }],
+    })
   })
 
   it("counts downloads against the caller's rate limit, with RateLimit headers and 429 after it", async () => {

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto"
 import { once } from "node:events"
+import { type Agent, type IncomingHttpHeaders, request } from "node:http"
 import type { AddressInfo } from "node:net"
+import { loadConfig } from "@txn/config"
 import { Access, type Scope } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
@@ -34,6 +36,8 @@ export const startTestApi = async (
     databaseUrl?: Redacted.Redacted<string>
     /** The `/readyz` check, built from the test API's own runtime and hold queue. */
     readiness?: typeof makeReadinessCheck
+    /** Defaults to TXN_MAX_BATCH_CALLS's default. */
+    maxBatchCalls?: number
   } = {},
 ) => {
   const logs = new LogCapture()
@@ -83,6 +87,7 @@ export const startTestApi = async (
     },
     {
       maxBodyBytes: 1024 * 1024,
+      maxBatchCalls: options.maxBatchCalls ?? loadConfig({}).maxBatchCalls,
       requestTimeoutMs,
       checkReadiness:
         options.readiness?.({ runtime: appRuntime, queue: holds }) ??
@@ -151,3 +156,52 @@ export const startTestApi = async (
 }
 
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>
+
+/**
+ * A request through node:http, for what fetch cannot send: a header given twice (an array value
+ * sends one line per item) or a body of arbitrary bytes.
+ */
+export const rawRequest = (
+  url: string,
+  init: {
+    method?: string
+    headers?: Record<string, string | Array<string>>
+    body?: Uint8Array
+    localAddress?: string
+    agent?: Agent
+  } = {},
+): Promise<{
+  status: number
+  headers: IncomingHttpHeaders
+  body: Json
+  /** Whether the request went over a kept-alive connection of `agent`. */
+  reusedSocket: boolean
+}> =>
+  new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: init.method ?? "GET",
+        headers: init.headers ?? {},
+        ...(init.localAddress === undefined ? {} : { localAddress: init.localAddress }),
+        ...(init.agent === undefined ? {} : { agent: init.agent }),
+      },
+      (res) => {
+        let text = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => {
+          text += chunk
+        })
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: JSON.parse(text),
+            reusedSocket: req.reusedSocket,
+          }),
+        )
+      },
+    )
+    req.on("error", reject)
+    req.end(init.body)
+  })

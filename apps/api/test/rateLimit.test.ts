@@ -1,12 +1,14 @@
+import { randomUUID } from "node:crypto"
 import { once } from "node:events"
 import { request } from "node:http"
 import { type AddressInfo, createServer, connect as netConnect, type Socket } from "node:net"
+import { Access, type UserId } from "@txn/domain"
 import { eventually, testRedisUrl, uniquePrefix } from "@txn/testing"
 import { Redacted } from "effect"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRateLimit } from "../src/rateLimit.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, rawRequest, startTestApi, type TestApi } from "./harness.ts"
 
 interface Answer {
   readonly status: number
@@ -48,6 +50,26 @@ const queryFrom = (
   })
 
 const header = (response: { headers: Headers }, name: string) => response.headers.get(name)
+
+/** A batch of calls to procedures that do not exist, sent as GET from `localAddress`. */
+const unknownBatch = (api: TestApi, localAddress: string, calls: number, auth?: string) =>
+  rawRequest(
+    `${api.url}/trpc/${Array.from({ length: calls }, (_, i) => `no.such${i}`).join(",")}?batch=1`,
+    {
+      localAddress,
+      headers: auth === undefined ? {} : { authorization: `Bearer ${auth}` },
+    },
+  )
+
+/** A second API key of an existing user, with its own id. */
+const secondKey = (api: TestApi, userId: UserId) =>
+  api.runtime
+    .runPromise(
+      Access.use((access) =>
+        access.createApiKey({ userId, name: "second", scopes: ["read", "write"] }),
+      ),
+    )
+    .then(({ secret }) => secret)
 
 /** Seconds as the headers carry them: a whole number from 1 to the 60 s window. */
 const expectWholeSeconds = (value: string | null) => {
@@ -146,6 +168,64 @@ describe("rate limit in this process: 3 calls per minute", () => {
     expect(items[3].error.data).toMatchObject({ tag: "RateLimited", httpStatus: 429 })
     expect(items[3].error.data.details.retryAfterSeconds).toBeGreaterThanOrEqual(1)
     expectRateLimited(await listAccounts(api, key))
+  })
+
+  it("refuses a whole batch with one 429 once the budget is spent, running none of its calls", async () => {
+    const { userId, key } = await api.newUser()
+    const reader = await secondKey(api, userId)
+    for (let i = 0; i < 3; i++) expect((await listAccounts(api, key)).status).toBe(200)
+    const name = `refused ${randomUUID()}`
+    const refused = await api.call(
+      "accounts.create,accounts.create?batch=1",
+      { 0: { name, currency: "USD" }, 1: { name, currency: "USD" } },
+      { auth: key },
+    )
+    expectRateLimited(refused)
+    const stored = await listAccounts(api, reader)
+    expect(stored.body.result.data.items).toEqual([])
+  })
+
+  it("counts a batch of unknown procedures without a key against the address, before resolving them", async () => {
+    const first = await unknownBatch(api, "127.0.0.4", 2)
+    expect(first.status).toBe(404)
+    expect((first.body as Array<Json>).map((item) => item.error.data.tag)).toEqual([
+      "NotFound",
+      "NotFound",
+    ])
+    expect(first.headers["ratelimit-remaining"]).toBe("1")
+    expect((await unknownBatch(api, "127.0.0.4", 1)).headers["ratelimit-remaining"]).toBe("0")
+
+    // The budget is spent: the next request is refused before its procedures are looked up.
+    const refused = await unknownBatch(api, "127.0.0.4", 2)
+    expect(refused.status).toBe(429)
+    expect(refused.body.error.data).toMatchObject({ tag: "RateLimited", httpStatus: 429 })
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1)
+    const guess = await queryFrom(api, "127.0.0.4", "accounts.list", undefined)
+    expect(guess.status).toBe(429)
+  })
+
+  it("counts a batch of unknown procedures with a valid key against the key, not the address", async () => {
+    const { key } = await api.newUser()
+    const batch = await unknownBatch(api, "127.0.0.5", 3, key)
+    expect(batch.status).toBe(404)
+    expect(batch.headers["ratelimit-remaining"]).toBe("0")
+    const refused = await queryFrom(api, "127.0.0.5", "accounts.list", key)
+    expect(refused.status).toBe(429)
+    expect(refused.body.error.data.tag).toBe("RateLimited")
+    // The address's own budget is untouched.
+    const anonymous = await queryFrom(api, "127.0.0.5", "accounts.list", undefined)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers["ratelimit-remaining"]).toBe("2")
+  })
+
+  it("keeps a budget per key, not per user: a user's second key is not refused when the first is", async () => {
+    const { userId, key } = await api.newUser()
+    const other = await secondKey(api, userId)
+    for (let i = 0; i < 3; i++) expect((await listAccounts(api, key)).status).toBe(200)
+    expectRateLimited(await listAccounts(api, key))
+    const fresh = await listAccounts(api, other)
+    expect(fresh.status).toBe(200)
+    expect(header(fresh, "ratelimit-remaining")).toBe("2")
   })
 })
 
@@ -247,6 +327,32 @@ describe.skipIf(redisUrl === undefined)(
       // Counted in Redis, where every replica sees it.
       expect(await redisA.get(`${keyPrefix}:key:${keyId}`)).toBe("5")
       expect(await redisA.pttl(`${keyPrefix}:key:${keyId}`)).toBeGreaterThan(0)
+    })
+
+    it("keeps a budget per key, not per user: a user's second key is not refused when the first is", async () => {
+      const redis = redisClient()
+      await once(redis, "ready")
+      const api = await apiOn(redis, uniquePrefix("rl"))
+      const { userId, key } = await api.newUser()
+      const other = await secondKey(api, userId)
+      for (let i = 0; i < 3; i++) expect((await listAccounts(api, key)).status).toBe(200)
+      expectRateLimited(await listAccounts(api, key))
+      const fresh = await listAccounts(api, other)
+      expect(fresh.status).toBe(200)
+      expect(header(fresh, "ratelimit-remaining")).toBe("2")
+    })
+
+    it("counts every call of a batch of unknown procedures in Redis", async () => {
+      const keyPrefix = uniquePrefix("rl")
+      const redis = redisClient()
+      await once(redis, "ready")
+      const api = await apiOn(redis, keyPrefix)
+      const { key, keyId } = await api.newUser()
+      expect((await unknownBatch(api, "127.0.0.1", 3, key)).headers["ratelimit-remaining"]).toBe(
+        "0",
+      )
+      expect(await redis.get(`${keyPrefix}:key:${keyId}`)).toBe("3")
+      expectRateLimited(await listAccounts(api, key))
     })
 
     it("still answers, and still limits, when Redis goes away mid-test", async () => {

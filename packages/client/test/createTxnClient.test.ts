@@ -1,8 +1,15 @@
 import { TRPCClientError } from "@trpc/client"
 import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeRateLimit } from "../../../apps/api/src/rateLimit.ts"
 import { startTestApi, type TestApi } from "../../../apps/api/test/harness.ts"
-import { createTxnClient, errorTag, isTxnError, type TxnClient } from "../src/index.ts"
+import {
+  createTxnClient,
+  errorTag,
+  isTxnError,
+  type TxnClient,
+  type TxnClientError,
+} from "../src/index.ts"
 import { rejectionOf } from "./rejectionOf.ts"
 
 let api: TestApi
@@ -278,6 +285,50 @@ describe("batching", () => {
     )
     expect(pages.map((page) => page.items.length)).toEqual(Array(20).fill(0))
     expect(requests.length).toBeGreaterThan(0)
+  })
+})
+
+describe("a batch refused as a whole", () => {
+  it("rejects every call of a batch over the server's cap with PayloadTooLarge", async () => {
+    const capped = await startTestApi({ maxBatchCalls: 2 })
+    try {
+      const batched = createTxnClient({ url: capped.url, apiKey: capped.key })
+      const outcomes = await Promise.allSettled([
+        batched.accounts.list.query({}),
+        batched.accounts.list.query({}),
+        batched.accounts.list.query({}),
+      ])
+      for (const outcome of outcomes) {
+        expect(outcome.status === "rejected" && errorTag(outcome.reason)).toBe("PayloadTooLarge")
+        expect(
+          outcome.status === "rejected" && (outcome.reason as TxnClientError).data?.details,
+        ).toEqual({
+          limit: 2,
+          unit: "calls",
+        })
+      }
+    } finally {
+      await capped.close()
+    }
+  })
+
+  it("runs the calls that fit the rate limit, then rejects a spent budget's batch as RateLimited", async () => {
+    const limited = await startTestApi({ rateLimit: makeRateLimit({ points: 2 }) })
+    try {
+      const batched = createTxnClient({ url: limited.url, apiKey: limited.key })
+      const three = () =>
+        Promise.allSettled([
+          batched.accounts.list.query({}),
+          batched.accounts.list.query({}),
+          batched.accounts.list.query({}),
+        ])
+      const tags = (outcomes: Awaited<ReturnType<typeof three>>) =>
+        outcomes.map((outcome) => (outcome.status === "rejected" ? errorTag(outcome.reason) : "ok"))
+      expect(tags(await three())).toEqual(["ok", "ok", "RateLimited"])
+      expect(tags(await three())).toEqual(["RateLimited", "RateLimited", "RateLimited"])
+    } finally {
+      await limited.close()
+    }
   })
 })
 

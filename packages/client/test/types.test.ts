@@ -107,6 +107,7 @@ describe("error types", () => {
     expectTypeOf<"NotFound">().toExtend<Tag>()
     expectTypeOf<"BalanceLimitExceeded">().toExtend<Tag>()
     expectTypeOf<"InternalError">().toExtend<Tag>()
+    expectTypeOf<"MethodNotAllowed">().toExtend<Tag>()
     expectTypeOf<string>().not.toExtend<Tag>()
     expectTypeOf<undefined>().toExtend<ReturnType<typeof errorTag>>()
     expectTypeOf<ErrorData["tag"]>().toEqualTypeOf<Tag>()

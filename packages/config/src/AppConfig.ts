@@ -44,6 +44,7 @@ const Environment = Schema.Struct({
   ),
   TXN_RATE_LIMIT_PER_MINUTE: Schema.optionalKey(PositiveInt),
   TXN_WEBHOOK_ALLOW_PRIVATE: Schema.optionalKey(Schema.Literals(["true", "false"])),
+  TXN_MAX_BATCH_CALLS: Schema.optionalKey(PositiveInt),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -69,6 +70,8 @@ export interface AppConfig {
    * on a developer's machine and in tests. Never with NODE_ENV=production.
    */
   readonly webhookAllowPrivate: boolean
+  /** Calls one batched tRPC request may carry; more answer 413 before any of them runs. */
+  readonly maxBatchCalls: number
 }
 
 export class ConfigError extends Error {
@@ -115,6 +118,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     adminToken: e.TXN_ADMIN_TOKEN === undefined ? undefined : Redacted.make(e.TXN_ADMIN_TOKEN),
     rateLimitPerMinute: e.TXN_RATE_LIMIT_PER_MINUTE ?? 1_200,
     webhookAllowPrivate: e.TXN_WEBHOOK_ALLOW_PRIVATE === "true",
+    maxBatchCalls: e.TXN_MAX_BATCH_CALLS ?? 50,
   }
 }
 

@@ -170,4 +170,22 @@ describe("loadConfig", () => {
       expect(error.message).toContain("PORT")
     })
   })
+
+  describe("TXN_MAX_BATCH_CALLS", () => {
+    it("defaults to 50 calls per batch", () => {
+      expect(loadConfig({}).maxBatchCalls).toBe(50)
+      expect(loadConfig({ TXN_MAX_BATCH_CALLS: "" }).maxBatchCalls).toBe(50)
+    })
+
+    it("reads a positive integer", () => {
+      expect(loadConfig({ TXN_MAX_BATCH_CALLS: "200" }).maxBatchCalls).toBe(200)
+      expect(loadConfig({ TXN_MAX_BATCH_CALLS: "1" }).maxBatchCalls).toBe(1)
+    })
+
+    it.each(["0", "-1", "2.5", "all"])("rejects %j, naming the variable", (value) => {
+      expect(configErrorFor({ TXN_MAX_BATCH_CALLS: value }).message).toContain(
+        "TXN_MAX_BATCH_CALLS",
+      )
+    })
+  })
 })

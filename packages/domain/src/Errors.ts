@@ -100,9 +100,17 @@ export class CurrencyMismatch extends Schema.TaggedError<CurrencyMismatch>()("Cu
   currency: Schema.String,
 }) {}
 
+/** A request bigger than the API takes: its body in bytes, or its batch in calls. */
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
   message: Schema.String,
-  limitBytes: Schema.Number,
+  limit: Schema.Number,
+  unit: Schema.Literals(["bytes", "calls"]),
+}) {}
+
+/** A procedure called with an HTTP method it does not answer; `allowed` lists those it does. */
+export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("MethodNotAllowed", {
+  message: Schema.String,
+  allowed: Schema.Array(Schema.String),
 }) {}
 
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
@@ -128,6 +136,7 @@ export type DomainError =
   | BalanceLimitExceeded
   | CurrencyMismatch
   | PayloadTooLarge
+  | MethodNotAllowed
   | RateLimited
   | Unavailable
 

@@ -1,0 +1,190 @@
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { type DomainError, PayloadTooLarge, Unavailable, ValidationError } from "@txn/domain"
+import getRawBody, { type RawBodyError } from "raw-body"
+import { type AppContext, authenticate, type Caller } from "./context.ts"
+import { type Deadline, promiseBeforeDeadline } from "./deadline.ts"
+import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
+import {
+  type RateLimitDecision,
+  rateLimitKeyOf,
+  rateLimitRefusal,
+  setRateLimitHeaders,
+} from "./rateLimit.ts"
+import { requestRefusal } from "./trpc.ts"
+
+export interface AdmissionOptions {
+  readonly maxBodyBytes: number
+  readonly maxBatchCalls: number
+}
+
+/** What the front door learned about a /trpc request it lets through to tRPC. */
+export interface Admission {
+  readonly caller: Caller
+  readonly budget: RateLimitDecision
+  /** When the answer is due; the procedures run against the same moment. */
+  readonly deadline: Deadline
+}
+
+/**
+ * Two `Authorization` headers are refused rather than guessed between: Node keeps only the first
+ * in `request.headers`, and a proxy in front may have read the other one.
+ */
+export const ambiguousAuthorization = (request: IncomingMessage): ValidationError | undefined => {
+  const count = request.headersDistinct.authorization?.length ?? 0
+  return count > 1
+    ? ValidationError.fromIssues([
+        {
+          path: ["authorization"],
+          message: `Send one Authorization header; this request has ${count}`,
+        },
+      ])
+    : undefined
+}
+
+/**
+ * The calls a /trpc request carries (`/trpc/a,b?batch=1`), counted on the raw URL up to one more
+ * than `atMost`: decoding and splitting a 7,000-call path would cost more than refusing it. tRPC
+ * splits the decoded path, so an encoded comma counts too; what URL normalisation removes
+ * (`/../`) can only make this count higher than tRPC's, never lower.
+ */
+const callsOf = (rawUrl: string, atMost: number) => {
+  const query = rawUrl.indexOf("?")
+  if (query === -1 || new URLSearchParams(rawUrl.slice(query)).get("batch") !== "1") return 1
+  const path = rawUrl.slice(0, query)
+  const separator = /,|%2c/gi
+  let calls = 1
+  while (calls <= atMost && separator.exec(path) !== null) calls++
+  return calls
+}
+
+/** The rate limit (Redis, say) did not answer before the request's deadline. */
+class TimedOut extends Error {}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/**
+ * Whether a query string's percent-encoded bytes are not UTF-8, which URLSearchParams (and so
+ * tRPC's `?input=`) would turn into U+FFFD. Each run of `%XX` is checked on its own: a character
+ * cannot be split by an unencoded one, and a bare `%` stays what it is today, a literal.
+ */
+const hasInvalidPercentUtf8 = (query: string) => {
+  for (const [run] of query.matchAll(/(?:%[0-9a-f]{2})+/gi)) {
+    try {
+      utf8.decode(Buffer.from(run.replaceAll("%", ""), "hex"))
+    } catch {
+      return true
+    }
+  }
+  return false
+}
+
+/** The body as text, or why it is refused; invalid UTF-8 is refused, never replaced by U+FFFD. */
+const readBody = async (
+  request: IncomingMessage,
+  maxBodyBytes: number,
+): Promise<string | DomainError | "gone"> => {
+  let bytes: Buffer
+  try {
+    bytes = await getRawBody(request, {
+      limit: maxBodyBytes,
+      length: request.headers["content-length"] ?? null,
+    })
+  } catch (error) {
+    const type = (error as RawBodyError).type
+    if (type === "entity.too.large") {
+      return new PayloadTooLarge({
+        message: `The request body exceeds ${maxBodyBytes} bytes`,
+        limit: maxBodyBytes,
+        unit: "bytes",
+      })
+    }
+    // Anything else means the client went away before the body ended.
+    return "gone"
+  }
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return ValidationError.fromIssues([
+      { path: [], message: "The request body is not valid UTF-8" },
+    ])
+  }
+}
+
+/**
+ * The one front door of /trpc, run before tRPC resolves, validates or runs anything: refuses two
+ * Authorization headers and batches over the cap, authenticates, counts every call of the
+ * request (known procedure or not) against the key's budget or the client address's, refuses the
+ * request outright when none of them fits, then refuses a query string or body that is not UTF-8.
+ * Answers the request itself and returns undefined when it refuses; otherwise tRPC takes over,
+ * reading the checked body from `request.body`.
+ */
+export const admit = async (
+  app: AppContext,
+  options: AdmissionOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+  requestId: string,
+  deadline: Deadline,
+): Promise<Admission | undefined> => {
+  const refuse = (error: DomainError) => {
+    if (error._tag === "Unavailable") {
+      response.setHeader("retry-after", unavailableRetryAfterSeconds)
+    }
+    response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
+    response.end(JSON.stringify(requestRefusal(error, requestId)))
+    return undefined
+  }
+  const ambiguous = ambiguousAuthorization(request)
+  if (ambiguous !== undefined) return refuse(ambiguous)
+
+  const rawUrl = request.url ?? "/"
+  const calls = callsOf(rawUrl, options.maxBatchCalls)
+  if (calls > options.maxBatchCalls) {
+    return refuse(
+      new PayloadTooLarge({
+        message: `A batch may hold at most ${options.maxBatchCalls} calls; this one has more`,
+        limit: options.maxBatchCalls,
+        unit: "calls",
+      }),
+    )
+  }
+
+  const caller = await authenticate(app, request, requestId, deadline)
+  const budget = await promiseBeforeDeadline(
+    deadline,
+    app.rateLimit.consume(rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown"), calls),
+    () => new TimedOut(),
+  ).catch((error: unknown) => {
+    if (error instanceof TimedOut) return undefined
+    throw error
+  })
+  if (budget === undefined) {
+    return refuse(new Unavailable({ message: "The request took too long; try again" }))
+  }
+  setRateLimitHeaders(response, budget)
+  if (budget.admitted === 0) return refuse(rateLimitRefusal(budget))
+
+  const query = rawUrl.indexOf("?")
+  if (request.method === "GET" && query !== -1 && hasInvalidPercentUtf8(rawUrl.slice(query))) {
+    return refuse(
+      ValidationError.fromIssues([
+        {
+          path: ["input"],
+          message: "The query string's percent-encoded bytes are not valid UTF-8",
+        },
+      ]),
+    )
+  }
+
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    const body = await readBody(request, options.maxBodyBytes)
+    if (body === "gone") {
+      response.destroy()
+      return undefined
+    }
+    if (typeof body !== "string") return refuse(body)
+    // tRPC's Node adapter reads a string `body` instead of the stream.
+    Object.assign(request, { body })
+  }
+  return { caller, budget, deadline }
+}
