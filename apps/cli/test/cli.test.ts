@@ -165,6 +165,21 @@ describe("npm run txn", () => {
     }
   })
 
+  it("shows control characters in names escaped, so a name cannot forge lines or colours", async () => {
+    const userId = await newUser()
+    const name = "ok\nkey_forged  admin  read,write\u001b[2K\u202Eevil"
+    await runtime.runPromise(
+      Access.use((access) => access.createApiKey({ userId, name, scopes: ["read"] })),
+    )
+    const text = await txn(["keys", "list", "--user", userId])
+    expect(text).toMatchObject({ code: 0, stderr: "" })
+    const lines = text.stdout.trimEnd().split("\n")
+    expect(lines).toHaveLength(2)
+    expect(lines[1]).toContain("ok\\u000akey_forged  admin  read,write\\u001b[2K\\u202eevil")
+    expect(text.stdout).not.toMatch(/[\u001b\u202e]/)
+    expect((await txnJson(["keys", "list", "--user", userId]))[0].name).toBe(name)
+  })
+
   it("keys list says so when a user has no keys", async () => {
     const userId = await newUser()
     expect(await txn(["keys", "list", "--user", userId])).toMatchObject({
