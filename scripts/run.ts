@@ -9,7 +9,7 @@ import { once } from "node:events"
 import { isAbsolute, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, migrate } from "@txn/db"
+import { connectDatabaseOrExit, migrate } from "@txn/db"
 import { makeAccessLayer } from "@txn/platform"
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import { demoUserId, ensureDemoApiKey } from "./demoApiKey.ts"
@@ -17,7 +17,7 @@ import { demoUserId, ensureDemoApiKey } from "./demoApiKey.ts"
 const mode = process.argv[2] === "dev" ? "dev" : "start"
 const production = process.env.NODE_ENV === "production"
 const config = loadConfigOrExit()
-const database = await connectDatabase(config)
+const database = await connectDatabaseOrExit(config)
 // Relative to the repository root, like the embedded PostgreSQL's data (git-ignored `.data`).
 const demoKeyFile = resolve(
   fileURLToPath(new URL("../", import.meta.url)),

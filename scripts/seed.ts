@@ -22,7 +22,7 @@
 import { parseArgs } from "node:util"
 import { loadConfigOrExit } from "@txn/config"
 import {
-  connectDatabase,
+  connectDatabaseOrExit,
   createDatabase,
   dropDatabase,
   ExportBuilder,
@@ -118,7 +118,7 @@ if (args.database !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(args.database
 if (args.drop && args.database === undefined) fail("--drop needs --database")
 
 const config = loadConfigOrExit()
-const server = await connectDatabase(config)
+const server = await connectDatabaseOrExit(config)
 const serverUrl = new URL(Redacted.value(server.url))
 const url = new URL(serverUrl.href)
 if (args.database !== undefined) {
