@@ -66,7 +66,7 @@ const children: Array<ChildProcess> =
         }),
       )
 
-let api: "starting" | "listening" | "port in use" = "starting"
+let api = "starting" as "starting" | "listening" | "port in use"
 let pending = ""
 children[0]!.stdout!.on("data", (chunk: Buffer) => {
   process.stdout.write(chunk)
