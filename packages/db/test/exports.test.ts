@@ -365,6 +365,9 @@ describe("the export builder", () => {
       originals.map((text) => ({ note: text, "k;=1": "v\t-1" })),
     )
     expect(records.map((r) => r.description)).toEqual(originals.map(neutralised))
+    expect(
+      records.flatMap((r) => Object.values(r)).filter((cell) => formulaStart.test(cell)),
+    ).toEqual([])
     expect(file).toContain(`";'=cmd|' /C calc'!A0;"`)
     expect(file).toContain(`"a\t'=1+1"`)
     expect(file).toContain(`"plain; text"`)
