@@ -120,3 +120,19 @@ export const inCi = (command: string, script = readFileSync(ciScriptPath, "utf8"
       ),
   )
 }
+
+/**
+ * The inline commands the smoke runs to their end: all but those CI runs, those that keep running,
+ * those listed as not run, and those a block the smoke runs, or that never runs, shows too.
+ */
+export const smokeInlineCommands = (text = readFileSync(readmePath, "utf8")) => {
+  const inBlocks = new Set(
+    readmeBlocks(text)
+      .filter((block) => block.run === "smoke" || block.run?.startsWith("never: "))
+      .flatMap((block) => commandsOf(block.code)),
+  )
+  return inlineCommands(text).filter(
+    ({ command }) =>
+      !inCi(command) && !(command in longRunning) && !(command in notRun) && !inBlocks.has(command),
+  )
+}
