@@ -6,10 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
+import { createServer } from "node:net"
 import { isAbsolute, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, migrate } from "@txn/db"
+import { connectDatabaseOrExit, migrate } from "@txn/db"
 import { makeAccessLayer } from "@txn/platform"
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import { demoUserId, ensureDemoApiKey } from "./demoApiKey.ts"
@@ -17,7 +18,25 @@ import { demoUserId, ensureDemoApiKey } from "./demoApiKey.ts"
 const mode = process.argv[2] === "dev" ? "dev" : "start"
 const production = process.env.NODE_ENV === "production"
 const config = loadConfigOrExit()
-const database = await connectDatabase(config)
+
+/** Whether the API's address can be listened on, asked before anything is started. */
+const portFree = (host: string, port: number) =>
+  new Promise<boolean>((resolve, reject) => {
+    const probe = createServer()
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      error.code === "EADDRINUSE" ? resolve(false) : reject(error),
+    )
+    probe.listen(port, host, () => probe.close(() => resolve(true)))
+  })
+if (!(await portFree(config.host, config.port))) {
+  console.error(
+    `Port ${config.port} on ${config.host} is already in use (is another npm start running?). ` +
+      `Set PORT to a free port, e.g. PORT=${config.port + 1} npm ${mode === "dev" ? "run dev" : "start"}.`,
+  )
+  process.exit(1)
+}
+
+const database = await connectDatabaseOrExit(config)
 // Relative to the repository root, like the embedded PostgreSQL's data (git-ignored `.data`).
 const demoKeyFile = resolve(
   fileURLToPath(new URL("../", import.meta.url)),
@@ -30,31 +49,52 @@ const demo = production ? undefined : await setup.runPromise(ensureDemoApiKey(de
 await setup.dispose()
 
 const env = { ...process.env, DATABASE_URL: Redacted.value(database.url) }
+// The API's output is passed through and read: ready means THIS API logged that it listens (a
+// server already on the port, another instance's say, would answer /readyz just the same).
 const children: Array<ChildProcess> =
   mode === "dev"
     ? [
         spawn("turbo", ["run", "dev", "--filter=@txn/api", "--filter=@txn/worker"], {
           env,
-          stdio: "inherit",
+          stdio: ["inherit", "pipe", "inherit"],
         }),
       ]
-    : ["apps/api/src/main.ts", "apps/worker/src/main.ts"].map((entry) =>
-        spawn(process.execPath, [entry], { env, stdio: "inherit" }),
+    : ["apps/api/src/main.ts", "apps/worker/src/main.ts"].map((entry, index) =>
+        spawn(process.execPath, [entry], {
+          env,
+          stdio: ["inherit", index === 0 ? "pipe" : "inherit", "inherit"],
+        }),
       )
 
+let api = "starting" as "starting" | "listening" | "port in use"
+let pending = ""
+children[0]!.stdout!.on("data", (chunk: Buffer) => {
+  process.stdout.write(chunk)
+  const lines = (pending + chunk.toString("utf8")).split("\n")
+  pending = lines.pop() ?? ""
+  for (const line of lines) {
+    if (line.includes('"msg":"api listening"')) api = "listening"
+    else if (line.includes('"msg":"api port in use"')) api = "port in use"
+  }
+})
+
 let stopping = false
-const stop = async (code: number) => {
-  if (stopping) return
+let stopped: Promise<never> | undefined
+/** Stops the children, then the database, then exits; callers after the first wait for that one. */
+const stop = (code: number): Promise<never> => {
   stopping = true
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill("SIGTERM")
-      await once(child, "exit")
-    }),
-  )
-  await database.stop()
-  process.exit(code)
+  stopped ??= (async () => {
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        child.kill("SIGTERM")
+        await once(child, "exit")
+      }),
+    )
+    await database.stop()
+    return process.exit(code)
+  })()
+  return stopped
 }
 process.once("SIGINT", () => void stop(0))
 process.once("SIGTERM", () => void stop(0))
@@ -71,10 +111,14 @@ const base = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${
 const deadline = Date.now() + 60_000
 let ready = false
 while (!ready && Date.now() < deadline && !stopping) {
-  ready = await fetch(`${base}/readyz`).then(
-    (response) => response.ok,
-    () => false,
-  )
+  // The API said why it cannot listen; under `npm run dev` it waits for a change instead of exiting.
+  if (api === "port in use") await stop(1)
+  ready =
+    api === "listening" &&
+    (await fetch(`${base}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    ))
   if (!ready) await new Promise((resolve) => setTimeout(resolve, 250))
 }
 if (!ready) {

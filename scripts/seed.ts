@@ -1,18 +1,18 @@
 /**
- * `npm run seed -- --rows 1000000 [--user usr_…] [--accounts 10] [--database name] [--time] [--export] [--drop]`
+ * `npm run seed -- --rows 1000000 [--user usr_… | --new-user] [--accounts 10] [--database name] [--time] [--export] [--drop]`
  *
  * Loads many transactions fast, to see how the lists behave at scale: set-based
  * `INSERT … SELECT generate_series` in batches, each row with its `created` history event as the
  * API writes it, on DATABASE_URL's server or the embedded PostgreSQL (migrated first). Rows go to
- * `--accounts` new accounts (allowNegative: debits outnumber credits) of the given user, or of a
- * new one. Two rows in a hundred are pending holds without expiry, the rest posted; times spread
+ * `--accounts` new accounts (allowNegative: debits outnumber credits) of the demo user that
+ * `npm start` makes (so its demo API key sees them), of `--user`, or of a new user (`--new-user`). Two rows in a hundred are pending holds without expiry, the rest posted; times spread
  * over the three years before now; amounts, categories, counterparties and directions follow
  * fixed, skewed distributions of the row number, so every run loads the same shape of data.
  * Ends with VACUUM ANALYZE, as autovacuum would, so plans and timings are those of a settled table.
  *
  * `--time` then measures list pages through the repository, as the API calls it: median and p95
  * latency of the first page and of a deep page (90% down the list) for each filter, with the
- * index PostgreSQL picks and the rows it reads. `--rows 0 --user usr_… --time` only measures.
+ * index PostgreSQL picks and the rows it reads. `--rows 0 --time` only measures.
  * `--export` then builds a CSV export of all the user's rows, as the worker does, and prints its
  * rows, seconds, rows/s and size, with the process's peak RSS and heap used while it ran (sampled),
  * early in the build and over all of it: an export's memory does not grow with its rows.
@@ -22,7 +22,7 @@
 import { parseArgs } from "node:util"
 import { loadConfigOrExit } from "@txn/config"
 import {
-  connectDatabase,
+  connectDatabaseOrExit,
   createDatabase,
   dropDatabase,
   ExportBuilder,
@@ -50,11 +50,14 @@ import {
 import { Presets, SingleBar } from "cli-progress"
 import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
+import { demoUserId } from "./demoApiKey.ts"
 
-const usage = `Usage: npm run seed -- --rows <n> [--user <usr_id>] [--accounts <n>] [--batch <n>]
-                        [--database <name>] [--time] [--runs <n>] [--export] [--drop]
-  --rows       transactions to load (0 with --user and --time or --export: only measure)
-  --user       load into this user (created if missing); default: a new user
+const usage = `Usage: npm run seed -- --rows <n> [--user <usr_id> | --new-user] [--accounts <n>]
+                        [--batch <n>] [--database <name>] [--time] [--runs <n>] [--export] [--drop]
+  --rows       transactions to load (0 with --time or --export: only measure)
+  --user       load into this user (created if missing); default: the demo user of npm start,
+               ${demoUserId}, whose demo API key then sees the rows
+  --new-user   load into a new user instead
   --accounts   new accounts to spread the rows over (default 10)
   --batch      rows per INSERT statement (default 20000)
   --database   work in this database on the same server, created if missing
@@ -74,6 +77,7 @@ const { values: args } = (() => {
       options: {
         rows: { type: "string" },
         user: { type: "string" },
+        "new-user": { type: "boolean", default: false },
         accounts: { type: "string", default: "10" },
         batch: { type: "string", default: "20000" },
         database: { type: "string" },
@@ -111,14 +115,16 @@ if (args.user !== undefined && !Schema.is(UserId)(args.user))
   fail(
     `Invalid --user ${JSON.stringify(args.user)}: expected usr_ and 26 lower-case letters or digits`,
   )
-if (rows === 0 && (args.user === undefined || !(args.time || args.export)))
-  fail("--rows 0 only measures: it needs --user, and --time or --export")
+if (args.user !== undefined && args["new-user"]) fail("--user and --new-user exclude each other")
+if (rows === 0 && !(args.time || args.export))
+  fail("--rows 0 only measures: it needs --time or --export")
+if (rows === 0 && args["new-user"]) fail("--rows 0 measures an existing user: not --new-user")
 if (args.database !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(args.database))
   fail(`Invalid --database ${JSON.stringify(args.database)}: expected a lower-case SQL name`)
 if (args.drop && args.database === undefined) fail("--drop needs --database")
 
 const config = loadConfigOrExit()
-const server = await connectDatabase(config)
+const server = await connectDatabaseOrExit(config)
 const serverUrl = new URL(Redacted.value(server.url))
 const url = new URL(serverUrl.href)
 if (args.database !== undefined) {
@@ -246,12 +252,17 @@ const insertBatch = (
         from inserted`,
   )
 
+const userId = (args["new-user"] ? newUserId() : (args.user ?? demoUserId)) as UserId
+
 const seed = async () => {
   const now = new Date()
-  const userId = (args.user ?? newUserId()) as UserId
   await run(
     UserRepository.use((users) =>
-      users.ensure({ id: userId, name: "Seeded user", createdAt: now.toISOString() }),
+      users.ensure({
+        id: userId,
+        name: userId === demoUserId ? "Demo user" : "Seeded user",
+        createdAt: now.toISOString(),
+      }),
     ),
   )
   const accounts: Array<Account> = []
@@ -342,7 +353,6 @@ const seed = async () => {
       `${Math.round(rows / loadSeconds)} rows/s (each with its history event), ` +
       `then VACUUM ANALYZE in ${((performance.now() - analyzeStarted) / 1000).toFixed(1)} s`,
   )
-  return userId
 }
 
 interface Scenario {
@@ -577,7 +587,7 @@ const exportAll = async (userId: UserId) => {
   )
 }
 
-const userId = rows > 0 ? await seed() : (args.user as UserId)
+if (rows > 0) await seed()
 if (args.time) await time(userId)
 if (args.export) await exportAll(userId)
 await runtime.dispose()
@@ -586,3 +596,10 @@ if (args.drop && args.database !== undefined) {
   console.log(`Dropped database ${args.database}`)
 }
 await server.stop()
+if (rows > 0 && args.database === undefined) {
+  console.log(
+    userId === demoUserId
+      ? `\nThe demo API key of npm start sees them, e.g.:\n  curl -s http://127.0.0.1:${config.port}/trpc/transactions.list -H "authorization: Bearer $(cat ${config.dataDir}/demo-api-key)"`
+      : `\nGive ${userId} an API key to see them: npm run txn -- keys create --user ${userId} --scopes read`,
+  )
+}

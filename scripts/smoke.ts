@@ -3,13 +3,16 @@
  * API key, runs the printed curl examples, checks that a request without a key answers 401,
  * creates an account and transactions over HTTP with the key, reads them back, waits for the
  * worker to void an expired hold, receives a signed webhook, builds and downloads a CSV export,
- * then stops it as Ctrl-C does (SIGINT to its process group) and
- * checks that everything, embedded PostgreSQL included, shuts down cleanly.
+ * checks that a second `npm start` on the same port says so and fails, runs the README's commands
+ * against it (its blocks marked `smoke` and the commands it quotes inline; see scripts/readme.ts),
+ * then stops it as Ctrl-C does (SIGINT to its process group) and checks that everything, embedded
+ * PostgreSQL included, shuts down cleanly. Then it runs the README's other long-running commands
+ * (`npm run dev`, `npm start -w …`, production mode) until each is ready, and stops each.
  * Exits non-zero on the first thing that is wrong.
  */
 import { execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { stat } from "node:fs/promises"
+import { readdir, readFile, rm, stat } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { createConnection } from "node:net"
@@ -17,16 +20,58 @@ import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { verifyWebhook, type WebhookEvent } from "@txn/client"
 import { loadConfigOrExit } from "@txn/config"
+import { demoUserId } from "./demoApiKey.ts"
+import { commandsOf, longRunning, readmeBlocks, readmePath, smokeInlineCommands } from "./readme.ts"
 
 const config = loadConfigOrExit()
 const base = `http://127.0.0.1:${config.port}`
+const root = fileURLToPath(new URL("../", import.meta.url))
+const readme = await readFile(readmePath, "utf8")
+
+/** A shell command to its end (or killed with its process group after `timeoutMs`). */
+const sh = async (command: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 180_000) => {
+  const child = spawn("sh", ["-c", command], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8")
+  })
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8")
+  })
+  const killer = setTimeout(() => {
+    try {
+      process.kill(-(child.pid ?? 0), "SIGKILL")
+    } catch {}
+  }, timeoutMs)
+  const [code] = (await once(child, "close")) as [number | null]
+  clearTimeout(killer)
+  return { code, stdout, stderr }
+}
+
+// What the README says to set before `npm start` (the admin token), set the way it says.
+const readmeEnv: Record<string, string> = {}
+for (const block of readmeBlocks(readme).filter((b) => b.run === "smoke")) {
+  for (const line of block.code.split("\n")) {
+    const variable = /^export (\w+)=.*#\s*set before npm start/.exec(line)?.[1]
+    if (variable === undefined) continue
+    const { stdout } = await sh(`${line}\nprintf %s "$${variable}"`)
+    readmeEnv[variable] = stdout
+  }
+}
+
 const startedAt = Date.now()
 // Its own process group, so the whole tree can be signalled like a terminal does on Ctrl-C; the
 // webhook receiver below listens on 127.0.0.1, which webhooks reach only with private targets on.
 const app = spawn("npm", ["start"], {
   detached: true,
   stdio: ["ignore", "pipe", "inherit"],
-  env: { ...process.env, TXN_WEBHOOK_ALLOW_PRIVATE: "true" },
+  env: { ...process.env, ...readmeEnv, TXN_WEBHOOK_ALLOW_PRIVATE: "true" },
 })
 const signalAll = (signal: NodeJS.Signals) => {
   try {
@@ -160,6 +205,7 @@ check(unknown.status === 401, "a request with an unknown API key answers 401")
 
 const account = await call("POST", "accounts.create", { name: "Smoke wallet", currency: "EUR" })
 check(account.status === 200 && account.data.currency === "EUR", "accounts.create")
+const smokeAccountId: string = account.data.id
 const overdraft = await call("POST", "transactions.create", {
   accountId: account.data.id,
   direction: "debit",
@@ -263,6 +309,9 @@ check(
   "webhooks.deliveries logs the receiver's status code",
 )
 receiver.close()
+// The README's seeding below writes thousands of transaction.created events: none for this endpoint.
+const deleted = await call("POST", "webhooks.delete", { id: hook.data.id })
+check(deleted.status === 200 && deleted.data.deleted === true, "webhooks.delete")
 
 const exported = await call("POST", "exports.create", { accountId: account.data.id })
 check(exported.status === 200 && exported.data.status === "queued", "exports.create")
@@ -309,6 +358,17 @@ const released = await call("GET", "accounts.balance", { id: account.data.id })
 check(released.data.available === 3750, "the voided hold is available again")
 check(true, "the worker voided the hold once it expired")
 
+const second = await sh("npm start", process.env, 120_000)
+check(
+  second.code !== 0 &&
+    !second.stdout.includes("ready at") &&
+    second.stderr.includes(`Port ${config.port} on ${config.host} is already in use`) &&
+    second.stderr.includes("Set PORT"),
+  "a second npm start on the same port says the port is taken and exits non-zero, without a banner",
+)
+
+await runReadme()
+
 stopping = true
 // stdout closes once the launcher, the API and the worker have all exited.
 const closed = once(app.stdout, "close")
@@ -332,15 +392,16 @@ check(
   logged.includes("api stopped") && logged.includes("worker stopped"),
   "Ctrl-C stops the API and the worker cleanly",
 )
-const accepts = () =>
-  new Promise<boolean>((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port: config.embeddedPostgresPort })
+function accepts(port = config.embeddedPostgresPort) {
+  return new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port })
     socket.once("connect", () => {
       socket.destroy()
       resolve(true)
     })
     socket.once("error", () => resolve(false))
   })
+}
 // The launcher stops the database last; give it a moment to let go of the port.
 const closedAt = Date.now()
 let listening = await accepts()
@@ -349,5 +410,148 @@ while (listening && Date.now() - closedAt < 10_000) {
   listening = await accepts()
 }
 check(!listening, "embedded PostgreSQL stopped with it")
+
+for (const [command, ready] of Object.entries(longRunning)) {
+  if (command === "npm start") continue
+  await runUntilReady(command, ready)
+}
+check(!(await accepts()), "embedded PostgreSQL stopped after each of them")
 console.log("smoke test passed")
 process.exit(0)
+
+/**
+ * The README's commands against the running `npm start`, in the README's order: the blocks marked
+ * `smoke`, one shell session per block, and the commands quoted inline that neither CI runs nor
+ * keep running. Placeholders are filled in as a reader would: `usr_…`, `key_…`, `acc_…` and `exp_…`
+ * with the last such id a command before printed (else the demo user, the smoke's account), `txn_…`
+ * with the demo key; a million rows to seed become a few hundred.
+ */
+async function runReadme() {
+  const lineOf = (index: number) => readme.slice(0, index).split("\n").length
+  const inline = [
+    ...new Map(
+      smokeInlineCommands(readme).map(({ command, index }) => [
+        command,
+        { line: lineOf(index), commands: [command] },
+      ]),
+    ).values(),
+  ]
+  const steps = [
+    ...readmeBlocks(readme)
+      .filter((block) => block.run === "smoke")
+      .map((block) => ({ line: block.line, commands: commandsOf(block.code) })),
+    ...inline,
+  ].sort((a, b) => a.line - b.line)
+
+  let printed = ""
+  const last = (pattern: RegExp) => [...printed.matchAll(pattern)].at(-1)?.[0]
+  const fill = (command: string) =>
+    command
+      .replace(/usr_…/g, () => last(/usr_[a-z0-9]{26}/g) ?? demoUserId)
+      .replace(/key_…/g, () => last(/key_[a-z0-9]{26}/g) ?? fail(`no key id for ${command}`))
+      .replace(/acc_…/g, () => last(/acc_[a-z0-9]{26}/g) ?? smokeAccountId)
+      .replace(/exp_…/g, () => last(/exp_[a-z0-9]{26}/g) ?? fail(`no export id for ${command}`))
+      .replace(/txn_…/g, apiKey)
+      .replace(/--rows [1-9]\d{3,}/g, "--rows 300")
+      .replace(/127\.0\.0\.1:3000\b/g, `127.0.0.1:${config.port}`)
+  const tools = ["curl", "jq", "psql", "openssl"].filter(
+    (tool) => execFileSync("sh", ["-c", `command -v ${tool} || true`], { encoding: "utf8" }) !== "",
+  )
+  const externalPostgres = await accepts(5432)
+
+  for (const step of steps) {
+    // A block is one shell session: if one of its commands cannot run here, none of them does.
+    const whole = step.commands.join("\n")
+    const missing = ["curl", "jq", "psql", "openssl"].filter(
+      (tool) => new RegExp(`(^|[\\s|(])${tool}\\s`).test(whole) && !tools.includes(tool),
+    )
+    if (missing.length > 0 || (whole.includes("127.0.0.1:5432") && !externalPostgres)) {
+      console.log(
+        `  --  README line ${step.line}: not run (${missing.length > 0 ? `${missing.join(", ")} not installed` : "no PostgreSQL on 127.0.0.1:5432"})`,
+      )
+      continue
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, ...readmeEnv }
+    for (const written of step.commands) {
+      const command = fill(written)
+      const assignment = /^(?:export )?([A-Za-z_]\w*)=(\$\(.*\)|"[^"]*"|'[^']*'|\S+)$/.exec(command)
+      if (assignment !== null) {
+        const name = assignment[1]!
+        if (name in readmeEnv) {
+          check(true, `README line ${step.line}: ${written} (set before npm start)`)
+          continue
+        }
+        const { code, stdout, stderr } = await sh(`${command}\nprintf %s "$${name}"`, env)
+        if (code !== 0 || stdout === "" || stdout === "null")
+          fail(`README line ${step.line}: ${written} set ${name} to "${stdout}"\n${stderr}`)
+        env[name] = stdout
+        printed += `${stdout}\n`
+        check(true, `README line ${step.line}: ${written}`)
+        continue
+      }
+      // A download may ask before the worker has built the file, as a reader might: ask again.
+      const deadline = Date.now() + (command.startsWith("curl ") ? 60_000 : 0)
+      for (;;) {
+        const result = await sh(command, env)
+        const failed = result.code !== 0 || /^\s*\{"error"/.test(result.stdout)
+        if (!failed) {
+          printed += `${result.stdout}\n${result.stderr}\n`
+          break
+        }
+        if (Date.now() > deadline)
+          fail(
+            `README line ${step.line}: ${written}\nran as: ${command}\nexit ${result.code}\n${result.stdout}\n${result.stderr}`,
+          )
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      check(true, `README line ${step.line}: ${written}`)
+    }
+  }
+
+  // `curl -OJ` saved the export under its own name: it must be the CSV, and not stay behind.
+  const downloads = (await readdir(root)).filter((name) => /^exp_[a-z0-9]{26}\.csv$/.test(name))
+  for (const name of downloads) {
+    const text = await readFile(`${root}/${name}`, "utf8")
+    await rm(`${root}/${name}`)
+    check(text.startsWith("id,occurredAt,"), `the README's download saved ${name}, a CSV export`)
+  }
+}
+
+/** A README command that keeps running: started, awaited until it prints `ready`, stopped with Ctrl-C. */
+async function runUntilReady(command: string, ready: string) {
+  const child = spawn("sh", ["-c", command], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let seen = ""
+  const collect = (chunk: Buffer) => {
+    seen += chunk.toString("utf8")
+  }
+  child.stdout.on("data", collect)
+  child.stderr.on("data", collect)
+  const closed = once(child, "close")
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid ?? 0), signal)
+    } catch {}
+  }
+  const deadline = Date.now() + 120_000
+  while (!seen.includes(ready) && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  if (!seen.includes(ready)) {
+    group("SIGKILL")
+    fail(`${command} did not print "${ready}" within 120 s\n${seen.slice(-3000)}`)
+  }
+  group("SIGINT")
+  const stopped = await Promise.race([
+    closed.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000)),
+  ])
+  if (!stopped) {
+    group("SIGKILL")
+    fail(`${command} still running 30 s after Ctrl-C\n${seen.slice(-3000)}`)
+  }
+  check(true, `${command}: ready, then stopped by Ctrl-C`)
+}

@@ -7,11 +7,11 @@ import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, createDatabase, dropDatabase, migrate, PgDatabase } from "@txn/db"
+import { connectDatabaseOrExit, createDatabase, dropDatabase, migrate, PgDatabase } from "@txn/db"
 import { Effect, Redacted } from "effect"
 
 const config = loadConfigOrExit()
-const server = await connectDatabase(config)
+const server = await connectDatabaseOrExit(config)
 const serverUrl = new URL(Redacted.value(server.url))
 const name = `txn_test_${Date.now()}_${randomBytes(3).toString("hex")}`
 await createDatabase(serverUrl.href, name)

@@ -32,8 +32,23 @@ const server = createApiServer(
     checkReadiness: makeReadinessCheck({ runtime, queue: holds }),
   },
 )
-server.listen(config.port, config.host)
-await once(server, "listening")
+const listening = await new Promise<boolean>((resolve, reject) => {
+  server.once("listening", () => resolve(true))
+  server.once("error", (error: NodeJS.ErrnoException) =>
+    error.code === "EADDRINUSE" ? resolve(false) : reject(error),
+  )
+  server.listen(config.port, config.host)
+})
+if (!listening) {
+  log.error({ host: config.host, port: config.port }, "api port in use")
+  process.stderr.write(
+    `Port ${config.port} on ${config.host} is already in use (is another npm start running?). ` +
+      `Set PORT to a free port, e.g. PORT=${config.port + 1}.\n`,
+  )
+  redis?.disconnect()
+  await app.close()
+  process.exit(1)
+}
 const { port } = server.address() as AddressInfo
 log.info(
   {

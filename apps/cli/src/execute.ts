@@ -8,9 +8,21 @@ export interface Output {
   readonly text: string
 }
 
+/**
+ * Names are free text (from this CLI or the admin API): control characters and bidirectional
+ * overrides in one could move the cursor, recolour the terminal or start a fake line of the
+ * table, so they are shown escaped (`\u001b`) instead. `--json` prints them as stored.
+ */
+const printable = (text: string) =>
+  text.replace(
+    /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  )
+
 const table = (rows: ReadonlyArray<ReadonlyArray<string>>) => {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  return rows
+  const shown = rows.map((row) => row.map(printable))
+  const widths = shown[0]!.map((_, column) => Math.max(...shown.map((row) => row[column]!.length)))
+  return shown
     .map((row) =>
       row
         .map((cell, column) => cell.padEnd(widths[column]!))

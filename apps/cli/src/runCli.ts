@@ -21,7 +21,15 @@ export const runCli = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
 
   const config = loadConfigOrExit()
-  const database = await connectDatabase(config)
+  const database = await connectDatabase(config).catch((error: unknown) => {
+    // The embedded PostgreSQL could not be used: its message says why and what to do.
+    if (error instanceof Error && error.name === "EmbeddedPostgresError") return error.message
+    throw error
+  })
+  if (typeof database === "string") {
+    process.stderr.write(`txn: ${database}\n`)
+    return 1
+  }
   const runtime = ManagedRuntime.make(
     makeAccessLayer({ databaseUrl: database.url, maxConnections: 1 }),
   )

@@ -1,5 +1,9 @@
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { mkdtemp, rm } from "node:fs/promises"
+import { type AddressInfo, createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Access, hashSecret, newApiKeyId, newUserId } from "@txn/domain"
 import { makeAccessLayer } from "@txn/platform"
@@ -165,6 +169,21 @@ describe("npm run txn", () => {
     }
   })
 
+  it("shows control characters in names escaped, so a name cannot forge lines or colours", async () => {
+    const userId = await newUser()
+    const name = "ok\nkey_forged  admin  read,write\u001b[2K\u202Eevil"
+    await runtime.runPromise(
+      Access.use((access) => access.createApiKey({ userId, name, scopes: ["read"] })),
+    )
+    const text = await txn(["keys", "list", "--user", userId])
+    expect(text).toMatchObject({ code: 0, stderr: "" })
+    const lines = text.stdout.trimEnd().split("\n")
+    expect(lines).toHaveLength(2)
+    expect(lines[1]).toContain("ok\\u000akey_forged  admin  read,write\\u001b[2K\\u202eevil")
+    expect(text.stdout.includes("\u001b") || text.stdout.includes("\u202e")).toBe(false)
+    expect((await txnJson(["keys", "list", "--user", userId]))[0].name).toBe(name)
+  })
+
   it("keys list says so when a user has no keys", async () => {
     const userId = await newUser()
     expect(await txn(["keys", "list", "--user", userId])).toMatchObject({
@@ -246,6 +265,34 @@ describe("npm run txn", () => {
         stderr: `txn: No ${resource} with id ${id}\n`,
       })
     })
+  })
+
+  it("refuses a server on the embedded port that is not the project's own, saying what to do", async () => {
+    const holder = createServer((socket) => socket.destroy())
+    holder.listen(0, "127.0.0.1")
+    await once(holder, "listening")
+    const { port } = holder.address() as AddressInfo
+    const dataDir = await mkdtemp(join(tmpdir(), "txn-cli-"))
+    try {
+      const result = await txn(["users", "create", "--name", "Nobody"], {
+        DATABASE_URL: "",
+        TXN_EMBEDDED_PG_PORT: String(port),
+        TXN_DATA_DIR: dataDir,
+      })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe("")
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^txn: Port ${port} is taken by a server that is not this project's embedded PostgreSQL`,
+        ),
+      )
+      expect(result.stderr).toContain("TXN_EMBEDDED_PG_PORT")
+      expect(result.stderr).toContain("DATABASE_URL")
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    } finally {
+      holder.close()
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 
   it("exits 1 naming the failure when the database cannot be reached", async () => {

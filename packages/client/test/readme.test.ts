@@ -1,39 +1,165 @@
 import { randomBytes } from "node:crypto"
-import { readFile, rm, writeFile } from "node:fs/promises"
+import { existsSync, readFileSync } from "node:fs"
+import { readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { startTestApi, type TestApi } from "../../../apps/api/test/harness.ts"
+import { signatureOf } from "../../../apps/worker/src/jobs/deliverWebhook.ts"
+import {
+  commandsOf,
+  inCi,
+  inlineCommands,
+  longRunning,
+  notRun,
+  readmeBlocks,
+  readmePath,
+  readmeSnippet,
+  smokeInlineCommands,
+} from "../../../scripts/readme.ts"
 
-let api: TestApi
-beforeAll(async () => {
-  api = await startTestApi()
-})
-afterAll(() => api.close())
-
-const readme = fileURLToPath(new URL("../../../README.md", import.meta.url))
+const root = fileURLToPath(new URL("../../../", import.meta.url))
 const clientEntry = fileURLToPath(new URL("../src/index.ts", import.meta.url))
 
-it("runs the README's frontend snippet as written, against a running API", async () => {
-  const text = await readFile(readme, "utf8")
-  const section = text.slice(text.indexOf("## Using it from a frontend"))
-  const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
-  expect(snippet).toContain("createTxnClient")
-  const runnable = `${snippet}\nexport { account, balance, coffee, page }\n`
-    .replace('from "@txn/client"', `from ${JSON.stringify(clientEntry)}`)
-    .replace('"http://127.0.0.1:3000"', JSON.stringify(api.url))
-    .replace("process.env.TXN_API_KEY", JSON.stringify(api.key))
+/** Writes a README snippet next to this test, as a module importing the client's source. */
+const asModule = async <A>(code: string, run: (module: Record<string, unknown>) => Promise<A>) => {
   const file = fileURLToPath(
     new URL(`./.readme-${randomBytes(4).toString("hex")}.ts`, import.meta.url),
   )
-  await writeFile(file, runnable)
+  await writeFile(file, code.replace('from "@txn/client"', `from ${JSON.stringify(clientEntry)}`))
   try {
-    const { account, balance, coffee, page } = await import(file)
-    expect(account).toMatchObject({ name: "Wallet", currency: "EUR" })
-    expect(coffee).toMatchObject({ amount: 350, currency: "EUR", status: "posted" })
-    expect(page.items.map((t: { id: string }) => t.id)).toEqual([coffee.id])
-    expect(page.items[0]).toMatchObject({ category: "treats", version: 2 })
-    expect(balance).toMatchObject({ posted: 9_650, pending: 9_650, available: 9_650 })
+    return await run(await import(file))
   } finally {
     await rm(file, { force: true })
   }
+}
+
+describe("the README's TypeScript, run as written", () => {
+  let api: TestApi
+  beforeAll(async () => {
+    api = await startTestApi()
+  })
+  afterAll(() => api.close())
+
+  it("runs the frontend snippet against a running API", async () => {
+    const snippet = readmeSnippet("frontend")
+    expect(snippet).toContain("createTxnClient")
+    const runnable = `${snippet}\nexport { account, balance, coffee, page }\n`
+      .replace('"http://127.0.0.1:3000"', JSON.stringify(api.url))
+      .replace("process.env.TXN_API_KEY", JSON.stringify(api.key))
+    await asModule(runnable, async ({ account, balance, coffee, page }) => {
+      expect(account).toMatchObject({ name: "Wallet", currency: "EUR" })
+      expect(coffee).toMatchObject({ amount: 350, currency: "EUR", status: "posted" })
+      const items = (page as { items: Array<{ id: string }> }).items
+      expect(items.map((t) => t.id)).toEqual([(coffee as { id: string }).id])
+      expect(items[0]).toMatchObject({ category: "treats", version: 2 })
+      expect(balance).toMatchObject({ posted: 9_650, pending: 9_650, available: 9_650 })
+    })
+  })
 })
+
+it("runs the webhook receiver: a signed delivery once, a duplicate dropped, a forgery refused", async () => {
+  const secret = `whsec_${randomBytes(24).toString("base64url")}`
+  const snippet = readmeSnippet("webhook-receiver")
+  expect(snippet).toContain("process.env.TXN_WEBHOOK_SECRET")
+  const logged = vi.spyOn(console, "log").mockImplementation(() => {})
+  const previous = process.env.TXN_WEBHOOK_SECRET
+  process.env.TXN_WEBHOOK_SECRET = secret
+  try {
+    await asModule(snippet, async ({ receive }) => {
+      const handler = receive as (request: Request) => Promise<Response>
+      const body = JSON.stringify({
+        id: "evt_0123456789abcdefghijklmnop",
+        type: "transaction.created",
+        createdAt: new Date().toISOString(),
+        data: { transaction: { id: "txn_0123456789abcdefghijklmnop", description: "Café ☕" } },
+      })
+      const deliver = (signature: string) =>
+        handler(
+          new Request("http://127.0.0.1/hooks", {
+            method: "POST",
+            headers: { "content-type": "application/json", "txn-signature": signature },
+            body,
+          }),
+        )
+      const signature = signatureOf(secret, body, Math.floor(Date.now() / 1000))
+      expect((await deliver(signature)).status).toBe(204)
+      expect((await deliver(signature)).status).toBe(204)
+      expect(logged.mock.calls).toEqual([
+        ["received", "transaction.created", "evt_0123456789abcdefghijklmnop"],
+      ])
+      const forged = signatureOf("whsec_other", body, Math.floor(Date.now() / 1000))
+      expect((await deliver(forged)).status).toBe(400)
+      const stale = signatureOf(secret, body, Math.floor(Date.now() / 1000) - 600)
+      expect((await deliver(stale)).status).toBe(400)
+    })
+  } finally {
+    logged.mockRestore()
+    if (previous === undefined) delete process.env.TXN_WEBHOOK_SECRET
+    else process.env.TXN_WEBHOOK_SECRET = previous
+  }
+})
+
+describe("every command and snippet of the README runs somewhere", () => {
+  const text = readFileSync(readmePath, "utf8")
+  const blocks = readmeBlocks(text)
+  const shell = ["sh", "bash", "shell", "zsh", "console"]
+  const script = ["ts", "tsx", "typescript", "js", "javascript", "mjs"]
+  const runnable = blocks.filter((block) => [...shell, ...script].includes(block.lang))
+
+  it("marks every shell and script block with where it runs (the smoke runs sh blocks only)", () => {
+    expect(runnable.length).toBeGreaterThan(10)
+    const unmarked = runnable.filter(
+      (block) =>
+        block.run === undefined ||
+        !/^(smoke|elsewhere|test [a-z-]+|never: .{10,})$/.test(block.run) ||
+        (script.includes(block.lang) && !block.run.startsWith("test ")) ||
+        (block.run === "smoke" && block.lang !== "sh"),
+    )
+    expect(unmarked.map((block) => `README line ${block.line}: ${block.run}`)).toEqual([])
+  })
+
+  it("runs each block marked test in a test that reads it by its id", async () => {
+    const sources = await testSources()
+    const missing = runnable
+      .filter((block) => block.run?.startsWith("test "))
+      .map((block) => block.run!.slice("test ".length))
+      .filter((id) => !sources.some((source) => source.includes(`readmeSnippet("${id}")`)))
+    expect(missing).toEqual([])
+  })
+
+  it("runs each command of a block marked elsewhere as written, in CI or the smoke", () => {
+    const inSmoke = new Set([
+      ...blocks.filter((block) => block.run === "smoke").flatMap((block) => commandsOf(block.code)),
+      ...smokeInlineCommands(text).map(({ command }) => command),
+    ])
+    const uncovered = blocks
+      .filter((block) => block.run === "elsewhere")
+      .flatMap((block) => commandsOf(block.code))
+      // Settings a reader fills in for their own servers.
+      .filter((command) => !/^export [A-Z_]+=\S+$/.test(command))
+      .flatMap((command) => command.split(/\s*&&\s*/))
+      .filter((command) => !inCi(command) && !(command in longRunning) && !inSmoke.has(command))
+    expect(uncovered).toEqual([])
+  })
+
+  // The smoke runs every other inline command (scripts/readme.ts); these lists must not go stale.
+  it("lists as unrun or long-running only commands the README quotes", () => {
+    const quoted = new Set(inlineCommands(text).map(({ command }) => command))
+    expect(Object.keys(notRun).filter((command) => !quoted.has(command))).toEqual([])
+    expect(Object.keys(longRunning).filter((command) => !quoted.has(command))).toEqual([])
+  })
+})
+
+const testSources = async () => {
+  const sources: Array<string> = []
+  for (const workspace of ["apps", "packages", "tooling"]) {
+    for (const name of await readdir(`${root}/${workspace}`)) {
+      const dir = `${root}/${workspace}/${name}/test`
+      if (!existsSync(dir)) continue
+      for (const file of await readdir(dir)) {
+        if (file.endsWith(".test.ts")) sources.push(await readFile(`${dir}/${file}`, "utf8"))
+      }
+    }
+  }
+  return sources
+}

@@ -10,3 +10,17 @@ export const connectDatabase = async (config: AppConfig): Promise<EmbeddedDataba
   const { startEmbeddedPostgres } = await import("./EmbeddedPostgres.ts")
   return startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort })
 }
+
+/**
+ * `connectDatabase` for a command's entry point: when the embedded PostgreSQL cannot be used (its
+ * port taken by another server, say) it prints why and exits 1, rather than a stack trace.
+ */
+export const connectDatabaseOrExit = async (config: AppConfig): Promise<EmbeddedDatabase> => {
+  try {
+    return await connectDatabase(config)
+  } catch (error) {
+    if (!(error instanceof Error && error.name === "EmbeddedPostgresError")) throw error
+    console.error(error.message)
+    return process.exit(1)
+  }
+}

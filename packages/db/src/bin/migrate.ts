@@ -1,11 +1,11 @@
 import { loadConfig } from "@txn/config"
 import { Effect } from "effect"
-import { connectDatabase } from "../Database.ts"
+import { connectDatabaseOrExit } from "../Database.ts"
 import { migrate } from "../Migrations.ts"
 import * as PgDatabase from "../PgDatabase.ts"
 
 const config = loadConfig()
-const database = await connectDatabase(config)
+const database = await connectDatabaseOrExit(config)
 try {
   const applied = await Effect.runPromise(
     migrate.pipe(Effect.provide(PgDatabase.layer({ url: database.url, maxConnections: 1 }))),
