@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { migrate } from "../src/index.ts"
@@ -88,5 +90,17 @@ describe("migrations", () => {
     expect(row?.indexdef).toMatch(
       /WHERE \(\(status = 'pending'::text\) AND \(expires_at IS NOT NULL\)\)/,
     )
+  })
+
+  it("npm run db:migrate with a bad setting names it and exits 1, without a stack trace", () => {
+    const script = fileURLToPath(new URL("../src/bin/migrate.ts", import.meta.url))
+    const run = spawnSync(process.execPath, [script], {
+      env: { ...process.env, TXN_REQUEST_TIMEOUT_MS: "abc" },
+      encoding: "utf8",
+      timeout: 30_000,
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain("TXN_REQUEST_TIMEOUT_MS")
+    expect(run.stderr).not.toMatch(/\n\s+at /)
   })
 })

@@ -1,10 +1,10 @@
-import { loadConfig } from "@txn/config"
+import { loadConfigOrExit } from "@txn/config"
 import { Effect } from "effect"
 import { connectDatabaseOrExit } from "../Database.ts"
 import { migrate } from "../Migrations.ts"
 import * as PgDatabase from "../PgDatabase.ts"
 
-const config = loadConfig()
+const config = loadConfigOrExit()
 const database = await connectDatabaseOrExit(config)
 try {
   const applied = await Effect.runPromise(
