@@ -159,7 +159,11 @@ export const downloadExport = async (
     }
     if (Option.isNone(chunk.value)) break
     sent += chunk.value.value.byteLength
-    if (!response.write(chunk.value.value)) await drained(response)
+    if (!response.write(chunk.value.value)) {
+      await drained(response, app.requestTimeoutMs, () =>
+        app.log.warn({ requestId, exportId: file.id, sent }, "download client stopped reading"),
+      )
+    }
   }
   // Short of the length announced (the export expired meanwhile, the database failed): the
   // client must see a broken download, not a complete-looking short file.
@@ -181,10 +185,19 @@ const safeDecode = (text: string) => {
   }
 }
 
-/** Resolves once the response can take more, or has closed (the client went away). */
-const drained = (response: ServerResponse) =>
+/**
+ * Resolves once the response can take more, or has closed (the client went away). A client that
+ * takes in nothing more for `timeoutMs` is cut off: otherwise one that stops reading would hold its
+ * connection and this download open for good.
+ */
+const drained = (response: ServerResponse, timeoutMs: number, onTimeout: () => void) =>
   new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      onTimeout()
+      response.destroy()
+    }, timeoutMs)
     const done = () => {
+      clearTimeout(timer)
       response.off("drain", done)
       response.off("close", done)
       resolve()

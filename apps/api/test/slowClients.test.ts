@@ -1,4 +1,7 @@
 import { connect } from "node:net"
+import { makeId } from "@txn/domain"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
 import { afterEach, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 
@@ -84,5 +87,61 @@ describe("a client sending its request too slowly", () => {
       ].join("\r\n")
     const answer = await trickled(head, `{"name":"${"s".repeat(trickleBytes)}`)
     expectCutOff(answer)
+  })
+})
+
+describe("a client that stops reading a download", () => {
+  it("is cut off once it has taken in nothing for the request timeout", async () => {
+    api = await startTestApi({ requestTimeoutMs })
+    const { runtime, userId, key, url } = api
+    // A completed export of 32 MiB, far more than the loopback socket buffers hold, written
+    // straight into its tables.
+    const chunks = 32
+    const mib = 1024 * 1024
+    const id = makeId("exp")
+    await runtime.runPromise(
+      SqlClient.SqlClient.use((sql) =>
+        sql.withTransaction(
+          Effect.gen(function* () {
+            yield* sql`
+              insert into exports (id, user_id, status, total_rows, rows_written, bytes, chunks,
+                                   created_at, completed_at, expires_at)
+              values (${id}, ${userId}, 'completed', 0, 0, ${chunks * mib}, ${chunks}, now(), now(),
+                      now() + interval '1 day')`
+            yield* sql`
+              insert into export_chunks (export_id, seq, data)
+              select ${id}, seq, convert_to(repeat('a', ${mib}), 'UTF8')
+                from generate_series(0, ${chunks - 1}) as seq`
+          }),
+        ),
+      ),
+    )
+    const socket = connect(Number(new URL(url).port), "127.0.0.1")
+    socket.write(
+      `GET /v1/exports/${id}/download HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${key}\r\n\r\n`,
+    )
+    let received = 0
+    const outcome = await new Promise<"closed" | "still open">((resolve) => {
+      // A server that never gives up sends all of it within this bound once the client reads.
+      const bound = setTimeout(() => resolve("still open"), 60_000)
+      socket.once("data", () => {
+        // The answer has begun: read nothing more for five times the timeout, then read on.
+        socket.pause()
+        setTimeout(() => socket.resume(), requestTimeoutMs * 5)
+      })
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.byteLength
+      })
+      socket.on("close", () => {
+        clearTimeout(bound)
+        resolve("closed")
+      })
+      socket.on("error", () => {})
+    })
+    socket.destroy()
+    expect(outcome).toBe("closed")
+    // Only what was in flight when the server gave up arrived, not the whole file.
+    expect(received).toBeLessThan(chunks * mib)
+    expect(api.logs.lines.some((line) => line.msg === "download client stopped reading")).toBe(true)
   })
 })
