@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { createServer, type Server } from "node:http"
@@ -6,7 +5,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { testDatabaseUrl } from "@txn/testing"
+import { runNode, testDatabaseUrl } from "@txn/testing"
 import { Redacted } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 
@@ -32,8 +31,8 @@ afterEach(async () => {
 })
 
 /** Runs a command of the repository to its end, bounded, with the API's port taken. */
-const run = async (args: ReadonlyArray<string>) => {
-  const child = spawn(process.execPath, args, {
+const run = ([script = "", ...args]: ReadonlyArray<string>) =>
+  runNode(script, args, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -42,21 +41,7 @@ const run = async (args: ReadonlyArray<string>) => {
       HOST: "127.0.0.1",
       TXN_DATA_DIR: dataDir,
     },
-    stdio: ["ignore", "pipe", "pipe"],
   })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString("utf8")
-  })
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8")
-  })
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000)
-  const [code] = (await once(child, "close")) as [number | null]
-  clearTimeout(killer)
-  return { code, stdout, stderr }
-}
 
 describe("on a port already in use", { timeout: 90_000 }, () => {
   it("npm start says the port is taken, naming it and PORT, and exits 1 without a ready banner", async () => {

@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process"
-import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { testDatabaseUrl } from "@txn/testing"
+import { runNode, testDatabaseUrl } from "@txn/testing"
 import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { demoUserId, ensureDemoApiKey } from "../../../scripts/demoApiKey.ts"
@@ -27,27 +25,15 @@ afterAll(async () => {
 })
 
 /** `npm run seed -- ...args` on the run's database, to its end. */
-const seed = async (args: ReadonlyArray<string>) => {
-  const child = spawn(process.execPath, ["scripts/seed.ts", ...args], {
+const seed = (args: ReadonlyArray<string>) =>
+  runNode("scripts/seed.ts", args, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: Redacted.value(testDatabaseUrl()),
       TXN_DATA_DIR: dataDir,
     },
-    stdio: ["ignore", "pipe", "pipe"],
   })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString("utf8")
-  })
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8")
-  })
-  const [code] = (await once(child, "close")) as [number | null]
-  return { code, stdout, stderr }
-}
 
 const accountsOf = async (key: string) => {
   const answer = await api.call("accounts.list", { limit: 200 }, { method: "GET", auth: key })

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { type AddressInfo, createServer } from "node:net"
@@ -7,29 +6,17 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Access, hashSecret, newApiKeyId, newUserId } from "@txn/domain"
 import { makeAccessLayer } from "@txn/platform"
-import { testDatabaseUrl } from "@txn/testing"
+import { runNode, testDatabaseUrl } from "@txn/testing"
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 
 /** Runs the CLI as `npm run txn -- ...args` does, on the run's database. */
-const txn = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const child = spawn(process.execPath, [main, ...args], {
+const txn = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  runNode(main, args, {
     env: { ...process.env, DATABASE_URL: Redacted.value(testDatabaseUrl()), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
   })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString("utf8")
-  })
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8")
-  })
-  const [code] = (await once(child, "close")) as [number | null]
-  return { code, stdout, stderr }
-}
 
 /** Runs the CLI with `--json` and parses what it printed; fails the test unless it exited 0. */
 const txnJson = async (args: ReadonlyArray<string>) => {

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { createServer } from "node:net"
@@ -91,3 +92,35 @@ export const freePort = async () => {
 }
 
 export * from "./StallingProxy.ts"
+
+/**
+ * Runs `script` with this Node and `args` to its end, killed after `timeoutMs`; what it printed
+ * and its exit code (null when killed).
+ */
+export const runNode = async (
+  script: string,
+  args: ReadonlyArray<string>,
+  options: {
+    readonly cwd?: string
+    readonly env?: NodeJS.ProcessEnv
+    readonly timeoutMs?: number
+  } = {},
+) => {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8")
+  })
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8")
+  })
+  const killer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000)
+  const [code] = (await once(child, "close")) as [number | null]
+  clearTimeout(killer)
+  return { code, stdout, stderr }
+}
