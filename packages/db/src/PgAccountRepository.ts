@@ -145,6 +145,16 @@ export const layer = Layer.effect(
           Effect.withSpan("PgAccountRepository.findById"),
         ),
 
+      findMany: (userId, ids) =>
+        ids.length === 0
+          ? Effect.succeed([])
+          : sql<AccountRow>`
+              select ${cols} from accounts where id in ${sql.in(ids)} and user_id = ${userId}`.pipe(
+              Effect.map((rows) => rows.map(toAccount)),
+              Effect.orDie,
+              Effect.withSpan("PgAccountRepository.findMany"),
+            ),
+
       list: (userId, query) => {
         const limit = query.limit ?? defaultLimit
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)

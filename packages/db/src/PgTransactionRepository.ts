@@ -24,6 +24,7 @@ import {
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import { insertTransactions } from "./PgTransactionBatch.ts"
 import { containsPattern, iso, isoOrNull, pageOf, toNumber } from "./rows.ts"
 
 export interface TransactionRow {
@@ -256,6 +257,15 @@ export const layer = Layer.effect(
           sql.withTransaction,
           Effect.catchTag("SqlError", Effect.die),
           Effect.withSpan("PgTransactionRepository.insert"),
+        ),
+
+      insertMany: (batch) =>
+        Effect.gen(function* () {
+          return yield* insertTransactions(sql, batch, yield* Actor)
+        }).pipe(
+          sql.withTransaction,
+          Effect.catchTag("SqlError", Effect.die),
+          Effect.withSpan("PgTransactionRepository.insertMany"),
         ),
 
       findById,

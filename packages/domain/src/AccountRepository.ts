@@ -20,6 +20,11 @@ export class AccountRepository extends Context.Service<
   {
     readonly insert: (account: Account) => Effect.Effect<Account>
     readonly findById: (userId: UserId, id: AccountId) => Effect.Effect<Option.Option<Account>>
+    /** Those of `ids` that are the user's accounts, in no particular order. */
+    readonly findMany: (
+      userId: UserId,
+      ids: ReadonlyArray<AccountId>,
+    ) => Effect.Effect<ReadonlyArray<Account>>
     /**
      * Changes the given fields; none if not the user's. Turning `allowNegative` off while the
      * available balance is below zero fails with InsufficientFunds.

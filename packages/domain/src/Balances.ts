@@ -152,3 +152,52 @@ export const balanceRefusal = (
   }
   return undefined
 }
+
+/** An account as a batch's balance check needs it: its rule and its stored balance. */
+export interface BalanceAccount {
+  readonly id: string
+  readonly allowNegative: boolean
+  readonly balance: StoredBalance
+}
+
+/** One new transaction of a batch, as its balance check needs it. */
+export interface BatchPosting {
+  readonly accountId: string
+  readonly direction: Direction
+  readonly amount: number
+  readonly status: TransactionStatus
+}
+
+const plus = (balance: StoredBalance, deltas: BalanceDeltas): StoredBalance => ({
+  posted: balance.posted + BigInt(deltas.posted),
+  pendingCredits: balance.pendingCredits + BigInt(deltas.pendingCredits),
+  pendingDebits: balance.pendingDebits + BigInt(deltas.pendingDebits),
+})
+
+/**
+ * The batch's refusals, checked by `balanceRefusal` as if its items were created one after
+ * another in order: each sees the balance the items before it leave, so debits that each fit
+ * alone but not together are refused. A refused item leaves the balance as it was, so the items
+ * after it are still checked (and listed) as they would be alone. Accounts not in `accounts`
+ * are not checked here (the write fails on them anyway). Exact, on bigint.
+ */
+export const batchBalanceRefusals = (
+  accounts: ReadonlyMap<string, BalanceAccount>,
+  postings: ReadonlyArray<BatchPosting>,
+): ReadonlyArray<{
+  readonly index: number
+  readonly error: InsufficientFunds | BalanceLimitExceeded
+}> => {
+  const balances = new Map<string, StoredBalance>()
+  const refused: Array<{ index: number; error: InsufficientFunds | BalanceLimitExceeded }> = []
+  postings.forEach((posting, index) => {
+    const account = accounts.get(posting.accountId)
+    if (account === undefined) return
+    const before = balances.get(account.id) ?? account.balance
+    const deltas = balanceDeltas(posting, null, posting.status)
+    const error = balanceRefusal(account, before, deltas, posting.amount)
+    if (error === undefined) balances.set(account.id, plus(before, deltas))
+    else refused.push({ index, error })
+  })
+  return refused
+}

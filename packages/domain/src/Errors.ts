@@ -7,6 +7,25 @@ export const FieldIssue = Schema.Struct({
 })
 export type FieldIssue = typeof FieldIssue.Type
 
+/** One refused item of a batch: its position, the input field at fault, and why. */
+export const ItemFailure = Schema.Struct({
+  index: Schema.Number,
+  field: Schema.String,
+  tag: Schema.String,
+  message: Schema.String,
+})
+export type ItemFailure = typeof ItemFailure.Type
+
+/**
+ * Set only when the error refuses a batch (`transactions.createMany`): `index` and `field` name
+ * the first refused item and its field, `failures` lists every refused item, first to last.
+ */
+const batchFields = {
+  index: Schema.optionalKey(Schema.Number),
+  field: Schema.optionalKey(Schema.String),
+  failures: Schema.optionalKey(Schema.Array(ItemFailure)),
+}
+
 export class ValidationError extends Schema.TaggedError<ValidationError>()("ValidationError", {
   message: Schema.String,
   issues: Schema.Array(FieldIssue),
@@ -33,6 +52,7 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   message: Schema.String,
   resource: Schema.String,
   id: Schema.String,
+  ...batchFields,
 }) {
   static of(resource: string, id: string): NotFound {
     return new NotFound({ message: `No ${resource} with id ${id}`, resource, id })
@@ -68,6 +88,7 @@ export class InsufficientFunds extends Schema.TaggedError<InsufficientFunds>()(
     accountId: Schema.String,
     available: Schema.Number,
     requested: Schema.Number,
+    ...batchFields,
   },
 ) {}
 
@@ -90,6 +111,7 @@ export class BalanceLimitExceeded extends Schema.TaggedError<BalanceLimitExceede
     balance: Schema.Number,
     requested: Schema.Number,
     limit: Schema.Number,
+    ...batchFields,
   },
 ) {}
 
@@ -98,6 +120,7 @@ export class CurrencyMismatch extends Schema.TaggedError<CurrencyMismatch>()("Cu
   accountId: Schema.String,
   accountCurrency: Schema.String,
   currency: Schema.String,
+  ...batchFields,
 }) {}
 
 /** A request bigger than the API takes: its body in bytes, or its batch in calls. */
@@ -121,6 +144,60 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
 export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
   message: Schema.String,
 }) {}
+
+/** The refusals of one item of a batch that refuse the whole batch. */
+export type ItemRefusal = NotFound | CurrencyMismatch | InsufficientFunds | BalanceLimitExceeded
+
+/** An item's refusal, with the position and the input field it concerns. */
+export interface RefusedItem<E extends ItemRefusal = ItemRefusal> {
+  readonly index: number
+  readonly field: string
+  readonly error: E
+}
+
+/**
+ * The one error refusing a batch: the first refused item's error, naming its index and field,
+ * with every refused item in `failures`. Undefined when no item was refused.
+ */
+export const batchRefusal = <E extends ItemRefusal>(
+  refused: ReadonlyArray<RefusedItem<E>>,
+): E | undefined => {
+  const ordered = refused.toSorted((a, b) => a.index - b.index)
+  const first = ordered[0]
+  if (first === undefined) return undefined
+  const batch = {
+    message: `transactions.${first.index}.${first.field}: ${first.error.message}${
+      ordered.length > 1 ? ` (and ${ordered.length - 1} more refused items)` : ""
+    }`,
+    index: first.index,
+    field: first.field,
+    failures: ordered.map(({ index, field, error }) => ({
+      index,
+      field,
+      tag: error._tag,
+      message: error.message,
+    })),
+  }
+  const error: ItemRefusal = first.error
+  switch (error._tag) {
+    case "NotFound": {
+      const { _tag, ...fields } = error
+      return new NotFound({ ...fields, ...batch }) as E
+    }
+    case "CurrencyMismatch": {
+      const { _tag, ...fields } = error
+      return new CurrencyMismatch({ ...fields, ...batch }) as E
+    }
+    case "InsufficientFunds": {
+      const { _tag, ...fields } = error
+      return new InsufficientFunds({ ...fields, ...batch }) as E
+    }
+    case "BalanceLimitExceeded": {
+      const { _tag, ...fields } = error
+      return new BalanceLimitExceeded({ ...fields, ...batch }) as E
+    }
+  }
+}
 
 /** Every failure a caller can see, by tag. */
 export type DomainError =

@@ -44,9 +44,8 @@ export const Transaction = Schema.Struct({
 })
 export type Transaction = typeof Transaction.Type
 
-export const CreateTransaction = Schema.Struct({
-  /** Retrying with the same key never records twice; see `idempotent`. */
-  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+/** The fields of one transaction to create, without the request's idempotency key. */
+const createFields = {
   accountId: AccountId,
   direction: Direction,
   amount: Amount,
@@ -61,16 +60,50 @@ export const CreateTransaction = Schema.Struct({
   /** Only for pending transactions: the hold is voided when this time passes. */
   expiresAt: Schema.optionalKey(Timestamp),
   metadata: Schema.optionalKey(Metadata),
-}).pipe(
-  Schema.check(
-    Schema.makeFilter((input) =>
-      input.expiresAt === undefined || input.status === "pending"
-        ? undefined
-        : { path: ["expiresAt"], issue: `Expected expiresAt only with status "pending"` },
+}
+
+const expiresOnlyWhenPending = Schema.makeFilter(
+  (input: { readonly status?: string; readonly expiresAt?: string }) =>
+    input.expiresAt === undefined || input.status === "pending"
+      ? undefined
+      : { path: ["expiresAt"], issue: `Expected expiresAt only with status "pending"` },
+)
+
+export const CreateTransaction = Schema.Struct({
+  /** Retrying with the same key never records twice; see `idempotent`. */
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+  ...createFields,
+}).pipe(Schema.check(expiresOnlyWhenPending))
+export type CreateTransaction = typeof CreateTransaction.Type
+
+/** One item of `createMany`: a create without its own idempotency key (the batch has one). */
+export const CreateTransactionItem = Schema.Struct(createFields).pipe(
+  Schema.check(expiresOnlyWhenPending),
+)
+export type CreateTransactionItem = typeof CreateTransactionItem.Type
+
+/** The most transactions one `createMany` takes. */
+export const maxBatchTransactions = 1000
+
+/** Up to `maxBatchTransactions` creates, recorded all together or not at all. */
+export const CreateManyTransactions = Schema.Struct({
+  /** Retrying the batch with the same key never records it twice; see `idempotent`. */
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+  transactions: Schema.Array(CreateTransactionItem).pipe(
+    Schema.check(
+      Schema.isMinLength(1, { message: "Expected at least 1 transaction" }),
+      Schema.isMaxLength(maxBatchTransactions, {
+        message: `Expected at most ${maxBatchTransactions} transactions in one batch`,
+      }),
     ),
   ),
-)
-export type CreateTransaction = typeof CreateTransaction.Type
+})
+export type CreateManyTransactions = typeof CreateManyTransactions.Type
+
+/** What `createMany` answers: the created transactions, in the order they were sent. */
+export interface CreatedTransactions {
+  readonly transactions: ReadonlyArray<Transaction>
+}
 
 export const GetTransaction = Schema.Struct({ id: TransactionId })
 export type GetTransaction = typeof GetTransaction.Type

@@ -41,6 +41,14 @@ export class TransactionRepository extends Context.Service<
     readonly insert: (
       transaction: Transaction,
     ) => Effect.Effect<Transaction, InsufficientFunds | BalanceLimitExceeded>
+    /**
+     * Records every transaction or none, in one database transaction, locking their accounts in
+     * id order. Balances are checked by `batchBalanceRefusals`; refused items fail the batch with
+     * one error naming them (see `batchRefusal`). Answers the transactions in the order given.
+     */
+    readonly insertMany: (
+      transactions: ReadonlyArray<Transaction>,
+    ) => Effect.Effect<ReadonlyArray<Transaction>, InsufficientFunds | BalanceLimitExceeded>
     readonly findById: (
       userId: UserId,
       id: TransactionId,

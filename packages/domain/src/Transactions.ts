@@ -1,14 +1,17 @@
 import { Context, Effect, Layer, Option } from "effect"
+import type { Account } from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
 import { exactFigure } from "./Balances.ts"
 import { type Page, timestampMillis } from "./Common.ts"
 import {
   type BalanceLimitExceeded,
+  batchRefusal,
   CurrencyMismatch,
   type IdempotencyKeyReused,
   type InsufficientFunds,
   InvalidStateTransition,
   NotFound,
+  type RefusedItem,
   ValidationError,
   VersionConflict,
 } from "./Errors.ts"
@@ -16,7 +19,10 @@ import { HoldScheduler } from "./HoldScheduler.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newTransactionId, type TransactionId, type UserId } from "./Ids.ts"
 import type {
+  CreatedTransactions,
+  CreateManyTransactions,
   CreateTransaction,
+  CreateTransactionItem,
   GetTransaction,
   ListTransactions,
   Reversal,
@@ -39,6 +45,46 @@ import { type ExpireOutcome, TransactionRepository } from "./TransactionReposito
 /** Transaction use cases, on behalf of one user (or of the system, for expiry). */
 const toUtc = (timestamp: string) => new Date(timestampMillis(timestamp)).toISOString()
 
+const isPast = (timestamp: string | undefined, now: Date) =>
+  timestamp !== undefined && timestampMillis(timestamp) <= now.getTime()
+
+const currencyMismatch = (input: CreateTransactionItem, account: Account) =>
+  new CurrencyMismatch({
+    message: `Account ${input.accountId} holds ${account.currency}; the transaction is in ${input.currency}`,
+    accountId: input.accountId,
+    accountCurrency: account.currency,
+    currency: input.currency,
+  })
+
+/** The transaction a create records, stamped `stamp`. */
+const newTransaction = (
+  userId: UserId,
+  input: CreateTransactionItem,
+  stamp: string,
+): Transaction => ({
+  id: newTransactionId(),
+  accountId: input.accountId,
+  userId,
+  direction: input.direction,
+  amount: input.amount,
+  currency: input.currency,
+  status: input.status ?? "posted",
+  description: input.description ?? null,
+  category: input.category ?? null,
+  counterparty: input.counterparty ?? null,
+  reference: input.reference ?? null,
+  // UTC at millisecond precision, as read back: list cursors compare these exactly.
+  occurredAt: input.occurredAt === undefined ? stamp : toUtc(input.occurredAt),
+  expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
+  metadata: input.metadata ?? {},
+  version: 1,
+  reversalOf: null,
+  reversedBy: null,
+  transferId: null,
+  createdAt: stamp,
+  updatedAt: stamp,
+})
+
 export class Transactions extends Context.Service<
   Transactions,
   {
@@ -47,6 +93,23 @@ export class Transactions extends Context.Service<
       input: CreateTransaction,
     ) => Effect.Effect<
       MaybeReplayed<Transaction>,
+      | NotFound
+      | CurrencyMismatch
+      | ValidationError
+      | InsufficientFunds
+      | BalanceLimitExceeded
+      | IdempotencyKeyReused
+    >
+    /**
+     * Records every item or none, in one database transaction: a bad item refuses the batch
+     * with one error naming its index and field (see `batchRefusal`); balances are checked as
+     * if the items were created one after another, in order.
+     */
+    readonly createMany: (
+      userId: UserId,
+      input: CreateManyTransactions,
+    ) => Effect.Effect<
+      MaybeReplayed<CreatedTransactions>,
       | NotFound
       | CurrencyMismatch
       | ValidationError
@@ -146,7 +209,7 @@ export class Transactions extends Context.Service<
         input: CreateTransaction,
       ) {
         const now = new Date()
-        if (input.expiresAt !== undefined && timestampMillis(input.expiresAt) <= now.getTime()) {
+        if (isPast(input.expiresAt, now)) {
           return yield* ValidationError.fromIssues([
             { path: ["expiresAt"], message: "Expected a time in the future" },
           ])
@@ -154,37 +217,46 @@ export class Transactions extends Context.Service<
         const account = yield* accounts.findById(userId, input.accountId)
         if (Option.isNone(account)) return yield* NotFound.of("account", input.accountId)
         if (account.value.currency !== input.currency) {
-          return yield* new CurrencyMismatch({
-            message: `Account ${input.accountId} holds ${account.value.currency}; the transaction is in ${input.currency}`,
-            accountId: input.accountId,
-            accountCurrency: account.value.currency,
-            currency: input.currency,
-          })
+          return yield* currencyMismatch(input, account.value)
         }
-        const stamp = now.toISOString()
-        return yield* transactions.insert({
-          id: newTransactionId(),
-          accountId: input.accountId,
-          userId,
-          direction: input.direction,
-          amount: input.amount,
-          currency: input.currency,
-          status: input.status ?? "posted",
-          description: input.description ?? null,
-          category: input.category ?? null,
-          counterparty: input.counterparty ?? null,
-          reference: input.reference ?? null,
-          // UTC at millisecond precision, as read back: list cursors compare these exactly.
-          occurredAt: input.occurredAt === undefined ? stamp : toUtc(input.occurredAt),
-          expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
-          metadata: input.metadata ?? {},
-          version: 1,
-          reversalOf: null,
-          reversedBy: null,
-          transferId: null,
-          createdAt: stamp,
-          updatedAt: stamp,
+        return yield* transactions.insert(newTransaction(userId, input, now.toISOString()))
+      })
+
+      /** The checks and the write of a batch, without its idempotency or hold scheduling. */
+      const recordMany = Effect.fn("Transactions.recordMany")(function* (
+        userId: UserId,
+        items: ReadonlyArray<CreateTransactionItem>,
+      ) {
+        const now = new Date()
+        const expired = items.flatMap((item, index) =>
+          isPast(item.expiresAt, now)
+            ? [
+                {
+                  path: ["transactions", index, "expiresAt"],
+                  message: "Expected a time in the future",
+                },
+              ]
+            : [],
+        )
+        if (expired.length > 0) return yield* ValidationError.fromIssues(expired)
+        const found = yield* accounts.findMany(userId, [...new Set(items.map((i) => i.accountId))])
+        const byId = new Map(found.map((account) => [account.id as string, account]))
+        const refused = items.flatMap((item, index): ReadonlyArray<RefusedItem> => {
+          const account = byId.get(item.accountId)
+          if (account === undefined) {
+            return [{ index, field: "accountId", error: NotFound.of("account", item.accountId) }]
+          }
+          return account.currency === item.currency
+            ? []
+            : [{ index, field: "currency", error: currencyMismatch(item, account) }]
         })
+        const refusal = batchRefusal(refused)
+        if (refusal !== undefined) return yield* refusal
+        const stamp = now.toISOString()
+        const created = yield* transactions.insertMany(
+          items.map((item) => newTransaction(userId, item, stamp)),
+        )
+        return { transactions: created } satisfies CreatedTransactions
       })
 
       return Transactions.of({
@@ -199,6 +271,24 @@ export class Transactions extends Context.Service<
           // Scheduled once the write has committed, and not again for a replay.
           if (created.expiresAt !== null && created.replayed !== true) {
             yield* holds.schedule(created.id, new Date(created.expiresAt))
+          }
+          return created
+        }),
+        createMany: Effect.fn("Transactions.createMany")(function* (userId, input) {
+          const created = yield* idempotent(
+            idempotency,
+            userId,
+            "transactions.createMany",
+            input,
+            recordMany(userId, input.transactions),
+          )
+          if (created.replayed !== true) {
+            yield* Effect.forEach(
+              created.transactions,
+              (t) =>
+                t.expiresAt === null ? Effect.void : holds.schedule(t.id, new Date(t.expiresAt)),
+              { concurrency: 16, discard: true },
+            )
           }
           return created
         }),

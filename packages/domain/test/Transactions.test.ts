@@ -153,6 +153,73 @@ describe("Transactions.create", () => {
   })
 })
 
+describe("Transactions.createMany", () => {
+  it("schedules each pending item with expiresAt once, and answers the items in input order", async () => {
+    const expiresAt = inAnHour()
+    const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
+      transactions.createMany(userId, {
+        transactions: [
+          debit(accountId, { description: "first" }),
+          debit(accountId, { status: "pending", expiresAt, description: "second" }),
+          debit(accountId, { status: "pending", description: "third" }),
+        ],
+      }),
+    )
+    expect(result.transactions.map((t) => t.description)).toEqual(["first", "second", "third"])
+    expect(scheduled).toEqual([{ id: result.transactions[1]?.id, expiresAt: new Date(expiresAt) }])
+  })
+
+  it("refuses the batch for every expiresAt already past, naming each item's index", async () => {
+    const past = new Date(Date.now() - 1000).toISOString()
+    const { result, scheduled } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.flip(
+        transactions.createMany(userId, {
+          transactions: [
+            debit(accountId, { status: "pending", expiresAt: past }),
+            debit(accountId),
+            debit(accountId, { status: "pending", expiresAt: past }),
+          ],
+        }),
+      ),
+    )
+    expect(result).toMatchObject({
+      _tag: "ValidationError",
+      issues: [
+        { path: ["transactions", 0, "expiresAt"] },
+        { path: ["transactions", 2, "expiresAt"] },
+      ],
+    })
+    expect(scheduled).toEqual([])
+  })
+
+  it("refuses the batch with the first item's error and lists every refused item", async () => {
+    const unknown = newAccountId()
+    const { result } = await withAccount((transactions, { userId, accountId }) =>
+      Effect.flip(
+        transactions.createMany(userId, {
+          transactions: [
+            debit(accountId),
+            debit(accountId, { currency: eur }),
+            debit(unknown),
+            debit(accountId),
+          ],
+        }),
+      ),
+    )
+    expect(result).toMatchObject({
+      _tag: "CurrencyMismatch",
+      accountId: expect.any(String),
+      index: 1,
+      field: "currency",
+      failures: [
+        { index: 1, field: "currency", tag: "CurrencyMismatch" },
+        { index: 2, field: "accountId", tag: "NotFound" },
+      ],
+    })
+    expect(result.message).toMatch(/^transactions\.1\.currency: /)
+  })
+})
+
 describe("Transactions.get", () => {
   it("returns a created transaction to its owner", async () => {
     const { result } = await withAccount((transactions, { userId, accountId }) =>

@@ -15,6 +15,8 @@ import {
   type BalanceDeltas,
   balanceDeltas,
   balanceRefusal,
+  batchBalanceRefusals,
+  batchRefusal,
   type CursorPosition,
   decodeChangesCursor,
   decodeCursor,
@@ -168,6 +170,13 @@ export const layerAccountRepositoryMemory = (
             Option.filter((account) => account.userId === userId),
           ),
         ),
+      findMany: (userId, ids) =>
+        Effect.sync(() =>
+          ids.flatMap((id) => {
+            const account = accounts.get(id)
+            return account !== undefined && account.userId === userId ? [account] : []
+          }),
+        ),
       list: (userId, query) =>
         Effect.sync(() =>
           page(
@@ -220,26 +229,48 @@ export const layerTransactionRepositoryMemory = (
       transaction.expiresAt !== null &&
       Date.parse(transaction.expiresAt) <= now.getTime()
 
+    const insert = (transaction: Transaction) =>
+      Effect.gen(function* () {
+        yield* applyDeltas(
+          store,
+          transaction.accountId,
+          balanceDeltas(transaction, null, transaction.status),
+          transaction.createdAt,
+          transaction.amount,
+        )
+        transactions.set(transaction.id, transaction)
+        yield* record(
+          transaction,
+          "created",
+          Object.fromEntries(
+            Object.entries(transaction).map(([key, value]) => [key, { from: null, to: value }]),
+          ),
+        )
+        return transaction
+      })
+
     return TransactionRepository.of({
-      insert: (transaction) =>
+      insertMany: (batch) =>
         Effect.gen(function* () {
-          yield* applyDeltas(
-            store,
-            transaction.accountId,
-            balanceDeltas(transaction, null, transaction.status),
-            transaction.createdAt,
-            transaction.amount,
+          const accounts = new Map(
+            [...new Set(batch.map((t) => t.accountId))].flatMap((id) => {
+              const account = store.accounts.get(id)
+              return account === undefined
+                ? []
+                : [[id, { ...account, balance: store.balances.get(id) ?? zero }] as const]
+            }),
           )
-          transactions.set(transaction.id, transaction)
-          yield* record(
-            transaction,
-            "created",
-            Object.fromEntries(
-              Object.entries(transaction).map(([key, value]) => [key, { from: null, to: value }]),
-            ),
+          const refusal = batchRefusal(
+            batchBalanceRefusals(accounts, batch).map(({ index, error }) => ({
+              index,
+              field: "amount",
+              error,
+            })),
           )
-          return transaction
+          if (refusal !== undefined) return yield* refusal
+          return yield* Effect.forEach(batch, insert)
         }),
+      insert,
       history: (userId, id) =>
         Effect.sync(() =>
           owned(userId, id) === undefined

@@ -1,4 +1,5 @@
 import {
+  CreateManyTransactions,
   CreateTransaction,
   GetTransaction,
   ListChanges,
@@ -18,6 +19,12 @@ export const transactionsRouter = router({
     run(
       ctx,
       Transactions.use((t) => t.create(ctx.caller.userId, input)),
+    ),
+  ),
+  createMany: writeProcedure.input(input(CreateManyTransactions)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Transactions.use((t) => t.createMany(ctx.caller.userId, input)),
     ),
   ),
   get: readProcedure.input(input(GetTransaction)).query(({ ctx, input }) =>
