@@ -875,6 +875,61 @@ const scenarios = [
   ),
 
   scenario(
+    "a batch of transactions of up to 2^53-1 with the longest texts, kept in order; past the limit together, refused",
+    ["transactions.createMany"],
+    fc.record({
+      items: fc.array(
+        fc.record({
+          amount: largestAmount,
+          direction: fc.constantFrom("credit", "debit"),
+          description: longestText(1000),
+          counterparty: longestText(200),
+          metadata: mostMetadata,
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+      currency,
+    }),
+    async (p) => {
+      // One account per item, so no two large amounts meet on one account.
+      const accounts = await Promise.all(p.items.map(() => freshAccount(p.currency, true)))
+      const sent = p.items.map((item, i) => ({
+        accountId: accounts[i],
+        currency: p.currency,
+        ...item,
+      }))
+      const created = ok(
+        await invoke("transactions.createMany", { transactions: sent }),
+        "transactions.createMany",
+      )
+      expect(created.transactions).toHaveLength(sent.length)
+      for (const [i, stored] of created.transactions.entries()) {
+        const { metadata, ...fields } = sent[i]!
+        expect(stored).toMatchObject({ ...fields, status: "posted", version: 1 })
+        expectMetadata(stored, metadata)
+        const balance = await balanceOf(accounts[i]!)
+        expect(balance.posted).toBe(fields.direction === "credit" ? fields.amount : -fields.amount)
+      }
+      // Two credits that each fit but not together: the second is refused, and with it the batch.
+      const accountId = await freshAccount(p.currency)
+      const credit = { accountId, direction: "credit", amount: Number.MAX_SAFE_INTEGER - 1 }
+      const refused = await invoke("transactions.createMany", {
+        transactions: [
+          { ...credit, currency: p.currency },
+          { ...credit, amount: 2, currency: p.currency },
+        ],
+      })
+      expect(refused.status).toBe(422)
+      expect(refused.body.error.data).toMatchObject({
+        tag: "BalanceLimitExceeded",
+        details: { accountId, figure: "posted+pendingCredits", index: 1, field: "amount" },
+      })
+      expect(await balanceOf(accountId)).toMatchObject({ posted: 0, pending: 0 })
+    },
+    10,
+  ),
+
+  scenario(
     "a transaction of up to 2^53-1 at the first or last time, with the longest texts, listed and changed",
     [
       "transactions.create",

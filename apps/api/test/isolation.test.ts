@@ -236,6 +236,27 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       await expectUnchanged()
     },
   },
+  "transactions.createMany": {
+    sees: "a batch naming A's account gets 404 for that item, exactly as for one that never existed; nothing of the batch is written",
+    check: async () => {
+      const before = await listAllAsB("transactions.list", { accountId: own.account.id })
+      for (const extra of [{}, { currency: "EUR" }, { status: "pending" }]) {
+        await expectSameAsMissing(
+          (accountId) =>
+            asB().mutate("transactions.createMany", {
+              transactions: [
+                transaction(own.account.id, { direction: "credit" }),
+                transaction(accountId, extra),
+              ],
+            }),
+          a.account.id,
+          "acc",
+        )
+      }
+      expect(await listAllAsB("transactions.list", { accountId: own.account.id })).toEqual(before)
+      await expectUnchanged()
+    },
+  },
   "transactions.get": {
     sees: "A's posted and pending transactions answer another user 404, exactly as ones that never existed",
     check: async () => {

@@ -82,6 +82,7 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "exports.get",
       "transactions.changes",
       "transactions.create",
+      "transactions.createMany",
       "transactions.get",
       "transactions.history",
       "transactions.list",
