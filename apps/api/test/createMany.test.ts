@@ -47,7 +47,7 @@ const written = async (ids: ReadonlyArray<string>) => {
   return row!
 }
 
-const item = (accountId: string, extra: Record<string, unknown> = {}) => ({
+const item = (accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   accountId,
   direction: "debit",
   amount: 100,

@@ -54,6 +54,42 @@ describe("createTxnClient against the running API", () => {
     expect(await client.transactions.get.query({ id: created.id })).toEqual(created)
   })
 
+  it("creates a batch in one call, answered in the order sent, and names a refused item", async () => {
+    const account = await newAccount("EUR")
+    const { transactions } = await client.transactions.createMany.mutate({
+      idempotencyKey: `client-batch-${account.id}`,
+      transactions: [
+        { accountId: account.id, direction: "credit", amount: 300, currency: "EUR" },
+        {
+          accountId: account.id,
+          direction: "debit",
+          amount: 100,
+          currency: "EUR",
+          status: "pending",
+        },
+      ],
+    })
+    expect(transactions.map((t) => [t.direction, t.amount, t.status])).toEqual([
+      ["credit", 300, "posted"],
+      ["debit", 100, "pending"],
+    ])
+    expect(await client.accounts.balance.query({ id: account.id })).toMatchObject({
+      posted: 300,
+      available: 200,
+    })
+
+    const error = await rejectionOf(
+      client.transactions.createMany.mutate({
+        transactions: [
+          { accountId: account.id, direction: "credit", amount: 1, currency: "EUR" },
+          { accountId: account.id, direction: "credit", amount: 1, currency: "USD" },
+        ],
+      }),
+    )
+    if (!isTxnError(error, "CurrencyMismatch")) throw new Error("expected a CurrencyMismatch")
+    expect(error.data?.details).toMatchObject({ index: 1, field: "currency" })
+  })
+
   it("lists with a filter and pages through every match with the cursor", async () => {
     const account = await newAccount()
     const create = (index: number, direction: "credit" | "debit") =>

@@ -19,6 +19,7 @@ type Transaction = Awaited<ReturnType<TxnClient["transactions"]["get"]["query"]>
 type Page = Awaited<ReturnType<TxnClient["transactions"]["list"]["query"]>>
 type Account = Awaited<ReturnType<TxnClient["accounts"]["create"]["mutate"]>>
 type ErrorData = NonNullable<TxnClientError["data"]>
+type Batch = Awaited<ReturnType<TxnClient["transactions"]["createMany"]["mutate"]>>
 /** The list filter, without the `void` that lets it be left out. */
 type ListInput = Extract<Parameters<TxnClient["transactions"]["list"]["query"]>[0], object>
 
@@ -35,6 +36,18 @@ describe("the client's types follow the API", () => {
     expectTypeOf<Transaction["id"]>().toExtend<string>()
     expectTypeOf<Transaction["currency"]>().toExtend<string>()
     expectTypeOf<Transaction>().not.toHaveProperty("amountMinor")
+  })
+
+  it("types a batch create's answer as the transactions it recorded", () => {
+    expectTypeOf<Batch["transactions"][number]>().toEqualTypeOf<Transaction>()
+    expectTypeOf<Batch["replayed"]>().toEqualTypeOf<true | undefined>()
+    typeOnly(() => client.transactions.createMany.mutate({ transactions: [debit] }))
+    typeOnly(() =>
+      client.transactions.createMany.mutate({
+        // @ts-expect-error: each item is a create without its own idempotency key
+        transactions: [{ ...debit, idempotencyKey: "k" }],
+      }),
+    )
   })
 
   it("types a page of transactions", () => {
