@@ -5,6 +5,7 @@
  */
 const scenarios: Record<string, () => Promise<void>> = {
   flood: () => import("./bench/flood.ts").then((scenario) => scenario.run()),
+  createMany: () => import("./bench/createMany.ts").then((scenario) => scenario.run()),
 }
 
 const names = process.argv.slice(2)

@@ -109,6 +109,9 @@ describe("proof under concurrency", () => {
     }
     /** Per key: every 200 answer it got. */
     const transferAnswers = new Map<string, Array<Json>>()
+    /** Per batch key: every 200 answer it got; and the keys whose items were counted already. */
+    const batchAnswers = new Map<string, Array<Json>>()
+    const countedBatches = new Set<string>()
     /** The client-side running net of posted non-transfer movements since funding. */
     let expectedNet = 0
     const staleAnswers: Array<Answer> = []
@@ -163,6 +166,42 @@ describe("proof under concurrency", () => {
           } else {
             await send()
           }
+        } else if (roll < 0.52) {
+          const key = `batch-${SEED}-${n}-${i}`
+          const items = Array.from({ length: int(2, 8) }, () => {
+            const kind = rand()
+            return {
+              accountId: accounts[int(0, ACCOUNTS - 1)],
+              direction: kind < 0.25 ? "credit" : "debit",
+              amount: int(1, 2_000),
+              currency: "EUR",
+              ...(kind >= 0.25 && kind < 0.6 ? { status: "pending" } : {}),
+              description: "Batch",
+            }
+          })
+          const input = { idempotencyKey: key, transactions: items }
+          const send = async () => {
+            const response = await api.mutate("transactions.createMany", input)
+            if (record("batch", response) !== "ok") return
+            const answer = response.body.result.data
+            batchAnswers.set(key, [...(batchAnswers.get(key) ?? []), answer])
+            // A replay answers the same items: count them once.
+            if (countedBatches.has(key)) return
+            countedBatches.add(key)
+            for (const t of answer.transactions) {
+              if (t.status === "pending") holds.set(t.id, { version: t.version, amount: t.amount })
+              else {
+                expectedNet += signed(t)
+                reversible.set(t.id, { version: t.version, signed: signed(t) })
+              }
+            }
+          }
+          const resend = rand()
+          if (resend < 0.1) await Promise.all([send(), send()])
+          else if (resend < 0.2) {
+            await send()
+            await send()
+          } else await send()
         } else if (roll < 0.65) {
           const amount = int(1, 3_000)
           const response = await api.mutate("transactions.create", {
@@ -231,6 +270,7 @@ describe("proof under concurrency", () => {
     expect(counts["post:ok"]).toBeGreaterThan(0)
     expect(counts["void:ok"]).toBeGreaterThan(0)
     expect(counts["reverse:ok"]).toBeGreaterThan(0)
+    expect(counts["batch:ok"]).toBeGreaterThan(0)
     // A deliberately stale version is always refused, and never applied.
     expect(staleAnswers.length).toBeGreaterThan(0)
     for (const stale of staleAnswers) {
@@ -308,6 +348,17 @@ describe("proof under concurrency", () => {
     expect(counts["transfer:ok"]).toBeGreaterThan(okIds.size) // some replays were answered
     expect(byTransfer.size).toBe(transferAnswers.size)
     expect(new Set(byTransfer.keys())).toEqual(okIds)
+
+    // Every batch key executed once: its 200s name the same items, at most one of them fresh,
+    // and each item exists once, in its account.
+    const allIds = new Set(all.map((t) => t.id))
+    for (const [key, answers] of batchAnswers) {
+      const idsOf = (answer: Json) => answer.transactions.map((t: Json) => t.id)
+      for (const answer of answers) expect(idsOf(answer), key).toEqual(idsOf(answers[0]))
+      expect(answers.filter((a) => a.replayed !== true).length, key).toBeLessThanOrEqual(1)
+      for (const id of idsOf(answers[0])) expect(allIds.has(id), key).toBe(true)
+    }
+    expect(counts["batch:ok"]).toBeGreaterThan(batchAnswers.size) // some replays were answered
 
     console.log(`concurrency: ${Date.now() - started} ms in all`)
   }, 120_000)
