@@ -150,6 +150,25 @@ describe("transactions.createMany", () => {
         available: e.posted - e.pendingDebits,
       })
     }
+    // The change feed pages through every item's `created` event, in the order sent.
+    const feed: Array<string> = []
+    let cursor: string | undefined
+    for (let page = 0; page < 20; page++) {
+      const changes = ok(
+        await api.query("transactions.changes", {
+          limit: 200,
+          ...(cursor === undefined ? {} : { cursor }),
+        }),
+      )
+      for (const event of changes.items) {
+        if (event.kind === "created" && ids.includes(event.transactionId)) {
+          feed.push(event.transactionId)
+        }
+      }
+      cursor = changes.nextCursor
+      if (!changes.hasMore) break
+    }
+    expect(feed).toEqual(ids)
     const history = ok(await api.query("transactions.history", { id: ids[999] }))
     expect(history).toHaveLength(1)
     expect(history[0]).toMatchObject({ kind: "created", version: 1 })
