@@ -102,7 +102,10 @@ const realAppLayer = (log: ReturnType<typeof makeLog>, databaseUrl = testDatabas
   makeAppLayer({
     databaseUrl,
     databasePoolMax: 2,
-    holdScheduler: Layer.succeed(HoldScheduler, { schedule: () => Effect.void }),
+    holdScheduler: Layer.succeed(HoldScheduler, {
+      schedule: () => Effect.void,
+      scheduleMany: () => Effect.void,
+    }),
     log,
   })
 

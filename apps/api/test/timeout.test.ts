@@ -25,7 +25,10 @@ const hangingRuntime = ManagedRuntime.make(
     makeAppLayer({
       databaseUrl: testDatabaseUrl(),
       databasePoolMax: 3,
-      holdScheduler: Layer.succeed(HoldScheduler, { schedule: () => Effect.void }),
+      holdScheduler: Layer.succeed(HoldScheduler, {
+        schedule: () => Effect.void,
+        scheduleMany: () => Effect.void,
+      }),
       log: makeLog({ name: "api", level: "info", destination: new LogCapture() }),
     }),
     Layer.succeed(

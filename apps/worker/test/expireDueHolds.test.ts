@@ -14,7 +14,10 @@ const app = (url: Awaited<ReturnType<typeof createPrivateDatabase>>["url"]) =>
     makeAppLayer({
       databaseUrl: url,
       databasePoolMax: 2,
-      holdScheduler: Layer.succeed(HoldScheduler, { schedule: () => Effect.void }),
+      holdScheduler: Layer.succeed(HoldScheduler, {
+        schedule: () => Effect.void,
+        scheduleMany: () => Effect.void,
+      }),
       log: makeLog({ name: "worker", level: "warn", destination: new LogCapture() }),
     }),
   )

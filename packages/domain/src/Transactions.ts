@@ -282,12 +282,12 @@ export class Transactions extends Context.Service<
             input,
             recordMany(userId, input.transactions),
           )
+          // Scheduled once the batch has committed, all in one enqueue, and not for a replay.
           if (created.replayed !== true) {
-            yield* Effect.forEach(
-              created.transactions,
-              (t) =>
-                t.expiresAt === null ? Effect.void : holds.schedule(t.id, new Date(t.expiresAt)),
-              { concurrency: 16, discard: true },
+            yield* holds.scheduleMany(
+              created.transactions.flatMap((t) =>
+                t.expiresAt === null ? [] : [{ id: t.id, expiresAt: new Date(t.expiresAt) }],
+              ),
             )
           }
           return created

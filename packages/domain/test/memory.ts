@@ -553,6 +553,10 @@ export const layerHoldSchedulerMemory = (calls: Array<ScheduledHold>): Layer.Lay
         Effect.sync(() => {
           calls.push({ id, expiresAt })
         }),
+      scheduleMany: (holds) =>
+        Effect.sync(() => {
+          for (const { id, expiresAt } of holds) calls.push({ id, expiresAt })
+        }),
     }),
   )
 

@@ -18,6 +18,12 @@ const holdScheduler = Layer.succeed(
   HoldScheduler.of({
     schedule: (id, expiresAt) =>
       Effect.sync(() => void scheduled.push({ id, expiresAt: expiresAt.toISOString() })),
+    scheduleMany: (holds) =>
+      Effect.sync(() => {
+        for (const { id, expiresAt } of holds) {
+          scheduled.push({ id, expiresAt: expiresAt.toISOString() })
+        }
+      }),
   }),
 )
 

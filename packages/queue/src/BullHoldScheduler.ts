@@ -1,4 +1,4 @@
-import { HoldScheduler } from "@txn/domain"
+import { HoldScheduler, type TransactionId } from "@txn/domain"
 import { Effect, Layer } from "effect"
 import type { JobQueue } from "./QueueBackend.ts"
 import { expireHoldJobId, JobNames } from "./Queues.ts"
@@ -15,34 +15,47 @@ export interface BullHoldSchedulerOptions {
  * A delayed job per hold. Enqueueing can fail after the transaction committed; the worker's
  * periodic `expire-due-holds` sweep voids such holds anyway, so the failure is logged, not raised.
  */
-export const layer = (queue: JobQueue, options: BullHoldSchedulerOptions = {}) =>
-  Layer.succeed(
+const jobOf = (transactionId: TransactionId, expiresAt: Date) => ({
+  name: JobNames.expireHold,
+  data: { transactionId },
+  opts: {
+    jobId: expireHoldJobId(transactionId),
+    delay: Math.max(0, expiresAt.getTime() - Date.now()),
+    attempts: 10,
+    backoff: { type: "exponential", delay: 1000 },
+    removeOnComplete: 1000,
+    removeOnFail: 5000,
+  },
+})
+
+export const layer = (queue: JobQueue, options: BullHoldSchedulerOptions = {}) => {
+  const enqueue = (add: Promise<unknown>, details: Record<string, unknown>) =>
+    Effect.tryPromise(() => add).pipe(
+      Effect.timeout(options.timeoutMs ?? 5_000),
+      Effect.asVoid,
+      Effect.catch((error) =>
+        Effect.logWarning("Could not enqueue hold expiry; the sweep will void it", {
+          ...details,
+          error: String(error),
+        }),
+      ),
+    )
+  return Layer.succeed(
     HoldScheduler,
     HoldScheduler.of({
       schedule: (transactionId, expiresAt) =>
-        Effect.tryPromise(() =>
-          queue.add(
-            JobNames.expireHold,
-            { transactionId },
-            {
-              jobId: expireHoldJobId(transactionId),
-              delay: Math.max(0, expiresAt.getTime() - Date.now()),
-              attempts: 10,
-              backoff: { type: "exponential", delay: 1000 },
-              removeOnComplete: 1000,
-              removeOnFail: 5000,
-            },
-          ),
-        ).pipe(
-          Effect.timeout(options.timeoutMs ?? 5_000),
-          Effect.asVoid,
-          Effect.catch((error) =>
-            Effect.logWarning("Could not enqueue hold expiry; the sweep will void it", {
-              transactionId,
-              error: String(error),
-            }),
-          ),
-          Effect.withSpan("BullHoldScheduler.schedule"),
-        ),
+        Effect.suspend(() => {
+          const job = jobOf(transactionId, expiresAt)
+          return enqueue(queue.add(job.name, job.data, job.opts), { transactionId })
+        }).pipe(Effect.withSpan("BullHoldScheduler.schedule")),
+      scheduleMany: (holds) =>
+        holds.length === 0
+          ? Effect.void
+          : Effect.suspend(() =>
+              enqueue(queue.addBulk(holds.map((hold) => jobOf(hold.id, hold.expiresAt))), {
+                transactionIds: holds.map((hold) => hold.id),
+              }),
+            ).pipe(Effect.withSpan("BullHoldScheduler.scheduleMany")),
     }),
   )
+}

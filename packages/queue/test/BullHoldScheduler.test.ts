@@ -85,6 +85,32 @@ describe.each(backends)("BullHoldScheduler with $name", ({ redisUrl, skipped }) 
   )
 
   it.skipIf(skipped !== undefined)(
+    "adds a delayed job for each of many holds in one call, each due at its own expiresAt",
+    async () => {
+      const holds = Array.from({ length: 50 }, (_, i) => ({
+        id: newTransactionId(),
+        expiresAt: new Date(Date.now() + 60_000 + i * 1_000),
+      }))
+      const before = Date.now()
+      const result = await Effect.runPromise(
+        HoldScheduler.use((scheduler) => scheduler.scheduleMany(holds)).pipe(
+          Effect.provide(BullHoldScheduler.layer(queue)),
+        ),
+      )
+      const after = Date.now()
+      expect(result).toBeUndefined()
+      for (const { id, expiresAt } of holds) {
+        const job = await inspect(queue).getJob(expireHoldJobId(id))
+        expect(job?.name).toBe(JobNames.expireHold)
+        expect(job?.data).toEqual({ transactionId: id })
+        expect(await job?.getState()).toBe("delayed")
+        expect(job!.delay).toBeGreaterThanOrEqual(expiresAt.getTime() - after)
+        expect(job!.delay).toBeLessThanOrEqual(expiresAt.getTime() - before)
+      }
+    },
+  )
+
+  it.skipIf(skipped !== undefined)(
     "adds a job that is due at once for a hold already past its expiry",
     async () => {
       const id = newTransactionId()
