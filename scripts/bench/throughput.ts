@@ -86,6 +86,7 @@ const randomAmount = () => 1 + Math.floor(Math.random() * 1_000)
 const randomDirection = () => (Math.random() < 0.5 ? "credit" : "debit")
 
 export const run = async (options: ThroughputOptions) => {
+  const setupStarted = performance.now()
   const database = await openBenchDatabase()
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(new URL(database.url).hostname)
   let api: Server | undefined
@@ -128,7 +129,6 @@ export const run = async (options: ThroughputOptions) => {
       return body.result.data
     }
 
-    const setupStarted = performance.now()
     const accounts: Array<string> = []
     for (let i = 0; i < spreadAccounts + 1 + listSizes.length; i++) {
       accounts.push((await call("accounts.create", { name: `Bench ${i}`, currency })).id)
