@@ -50,10 +50,7 @@ export const rssOf = async (pid: number | undefined) => {
 /** A database made for one benchmark run, migrated, and dropped again by `close`. */
 export interface BenchDatabase {
   readonly config: AppConfig
-  /** The server's own database, to create and drop the bench database from. */
-  readonly serverUrl: string
   readonly url: string
-  readonly name: string
   /** Users and API keys of the bench database. */
   readonly access: ReturnType<typeof accessRuntime>
   readonly close: () => Promise<void>
@@ -82,7 +79,7 @@ export const openBenchDatabase = async (): Promise<BenchDatabase> => {
     await close()
     throw error
   }
-  return { config, serverUrl: serverUrl.href, url: url.href, name, access, close }
+  return { config, url: url.href, access, close }
 }
 
 /** A process of the benchmark's own, listening on a loopback port. */
