@@ -424,7 +424,8 @@ process.exit(0)
  * `smoke`, one shell session per block, and the commands quoted inline that neither CI runs nor
  * keep running. Placeholders are filled in as a reader would: `usr_…`, `key_…`, `acc_…` and `exp_…`
  * with the last such id a command before printed (else the demo user, the smoke's account), `txn_…`
- * with the demo key; a million rows to seed become a few hundred.
+ * with the demo key; a million rows to seed become a few hundred, and a benchmark runs one round
+ * of a second per system.
  */
 async function runReadme() {
   const lineOf = (index: number) => readme.slice(0, index).split("\n").length
@@ -453,6 +454,7 @@ async function runReadme() {
       .replace(/exp_…/g, () => last(/exp_[a-z0-9]{26}/g) ?? fail(`no export id for ${command}`))
       .replace(/txn_…/g, apiKey)
       .replace(/--rows [1-9]\d{3,}/g, "--rows 300")
+      .replace(/^(.*\bnpm run bench\b(?!.*--seconds).*)$/, "$1 --seconds 1 --rounds 1")
       .replace(/127\.0\.0\.1:3000\b/g, `127.0.0.1:${config.port}`)
   const tools = ["curl", "jq", "psql", "openssl"].filter(
     (tool) => execFileSync("sh", ["-c", `command -v ${tool} || true`], { encoding: "utf8" }) !== "",

@@ -11,19 +11,12 @@
  * flooders got back, and the API's CPU time per flood request (Linux). Bounded: each phase sends
  * 400 normal calls; a flood stops 2 s after its phase's calls would end, or at 1,000,000 requests.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
-import { once } from "node:events"
-import { readFile } from "node:fs/promises"
 import { Agent, request } from "node:http"
-import { createServer } from "node:net"
 import { Worker } from "node:worker_threads"
-import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, createDatabase, dropDatabase, migrate } from "@txn/db"
 import { Access } from "@txn/domain"
-import { makeAccessLayer } from "@txn/platform"
-import { Effect, ManagedRuntime, Redacted } from "effect"
+import { Effect } from "effect"
 import type { FlooderOptions, FlooderReport } from "./flooder.ts"
+import { cpuMsOf, openBenchDatabase, percentile, type Server, sleep, startApi } from "./harness.ts"
 
 const normalCalls = 400
 const intervalMs = 25
@@ -37,21 +30,6 @@ const phases = [
   { label: "2 flooders x 4 connections", connections: 4, flood: "batches" },
   { label: "same, of GET /healthz", connections: 4, flood: "healthz" },
 ] as const
-
-const freeLoopbackPort = async () => {
-  const probe = createServer().listen(0, "127.0.0.1")
-  await once(probe, "listening")
-  const address = probe.address()
-  probe.close()
-  if (address === null || typeof address === "string") throw new Error("no free port")
-  return address.port
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Nearest-rank percentile of sorted numbers. */
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0
 
 const ms = (value: number) => `${value.toFixed(1)} ms`
 
@@ -95,40 +73,13 @@ const startFlooder = (options: FlooderOptions) => {
   })
 }
 
-/**
- * CPU time (user + system) the process has used so far, in ms, from Linux's /proc (whose clock
- * ticks are 1/100 s); undefined elsewhere.
- */
-const cpuMsOf = async (pid: number | undefined) => {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined)
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ")
-  if (fields === undefined) return undefined
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
-const stopApi = async (api: ChildProcess) => {
-  if (api.exitCode !== null || api.signalCode !== null) return
-  api.kill("SIGTERM")
-  await once(api, "exit")
-}
-
 export const run = async () => {
-  const config = loadConfigOrExit()
-  const server = await connectDatabase(config)
-  const serverUrl = new URL(Redacted.value(server.url))
-  const name = `txn_bench_${Date.now()}_${randomBytes(3).toString("hex")}`
-  await createDatabase(serverUrl.href, name)
-  const benchUrl = new URL(serverUrl.href)
-  benchUrl.pathname = `/${name}`
-  const access = ManagedRuntime.make(
-    makeAccessLayer({ databaseUrl: Redacted.make(benchUrl.href), maxConnections: 1 }),
-  )
-  let api: ChildProcess | undefined
+  const database = await openBenchDatabase()
+  const { config } = database
+  let api: Server | undefined
   try {
-    await access.runPromise(migrate.pipe(Effect.orDie))
     // One key per phase, so no phase spends another's rate-limit budget.
-    const keys = await access.runPromise(
+    const keys = await database.access.runPromise(
       Access.use((access) =>
         Effect.gen(function* () {
           const user = yield* access.createUser({ name: "Bench user" })
@@ -142,22 +93,8 @@ export const run = async () => {
     )
     const [warmUpKey = "", ...phaseKeys] = keys
 
-    const port = await freeLoopbackPort()
-    const base = `http://127.0.0.1:${port}`
-    api = spawn(process.execPath, ["apps/api/src/main.ts"], {
-      env: { ...process.env, DATABASE_URL: benchUrl.href, HOST: "127.0.0.1", PORT: String(port) },
-      stdio: ["ignore", "ignore", "inherit"],
-    })
-    const deadline = Date.now() + 60_000
-    const isReady = () =>
-      fetch(`${base}/readyz`).then(
-        (response) => response.ok,
-        () => false,
-      )
-    while (!(await isReady())) {
-      if (Date.now() > deadline || api.exitCode !== null) throw new Error("the API did not start")
-      await sleep(250)
-    }
+    api = await startApi(database)
+    const { base } = api
     const created = await fetch(`${base}/trpc/accounts.create`, {
       method: "POST",
       headers: { authorization: `Bearer ${warmUpKey}`, "content-type": "application/json" },
@@ -196,11 +133,11 @@ export const run = async () => {
               }),
             ],
       )
-      const cpuBefore = await cpuMsOf(api.pid)
+      const cpuBefore = await cpuMsOf(api.process.pid)
       if (flooders.length > 0) await sleep(1_000)
       const figures = await normalClient(base, phaseKeys[i] ?? "", normalCalls)
       const reports = await Promise.all(flooders)
-      const cpuAfter = await cpuMsOf(api.pid)
+      const cpuAfter = await cpuMsOf(api.process.pid)
       alone ??= figures
       console.log(
         `  ${phase.label.padEnd(30)} median ${ms(figures.median).padStart(9)} (${(figures.median / alone.median).toFixed(2)}x)` +
@@ -224,9 +161,7 @@ export const run = async () => {
       }
     }
   } finally {
-    await access.dispose()
-    if (api !== undefined) await stopApi(api)
-    await dropDatabase(serverUrl.href, name)
-    await server.stop()
+    await api?.stop()
+    await database.close()
   }
 }

@@ -1,0 +1,135 @@
+/**
+ * What the benchmark scenarios share: a fresh, migrated database on DATABASE_URL's server or the
+ * embedded PostgreSQL (as `npm start` would use), the API started on it as `npm start` starts it,
+ * and what Linux's /proc says about a process (CPU time, resident memory).
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { once } from "node:events"
+import { readFile } from "node:fs/promises"
+import { createServer } from "node:net"
+import { type AppConfig, loadConfigOrExit } from "@txn/config"
+import { connectDatabase, createDatabase, dropDatabase, migrate } from "@txn/db"
+import { makeAccessLayer } from "@txn/platform"
+import { Effect, ManagedRuntime, Redacted } from "effect"
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Nearest-rank percentile of sorted numbers. */
+export const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0
+
+export const freeLoopbackPort = async () => {
+  const probe = createServer().listen(0, "127.0.0.1")
+  await once(probe, "listening")
+  const address = probe.address()
+  probe.close()
+  if (address === null || typeof address === "string") throw new Error("no free port")
+  return address.port
+}
+
+/**
+ * CPU time (user + system, all threads) the process has used so far, in ms, from Linux's /proc
+ * (whose clock ticks are 1/100 s); undefined elsewhere, or once the process is gone.
+ */
+export const cpuMsOf = async (pid: number | undefined) => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined)
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ")
+  if (fields === undefined) return undefined
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** The process's resident memory now, in bytes, from Linux's /proc; undefined elsewhere. */
+export const rssOf = async (pid: number | undefined) => {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined)
+  const kib = status === undefined ? undefined : /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]
+  return kib === undefined ? undefined : Number(kib) * 1024
+}
+
+/** A database made for one benchmark run, migrated, and dropped again by `close`. */
+export interface BenchDatabase {
+  readonly config: AppConfig
+  readonly url: string
+  /** Users and API keys of the bench database. */
+  readonly access: ReturnType<typeof accessRuntime>
+  readonly close: () => Promise<void>
+}
+
+const accessRuntime = (url: string) =>
+  ManagedRuntime.make(makeAccessLayer({ databaseUrl: Redacted.make(url), maxConnections: 1 }))
+
+export const openBenchDatabase = async (): Promise<BenchDatabase> => {
+  const config = loadConfigOrExit()
+  const server = await connectDatabase(config)
+  const serverUrl = new URL(Redacted.value(server.url))
+  const name = `txn_bench_${Date.now()}_${randomBytes(3).toString("hex")}`
+  await createDatabase(serverUrl.href, name)
+  const url = new URL(serverUrl.href)
+  url.pathname = `/${name}`
+  const access = accessRuntime(url.href)
+  const close = async () => {
+    await access.dispose()
+    await dropDatabase(serverUrl.href, name)
+    await server.stop()
+  }
+  try {
+    await access.runPromise(migrate.pipe(Effect.orDie))
+  } catch (error) {
+    await close()
+    throw error
+  }
+  return { config, url: url.href, access, close }
+}
+
+/** A process of the benchmark's own, listening on a loopback port. */
+export interface Server {
+  readonly process: ChildProcess
+  readonly base: string
+  readonly stop: () => Promise<void>
+}
+
+const stopChild = async (child: ChildProcess) => {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill("SIGTERM")
+  await once(child, "exit")
+}
+
+/**
+ * Runs `entry` (a path from the repository root) with Node on a free loopback port, which it is
+ * given as PORT (with HOST 127.0.0.1) over this process's environment and `env`, and through
+ * `args`, until `GET /readyz` answers 200.
+ */
+export const startServer = async (
+  entry: string,
+  options: {
+    readonly env?: Record<string, string>
+    readonly args?: (port: number) => ReadonlyArray<string>
+  },
+): Promise<Server> => {
+  const port = await freeLoopbackPort()
+  const base = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, [entry, ...(options.args?.(port) ?? [])], {
+    env: { ...process.env, ...options.env, HOST: "127.0.0.1", PORT: String(port) },
+    stdio: ["ignore", "ignore", "inherit"],
+  })
+  const server = { process: child, base, stop: () => stopChild(child) }
+  const deadline = Date.now() + 60_000
+  const isReady = () =>
+    fetch(`${base}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    )
+  while (!(await isReady())) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await server.stop()
+      throw new Error(`${entry} did not start`)
+    }
+    await sleep(250)
+  }
+  return server
+}
+
+/** The API (`apps/api/src/main.ts`, as `npm start` runs it) on the bench database. */
+export const startApi = (database: BenchDatabase, env: Record<string, string> = {}) =>
+  startServer("apps/api/src/main.ts", { env: { ...env, DATABASE_URL: database.url } })
