@@ -8,51 +8,16 @@
  * transactions per second, each batch's median and p99 latency, and the API's CPU time per
  * transaction (Linux). Bounded: each client stops after `durationMs` or `maxBatches` batches.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { once } from "node:events"
-import { readFile } from "node:fs/promises"
-import { createServer } from "node:net"
-import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, createDatabase, dropDatabase, migrate } from "@txn/db"
 import { Access } from "@txn/domain"
-import { makeAccessLayer } from "@txn/platform"
-import { Effect, ManagedRuntime, Redacted } from "effect"
+import { Effect } from "effect"
+import { cpuMsOf, openBenchDatabase, percentile, type Server, startApi } from "./harness.ts"
 
 const batchSize = 1000
 const accountCount = 100
 const durationMs = 10_000
 const maxBatches = 200
 const clientCounts = [1, 4] as const
-
-const freeLoopbackPort = async () => {
-  const probe = createServer().listen(0, "127.0.0.1")
-  await once(probe, "listening")
-  const address = probe.address()
-  probe.close()
-  if (address === null || typeof address === "string") throw new Error("no free port")
-  return address.port
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Nearest-rank percentile of sorted numbers. */
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0
-
-/** CPU time (user + system) the process has used so far, in ms, from Linux's /proc. */
-const cpuMsOf = async (pid: number | undefined) => {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined)
-  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ")
-  if (fields === undefined) return undefined
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
-const stopApi = async (api: ChildProcess) => {
-  if (api.exitCode !== null || api.signalCode !== null) return
-  api.kill("SIGTERM")
-  await once(api, "exit")
-}
 
 const call = async (base: string, key: string, path: string, input: unknown) => {
   const response = await fetch(`${base}/trpc/${path}`, {
@@ -78,20 +43,10 @@ const batchOf = (accounts: ReadonlyArray<string>, seed: number) => ({
 })
 
 export const run = async () => {
-  const config = loadConfigOrExit()
-  const server = await connectDatabase(config)
-  const serverUrl = new URL(Redacted.value(server.url))
-  const name = `txn_bench_${Date.now()}_${randomBytes(3).toString("hex")}`
-  await createDatabase(serverUrl.href, name)
-  const benchUrl = new URL(serverUrl.href)
-  benchUrl.pathname = `/${name}`
-  const access = ManagedRuntime.make(
-    makeAccessLayer({ databaseUrl: Redacted.make(benchUrl.href), maxConnections: 1 }),
-  )
-  let api: ChildProcess | undefined
+  const database = await openBenchDatabase()
+  let api: Server | undefined
   try {
-    await access.runPromise(migrate.pipe(Effect.orDie))
-    const key = await access.runPromise(
+    const key = await database.access.runPromise(
       Access.use((access) =>
         Effect.gen(function* () {
           const user = yield* access.createUser({ name: "Bench user" })
@@ -104,29 +59,9 @@ export const run = async () => {
         }),
       ).pipe(Effect.orDie),
     )
-    const port = await freeLoopbackPort()
-    const base = `http://127.0.0.1:${port}`
-    api = spawn(process.execPath, ["apps/api/src/main.ts"], {
-      env: {
-        ...process.env,
-        DATABASE_URL: benchUrl.href,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        // Batches are what is measured here, not the rate limit.
-        TXN_RATE_LIMIT_PER_MINUTE: "1000000",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    })
-    const deadline = Date.now() + 60_000
-    const isReady = () =>
-      fetch(`${base}/readyz`).then(
-        (response) => response.ok,
-        () => false,
-      )
-    while (!(await isReady())) {
-      if (Date.now() > deadline || api.exitCode !== null) throw new Error("the API did not start")
-      await sleep(250)
-    }
+    // Batches are what is measured here, not the rate limit.
+    api = await startApi(database, { TXN_RATE_LIMIT_PER_MINUTE: "1000000" })
+    const { base } = api
     const accounts: Array<string> = []
     for (let i = 0; i < accountCount; i++) {
       const created = await call(base, key, "accounts.create", {
@@ -138,7 +73,7 @@ export const run = async () => {
       accounts.push((created.data as { id: string }).id)
     }
     console.log(
-      `API on ${base}; database ${config.databaseUrl === undefined ? "embedded PostgreSQL" : "DATABASE_URL's server"}; ` +
+      `API on ${base}; database ${database.config.databaseUrl === undefined ? "embedded PostgreSQL" : "DATABASE_URL's server"}; ` +
         `batches of ${batchSize} over ${accountCount} accounts, for ${durationMs / 1000} s or ${maxBatches} batches per client`,
     )
     let seed = 0
@@ -148,7 +83,7 @@ export const run = async () => {
     for (const clients of clientCounts) {
       const latencies: Array<number> = []
       const statuses = new Map<number, number>()
-      const cpuBefore = await cpuMsOf(api.pid)
+      const cpuBefore = await cpuMsOf(api.process.pid)
       const started = performance.now()
       await Promise.all(
         Array.from({ length: clients }, async (_, client) => {
@@ -163,7 +98,7 @@ export const run = async () => {
         }),
       )
       const elapsed = performance.now() - started
-      const cpuAfter = await cpuMsOf(api.pid)
+      const cpuAfter = await cpuMsOf(api.process.pid)
       latencies.sort((a, b) => a - b)
       const created = (statuses.get(200) ?? 0) * batchSize
       const cpu =
@@ -177,9 +112,7 @@ export const run = async () => {
       )
     }
   } finally {
-    await access.dispose()
-    if (api !== undefined) await stopApi(api)
-    await dropDatabase(serverUrl.href, name)
-    await server.stop()
+    await api?.stop()
+    await database.close()
   }
 }
