@@ -85,21 +85,22 @@ const newTransaction = (
   updatedAt: stamp,
 })
 
+/** Why a create, single or batch, is refused. */
+type CreateTransactionError =
+  | NotFound
+  | CurrencyMismatch
+  | ValidationError
+  | InsufficientFunds
+  | BalanceLimitExceeded
+  | IdempotencyKeyReused
+
 export class Transactions extends Context.Service<
   Transactions,
   {
     readonly create: (
       userId: UserId,
       input: CreateTransaction,
-    ) => Effect.Effect<
-      MaybeReplayed<Transaction>,
-      | NotFound
-      | CurrencyMismatch
-      | ValidationError
-      | InsufficientFunds
-      | BalanceLimitExceeded
-      | IdempotencyKeyReused
-    >
+    ) => Effect.Effect<MaybeReplayed<Transaction>, CreateTransactionError>
     /**
      * Records every item or none, in one database transaction: a bad item refuses the batch
      * with one error naming its index and field (see `batchRefusal`); balances are checked as
@@ -108,15 +109,7 @@ export class Transactions extends Context.Service<
     readonly createMany: (
       userId: UserId,
       input: CreateManyTransactions,
-    ) => Effect.Effect<
-      MaybeReplayed<CreatedTransactions>,
-      | NotFound
-      | CurrencyMismatch
-      | ValidationError
-      | InsufficientFunds
-      | BalanceLimitExceeded
-      | IdempotencyKeyReused
-    >
+    ) => Effect.Effect<MaybeReplayed<CreatedTransactions>, CreateTransactionError>
     readonly get: (userId: UserId, input: GetTransaction) => Effect.Effect<Transaction, NotFound>
     readonly list: (userId: UserId, input: ListTransactions) => Effect.Effect<Page<Transaction>>
     readonly summary: (
