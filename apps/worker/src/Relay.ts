@@ -70,14 +70,11 @@ export const relayBatch = (events: JobQueue, settings: BackgroundSettings) =>
     ),
   )
 
-/** What one pass over the history handed to the queues. */
+/** What one pass over the history handed to the queues, in the order it enqueued them. */
 export interface HistoryRelayed {
   readonly count: number
-  /** Their ids, in the order they were enqueued. */
-  readonly ids: ReadonlyArray<string>
-  /** When the oldest and newest of them happened: with the time now, the relay's lag. */
-  readonly oldestAt: Date | undefined
-  readonly newestAt: Date | undefined
+  /** Each event's id and when its change happened: with the time now, the relay's lag. */
+  readonly events: ReadonlyArray<{ readonly id: string; readonly at: Date }>
 }
 
 /**
@@ -118,15 +115,10 @@ export const relayStaleHistory = (events: JobQueue, settings: BackgroundSettings
     ),
   )
 
-const relayedOf = (batch: ReadonlyArray<Outbox.HistoryEvent>): HistoryRelayed => {
-  let oldestAt: Date | undefined
-  let newestAt: Date | undefined
-  for (const event of batch) {
-    if (oldestAt === undefined || event.at < oldestAt) oldestAt = event.at
-    if (newestAt === undefined || event.at > newestAt) newestAt = event.at
-  }
-  return { count: batch.length, ids: batch.map((event) => event.id), oldestAt, newestAt }
-}
+const relayedOf = (batch: ReadonlyArray<Outbox.HistoryEvent>): HistoryRelayed => ({
+  count: batch.length,
+  events: batch.map((event) => ({ id: event.id, at: event.at })),
+})
 
 /** Re-enqueues deliveries whose job a queue lost (overdue, unleased, still pending). */
 export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettings) =>

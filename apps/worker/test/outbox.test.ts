@@ -461,7 +461,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
       const batch = await bg.runtime.runPromise(
         relayHistoryBatch(events, { ...defaultSettings, relayBatch: 3 }),
       )
-      relayed.push(...batch.ids)
+      relayed.push(...batch.events.map((event) => event.id))
       if (batch.count === 0) return relayed
     }
   }
@@ -554,7 +554,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
             ),
           ),
         )
-        for (const pass of passes) relayed.push(...pass.ids)
+        for (const pass of passes) relayed.push(...pass.events.map((event) => event.id))
       }
       relayed.push(
         ...(await relayUntil(
