@@ -6,9 +6,7 @@ import { lifecycle } from "./lifecycle.ts"
 import { reads } from "./read.ts"
 import { createTransaction, insertMany } from "./write.ts"
 
-export { findTransaction } from "./read.ts"
 export { columns, listConditions, listStatement, TransactionRow, toTransaction } from "./rows.ts"
-export { createStatement, insertTransaction } from "./write.ts"
 
 /** Transactions in PostgreSQL: their creates, their later changes and their reads. */
 export const layer = Layer.effect(
