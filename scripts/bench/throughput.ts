@@ -402,44 +402,57 @@ const apiPageQuery = `
    order by occurred_at desc, id desc limit $3`
 
 /**
- * What the API writes for one create with a key, in one statement: the key with its answer, the
- * row (if the account has the funds), its `created` event (whose trigger writes the outbox event
- * and notifies), the balance and the ledger entry. The event's changes, the answer and the
- * request's hash are made here, as the API makes them.
+ * What the API sends for one create with a key: its one statement (packages/db
+ * src/transactions/write.ts, `createStatement`), sent on its own, so its own database transaction.
+ * The key goes in with its answer (if the user has the account in that currency), the balance
+ * changes only if the key went in, and the row, its `created` event (whose trigger writes the
+ * outbox event) and the ledger entry follow from the balance update; the table's checks refuse a
+ * debit beyond the funds. The event's changes, the answer and the request's hash are made here, as
+ * the API makes them.
  */
 const apiWrite = `
-  with account as (
-    select id from accounts
-     where id = $2 and user_id = $3 and currency = $6
-       and (allow_negative or posted_balance - pending_debits + $7::bigint >= 0)
-       for update
-  ), claimed as (
+  with claim as (
     insert into idempotency_keys (user_id, key, operation, request_hash, response, created_at, expires_at)
     select $3, $11, 'transactions.create', $12, $13::jsonb, $9::timestamptz,
-           $9::timestamptz + interval '7 days'
-      from account
-    on conflict (user_id, key) do nothing
+           $9::timestamptz + '7 days'::interval
+     where exists (select 1 from accounts where id = $2 and user_id = $3 and currency = $6)
+    on conflict (user_id, key) do update
+       set operation = excluded.operation, request_hash = excluded.request_hash,
+           response = excluded.response, created_at = excluded.created_at,
+           expires_at = excluded.expires_at
+     where idempotency_keys.expires_at <= excluded.created_at
     returning key
+  ), balance as (
+    update accounts a
+       set posted_balance = a.posted_balance + $7::bigint,
+           pending_credits = a.pending_credits + 0::bigint,
+           pending_debits = a.pending_debits + 0::bigint
+      from claim
+     where a.id = $2 and a.user_id = $3 and a.currency = $6
+    returning a.id
   ), inserted as (
     insert into transactions
-      (id, account_id, user_id, direction, amount, currency, status, description, occurred_at,
-       metadata, version, created_at, updated_at)
-    select $1, $2, $3, $4, $5, $6, 'posted', $8, $9::timestamptz, '{}'::jsonb, 1,
-           $9::timestamptz, $9::timestamptz
-      from claimed
-    returning id, account_id, user_id, created_at
+      (id, account_id, user_id, direction, amount, currency, status, description, category,
+       counterparty, reference, occurred_at, expires_at, metadata, version, reversal_of,
+       reversed_by, transfer_id, created_at, updated_at)
+    select $1, balance.id, $3, $4, $5::bigint, $6, 'posted', $8, null, null, null,
+           $9::timestamptz, null, '{}'::jsonb, 1, null, null, null, $9::timestamptz,
+           $9::timestamptz
+      from balance
+    returning id, account_id, user_id, direction, amount, currency, status, description, category,
+              counterparty, reference, occurred_at, expires_at, metadata, version, reversal_of,
+              reversed_by, transfer_id, created_at, updated_at
   ), event as (
     insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-    select id, user_id, 1, 'created', $10, $14::jsonb, created_at from inserted
-  ), balance as (
-    update accounts set posted_balance = posted_balance + $7::bigint
-     where id = (select account_id from inserted)
+    select id, user_id, version, 'created', $10, $14::jsonb, created_at from inserted
   ), entry as (
     insert into ledger_entries
       (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
     select account_id, id, $7::bigint, 0, 0, created_at from inserted
   )
-  select id from inserted`
+  select id, account_id, user_id, direction, amount, currency, status, description, category,
+              counterparty, reference, occurred_at, expires_at, metadata, version, reversal_of,
+              reversed_by, transfer_id, created_at, updated_at from inserted`
 
 const apiWriteInOneStatement = async (
   client: pg.Client,

@@ -191,30 +191,6 @@ export const adminProcedure = t.procedure
 export const input = <S extends Schema.Decoder<unknown>>(schema: S) =>
   Schema.toStandardSchemaV1(schema, { parseOptions: { onExcessProperty: "error", errors: "all" } })
 
-/** PostgreSQL's deadlock and serialization failures: the database rolled the attempt back. */
-const isTransientConflict = (defect: unknown) => {
-  const code = (defect as { reason?: { cause?: { code?: unknown } } } | undefined)?.reason?.cause
-    ?.code
-  return code === "40P01" || code === "40001"
-}
-
-/**
- * Runs the use case again (up to `attempts` more times) when the database aborted it for a
- * deadlock or a serialization failure. Every use case writes in one database transaction, which
- * the database rolled back, so running it again is safe; callers never see these errors.
- */
-export const retryingConflicts = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  attempts = 3,
-): Effect.Effect<A, E, R> =>
-  effect.pipe(
-    Effect.catchDefect((defect) =>
-      attempts > 0 && isTransientConflict(defect)
-        ? retryingConflicts(effect, attempts - 1)
-        : Effect.die(defect),
-    ),
-  )
-
 /**
  * Runs a use case on the app's runtime: domain errors become typed tRPC errors, a use case still
  * running at the request's deadline answers Unavailable, defects answer 500.
@@ -224,7 +200,7 @@ export const run = async <A, E extends DomainError>(
   effect: Effect.Effect<A, E, AppServices>,
 ): Promise<A> => {
   const exit = await ctx.runtime.runPromiseExit(
-    retryingConflicts(effect).pipe(
+    effect.pipe(
       beforeDeadline(ctx.deadline, () => Effect.fail(tookTooLong())),
       // Recorded as the author of every change this call makes.
       Effect.provideService(Actor, ctx.caller.kind === "user" ? ctx.caller.keyId : ctx.caller.kind),

@@ -7,7 +7,7 @@ import {
   type TransactionRow,
   toTransaction,
   columns as transactionColumns,
-} from "./PgTransactionRepository.ts"
+} from "./transactions/rows.ts"
 
 /** The CSV's columns, in order; the header row names them. */
 export const csvColumns = [

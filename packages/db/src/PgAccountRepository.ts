@@ -11,6 +11,7 @@ import {
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import { atPort, transactionAtPort } from "./DatabaseError.ts"
 import { iso, pageOf } from "./rows.ts"
 
 interface AccountRow {
@@ -50,6 +51,7 @@ export const layer = Layer.effect(
   AccountRepository,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
     const cols = sql.literal(columns)
 
     return AccountRepository.of({
@@ -61,7 +63,7 @@ export const layer = Layer.effect(
                   ${account.createdAt}, ${account.updatedAt})
           returning ${cols}`.pipe(
           Effect.map((rows) => toAccount(rows[0]!)),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgAccountRepository.insert"),
         ),
 
@@ -97,11 +99,7 @@ export const layer = Layer.effect(
              where id = ${input.id} and user_id = ${userId}
             returning ${cols}`
           return Option.fromNullishOr(row).pipe(Option.map(toAccount))
-        }).pipe(
-          sql.withTransaction,
-          Effect.catchTag("SqlError", Effect.die),
-          Effect.withSpan("PgAccountRepository.update"),
-        ),
+        }).pipe(transactionAtPort(sql), Effect.withSpan("PgAccountRepository.update")),
 
       balance: (userId, id, asOf) =>
         Effect.gen(function* () {
@@ -136,12 +134,12 @@ export const layer = Layer.effect(
             available: BigInt(row.available),
             asOf: asOf === undefined ? null : asOf.toISOString(),
           })
-        }).pipe(Effect.orDie, Effect.withSpan("PgAccountRepository.balance")),
+        }).pipe(port, Effect.withSpan("PgAccountRepository.balance")),
 
       findById: (userId, id) =>
         sql<AccountRow>`select ${cols} from accounts where id = ${id} and user_id = ${userId}`.pipe(
           Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toAccount))),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgAccountRepository.findById"),
         ),
 
@@ -151,7 +149,7 @@ export const layer = Layer.effect(
           : sql<AccountRow>`
               select ${cols} from accounts where id in ${sql.in(ids)} and user_id = ${userId}`.pipe(
               Effect.map((rows) => rows.map(toAccount)),
-              Effect.orDie,
+              port,
               Effect.withSpan("PgAccountRepository.findMany"),
             ),
 
@@ -170,7 +168,7 @@ export const layer = Layer.effect(
           order by created_at desc, id desc
           limit ${limit + 1}`.pipe(
           Effect.map((rows) => pageOf(rows, limit, toAccount, (account) => account.createdAt)),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgAccountRepository.list"),
         )
       },

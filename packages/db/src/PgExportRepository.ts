@@ -1,6 +1,7 @@
 import { type Export, ExportRepository, exportRetentionDays } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import { atPort } from "./DatabaseError.ts"
 
 /** The fields in the schema's order (jsonb keeps object keys in an order of its own). */
 const toExport = (json: Export): Export => ({
@@ -27,6 +28,7 @@ export const layer = Layer.effect(
   ExportRepository,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
     return ExportRepository.of({
       insert: (userId, id, filters, now) =>
         sql<{ readonly export: Export }>`
@@ -36,7 +38,7 @@ export const layer = Layer.effect(
                   ${now.toISOString()}::timestamptz + ${`${exportRetentionDays * 24} hours`}::interval)
           returning txn_export_json(exports) as export`.pipe(
           Effect.map(([row]) => toExport(row!.export)),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgExportRepository.insert"),
         ),
 
@@ -47,7 +49,7 @@ export const layer = Layer.effect(
           Effect.map(([row]) =>
             Option.fromNullishOr(row).pipe(Option.map((r) => toExport(r.export))),
           ),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgExportRepository.findById"),
         ),
 
@@ -57,7 +59,7 @@ export const layer = Layer.effect(
            where c.export_id = ${id} and c.seq = ${seq}
              and e.user_id = ${userId} and e.status = 'completed'`.pipe(
           Effect.map(([row]) => Option.fromNullishOr(row).pipe(Option.map((r) => r.data))),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgExportRepository.readChunk"),
         ),
     })

@@ -7,7 +7,7 @@ import {
 } from "@txn/domain"
 import { Effect } from "effect"
 import type { SqlClient } from "effect/sql"
-import { columns, type TransactionRow, toTransaction } from "./PgTransactionRepository.ts"
+import { columns, type TransactionRow, toTransaction } from "./transactions/rows.ts"
 
 /** The record type of one batch item in the statement's JSON: the row, its event and deltas. */
 const itemRecord = `

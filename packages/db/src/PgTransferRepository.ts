@@ -1,7 +1,7 @@
 import {
   type AccountId,
-  Actor,
   type Currency,
+  type Transaction,
   type TransactionId,
   type Transfer,
   type TransferId,
@@ -10,8 +10,9 @@ import {
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { insertTransaction } from "./PgTransactionRepository.ts"
+import { atPort, transactionAtPort } from "./DatabaseError.ts"
 import { iso, toNumber } from "./rows.ts"
+import { insertTransaction } from "./transactions/write.ts"
 
 interface TransferRow {
   readonly id: string
@@ -48,36 +49,33 @@ export const layer = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const cols = sql.literal(columns)
     return TransferRepository.of({
-      insert: (transfer, debit, credit) =>
-        Effect.gen(function* () {
-          const actor = yield* Actor
-          // Both accounts locked in id order, so two opposite transfers cannot deadlock.
-          yield* sql`
+      insert: Effect.fn("TransfersDb.insert")(function* (
+        transfer: Transfer,
+        debit: Transaction,
+        credit: Transaction,
+      ) {
+        // Both accounts locked in id order, so two opposite transfers cannot deadlock.
+        yield* sql`
             select id from accounts
              where id in (${transfer.fromAccountId}, ${transfer.toAccountId})
              order by id for update`
-          yield* insertTransaction(sql, debit, actor)
-          yield* insertTransaction(sql, credit, actor)
-          const [row] = yield* sql<TransferRow>`
+        yield* insertTransaction(sql, debit)
+        yield* insertTransaction(sql, credit)
+        const [row] = yield* sql<TransferRow>`
             insert into transfers (${cols})
             values (${transfer.id}, ${transfer.userId}, ${transfer.fromAccountId},
                     ${transfer.toAccountId}, ${transfer.amount}, ${transfer.currency},
                     ${transfer.description}, ${transfer.debitTransactionId},
                     ${transfer.creditTransactionId}, ${transfer.createdAt})
             returning ${cols}`
-          return toTransfer(row!)
-        }).pipe(
-          sql.withTransaction,
-          Effect.catchTag("SqlError", Effect.die),
-          Effect.withSpan("PgTransferRepository.insert"),
-        ),
+        return toTransfer(row!)
+      }, transactionAtPort(sql)),
 
-      findById: (userId, id) =>
-        sql<TransferRow>`select ${cols} from transfers where id = ${id} and user_id = ${userId}`.pipe(
-          Effect.map(([row]) => Option.fromNullishOr(row).pipe(Option.map(toTransfer))),
-          Effect.orDie,
-          Effect.withSpan("PgTransferRepository.findById"),
-        ),
+      findById: Effect.fn("TransfersDb.findById")(function* (userId: UserId, id: TransferId) {
+        const [row] = yield* sql<TransferRow>`
+          select ${cols} from transfers where id = ${id} and user_id = ${userId}`
+        return Option.fromNullishOr(row).pipe(Option.map(toTransfer))
+      }, atPort(sql)),
     })
   }),
 )

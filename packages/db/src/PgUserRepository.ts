@@ -1,12 +1,14 @@
 import { type User, type UserId, UserRepository } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import { atPort } from "./DatabaseError.ts"
 import { iso } from "./rows.ts"
 
 export const layer = Layer.effect(
   UserRepository,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
     return UserRepository.of({
       ensure: (user) =>
         sql<{ readonly id: string; readonly name: string; readonly createdAt: Date }>`
@@ -27,7 +29,7 @@ export const layer = Layer.effect(
               createdAt: iso(row!.createdAt),
             }),
           ),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgUserRepository.ensure"),
         ),
       findById: (id) =>
@@ -44,7 +46,7 @@ export const layer = Layer.effect(
               ),
             ),
           ),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgUserRepository.findById"),
         ),
     })

@@ -12,6 +12,7 @@ import {
 } from "@txn/domain"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import { atPort } from "./DatabaseError.ts"
 import { iso, isoOrNull, pageOf } from "./rows.ts"
 
 interface WebhookRow {
@@ -75,6 +76,7 @@ export const layer = Layer.effect(
   WebhookRepository,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
     const cols = sql.literal(columns)
 
     return WebhookRepository.of({
@@ -82,7 +84,7 @@ export const layer = Layer.effect(
         sql<{ readonly count: number }>`
           select count(*)::int as count from webhooks where user_id = ${userId}`.pipe(
           Effect.map((rows) => rows[0]?.count ?? 0),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.count"),
         ),
 
@@ -96,14 +98,14 @@ export const layer = Layer.effect(
                   ${webhook.updatedAt}::timestamptz)
           returning ${cols}`.pipe(
           Effect.map(([row]): CreatedWebhook => ({ ...toWebhook(row!), secret: webhook.secret })),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.insert"),
         ),
 
       findById: (userId, id) =>
         sql<WebhookRow>`select ${cols} from webhooks where id = ${id} and user_id = ${userId}`.pipe(
           Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toWebhook))),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.findById"),
         ),
 
@@ -117,7 +119,7 @@ export const layer = Layer.effect(
            order by created_at desc, id desc
            limit ${limit + 1}`.pipe(
           Effect.map((rows) => pageOf(rows, limit, toWebhook, (webhook) => webhook.createdAt)),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.list"),
         )
       },
@@ -148,7 +150,7 @@ export const layer = Layer.effect(
            where id = ${input.id} and user_id = ${userId}
           returning ${cols}`.pipe(
           Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toWebhook))),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.update"),
         )
       },
@@ -156,7 +158,7 @@ export const layer = Layer.effect(
       delete: (userId, id) =>
         sql`delete from webhooks where id = ${id} and user_id = ${userId} returning id`.pipe(
           Effect.map((rows) => rows.length > 0),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.delete"),
         ),
 
@@ -186,7 +188,7 @@ export const layer = Layer.effect(
            order by d.created_at desc, d.id desc
            limit ${limit + 1}`.pipe(
           Effect.map((rows) => pageOf(rows, limit, toDelivery, (delivery) => delivery.createdAt)),
-          Effect.orDie,
+          port,
           Effect.withSpan("PgWebhookRepository.deliveries"),
         )
       },

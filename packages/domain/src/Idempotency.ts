@@ -21,6 +21,24 @@ export type Claim =
   | { readonly _tag: "Replay"; readonly response: unknown }
   | { readonly _tag: "Mismatch" }
 
+/** What a key holds for a request that found it taken: its answer, another request's, or nothing. */
+export type KeyAnswer =
+  | { readonly _tag: "Replay"; readonly response: unknown }
+  | { readonly _tag: "Mismatch" }
+  /** Never used, forgotten or expired: the key starts over. */
+  | { readonly _tag: "Free" }
+
+/**
+ * A key to record together with a write, already holding the write's answer: a repository that
+ * writes in one statement stores both at once, and records neither if the key is taken.
+ */
+export interface IdempotencyRecord {
+  readonly key: string
+  readonly operation: string
+  readonly requestHash: string
+  readonly response: unknown
+}
+
 /** Keys and the answers they gave, stored with the writes they guard. */
 export class IdempotencyStore extends Context.Service<
   IdempotencyStore,
@@ -37,6 +55,14 @@ export class IdempotencyStore extends Context.Service<
       now: Date,
     ) => Effect.Effect<Claim>
     readonly complete: (userId: UserId, key: string, response: unknown) => Effect.Effect<void>
+    /** The key's committed answer, compared with this request's; waits for none. */
+    readonly lookup: (
+      userId: UserId,
+      key: string,
+      operation: string,
+      requestHash: string,
+      now: Date,
+    ) => Effect.Effect<KeyAnswer>
     /** Runs `effect` in one database transaction, so the key and the write commit together. */
     readonly atomically: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   }
@@ -52,6 +78,22 @@ const canonical = (value: unknown): string =>
           .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
           .join(",")}}`
       : JSON.stringify(value)
+
+/** What identifies a request under its key: the operation and the body, hashed canonically. */
+export const requestHash = (
+  operation: string,
+  input: { readonly idempotencyKey?: string | undefined },
+): Effect.Effect<string> => {
+  const { idempotencyKey: _, ...body } = input
+  return Effect.promise(() => sha256Hex(canonical({ operation, body })))
+}
+
+/** The error of a key sent again with a different request. */
+export const keyReused = (key: string) =>
+  new IdempotencyKeyReused({
+    message: `Idempotency key ${JSON.stringify(key)} was used with a different request`,
+    idempotencyKey: key,
+  })
 
 /** The first answer marked as a replay; what a repeated request with the same key gets. */
 export type MaybeReplayed<A> = A & { readonly replayed?: true }
@@ -71,17 +113,11 @@ export const idempotent = <A, E, R>(
   const key = input.idempotencyKey
   const fresh = Effect.map(create, (result) => result as MaybeReplayed<A>)
   if (key === undefined) return fresh
-  const { idempotencyKey: _, ...body } = input
   return store.atomically(
     Effect.gen(function* () {
-      const hash = yield* Effect.promise(() => sha256Hex(canonical({ operation, body })))
+      const hash = yield* requestHash(operation, input)
       const claim = yield* store.claim(userId, key, operation, hash, new Date())
-      if (claim._tag === "Mismatch") {
-        return yield* new IdempotencyKeyReused({
-          message: `Idempotency key ${JSON.stringify(key)} was used with a different request`,
-          idempotencyKey: key,
-        })
-      }
+      if (claim._tag === "Mismatch") return yield* keyReused(key)
       if (claim._tag === "Replay") {
         return { ...(claim.response as A), replayed: true as const } as MaybeReplayed<A>
       }

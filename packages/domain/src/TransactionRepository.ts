@@ -1,6 +1,7 @@
 import { Context, type Effect, type Option } from "effect"
 import type { Page } from "./Common.ts"
 import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
+import type { IdempotencyRecord } from "./Idempotency.ts"
 import type { TransactionId, UserId } from "./Ids.ts"
 import type {
   ListTransactions,
@@ -41,6 +42,16 @@ export class TransactionRepository extends Context.Service<
     readonly insert: (
       transaction: Transaction,
     ) => Effect.Effect<Transaction, InsufficientFunds | BalanceLimitExceeded>
+    /**
+     * The write of one create, all or nothing: the transaction with its balance change, and with
+     * `key` the idempotency key holding its answer. Nothing is recorded (none) when the key is
+     * already taken (a request still running with it is waited for) or the user has no such account
+     * in the transaction's currency; the caller tells which. Balances are refused as by `insert`.
+     */
+    readonly create: (
+      transaction: Transaction,
+      key?: IdempotencyRecord,
+    ) => Effect.Effect<Option.Option<Transaction>, InsufficientFunds | BalanceLimitExceeded>
     /**
      * Records every transaction or none, in one database transaction, locking their accounts in
      * id order. Balances are checked by `batchBalanceRefusals`; refused items fail the batch with

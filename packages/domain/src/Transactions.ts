@@ -16,7 +16,13 @@ import {
   VersionConflict,
 } from "./Errors.ts"
 import { HoldScheduler } from "./HoldScheduler.ts"
-import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
+import {
+  IdempotencyStore,
+  idempotent,
+  keyReused,
+  type MaybeReplayed,
+  requestHash,
+} from "./Idempotency.ts"
 import { newTransactionId, type TransactionId, type UserId } from "./Ids.ts"
 import type {
   CreatedTransactions,
@@ -84,6 +90,12 @@ const newTransaction = (
   createdAt: stamp,
   updatedAt: stamp,
 })
+
+/**
+ * How many times a create writes before giving up: again only when nothing was recorded and
+ * nothing explains why (its key expired meanwhile, say), which a second write settles.
+ */
+const recordAttempts = 3
 
 /** Why a create, single or batch, is refused. */
 type CreateTransactionError =
@@ -196,7 +208,27 @@ export class Transactions extends Context.Service<
         return yield* transactions.expire(id, new Date())
       })
 
-      /** The checks and the write of a create, without its idempotency or hold scheduling. */
+      /** Why a create recorded nothing when its key was free: the account, as the user sees it. */
+      const accountRefusal = Effect.fn("Transactions.accountRefusal")(function* (
+        userId: UserId,
+        input: CreateTransaction,
+      ) {
+        const account = yield* accounts.findById(userId, input.accountId)
+        if (Option.isNone(account)) {
+          return Option.some<NotFound | CurrencyMismatch>(NotFound.of("account", input.accountId))
+        }
+        if (account.value.currency !== input.currency) {
+          return Option.some<NotFound | CurrencyMismatch>(currencyMismatch(input, account.value))
+        }
+        return Option.none<NotFound | CurrencyMismatch>()
+      })
+
+      /**
+       * A create in one write: the transaction, its key holding the answer, the balance, all at
+       * once. Only when nothing was recorded does it read more, to tell a replay, a reused key, a
+       * missing account or one in another currency apart. A key that turned out free (it had
+       * expired, say) or an account that is fine after all starts the write over.
+       */
       const record = Effect.fn("Transactions.record")(function* (
         userId: UserId,
         input: CreateTransaction,
@@ -207,12 +239,34 @@ export class Transactions extends Context.Service<
             { path: ["expiresAt"], message: "Expected a time in the future" },
           ])
         }
-        const account = yield* accounts.findById(userId, input.accountId)
-        if (Option.isNone(account)) return yield* NotFound.of("account", input.accountId)
-        if (account.value.currency !== input.currency) {
-          return yield* currencyMismatch(input, account.value)
+        const key = input.idempotencyKey
+        const operation = "transactions.create"
+        const hash = key === undefined ? undefined : yield* requestHash(operation, input)
+        for (let attempt = 0; attempt < recordAttempts; attempt++) {
+          const transaction = newTransaction(userId, input, new Date().toISOString())
+          const recorded = yield* transactions.create(
+            transaction,
+            key === undefined || hash === undefined
+              ? undefined
+              : { key, operation, requestHash: hash, response: transaction },
+          )
+          if (Option.isSome(recorded)) return recorded.value as MaybeReplayed<Transaction>
+          if (key !== undefined && hash !== undefined) {
+            const answer = yield* idempotency.lookup(userId, key, operation, hash, new Date())
+            if (answer._tag === "Mismatch") return yield* keyReused(key)
+            if (answer._tag === "Replay") {
+              return {
+                ...(answer.response as Transaction),
+                replayed: true as const,
+              } as MaybeReplayed<Transaction>
+            }
+          }
+          const refusal = yield* accountRefusal(userId, input)
+          if (Option.isSome(refusal)) return yield* refusal.value
         }
-        return yield* transactions.insert(newTransaction(userId, input, now.toISOString()))
+        return yield* Effect.die(
+          new Error(`A create on ${input.accountId} recorded nothing ${recordAttempts} times`),
+        )
       })
 
       /** The checks and the write of a batch, without its idempotency or hold scheduling. */
@@ -254,13 +308,7 @@ export class Transactions extends Context.Service<
 
       return Transactions.of({
         create: Effect.fn("Transactions.create")(function* (userId, input) {
-          const created = yield* idempotent(
-            idempotency,
-            userId,
-            "transactions.create",
-            input,
-            record(userId, input),
-          )
+          const created = yield* record(userId, input)
           // Scheduled once the write has committed, and not again for a replay.
           if (created.expiresAt !== null && created.replayed !== true) {
             yield* holds.schedule(created.id, new Date(created.expiresAt))

@@ -75,12 +75,15 @@ export interface MemoryStore {
     readonly deltas: StoredBalance
     readonly at: string
   }>
+  /** Idempotency keys by `userId|key`, with the answer they gave. */
+  readonly keys: Map<string, { hash: string; operation: string; response: unknown }>
 }
 
 export const memoryStore = (): MemoryStore => ({
   accounts: new Map(),
   balances: new Map(),
   entries: [],
+  keys: new Map(),
 })
 
 const zero: StoredBalance = { posted: 0n, pendingCredits: 0n, pendingDebits: 0n }
@@ -271,6 +274,28 @@ export const layerTransactionRepositoryMemory = (
           return yield* Effect.forEach(batch, insert)
         }),
       insert,
+      create: (transaction, key) =>
+        Effect.gen(function* () {
+          const keyOf = key === undefined ? undefined : `${transaction.userId}|${key.key}`
+          if (keyOf !== undefined && store.keys.has(keyOf)) return Option.none()
+          const account = store.accounts.get(transaction.accountId)
+          if (
+            account === undefined ||
+            account.userId !== transaction.userId ||
+            account.currency !== transaction.currency
+          ) {
+            return Option.none()
+          }
+          const recorded = yield* insert(transaction)
+          if (key !== undefined && keyOf !== undefined) {
+            store.keys.set(keyOf, {
+              hash: key.requestHash,
+              operation: key.operation,
+              response: key.response,
+            })
+          }
+          return Option.some(recorded)
+        }),
       history: (userId, id) =>
         Effect.sync(() =>
           owned(userId, id) === undefined
@@ -561,9 +586,11 @@ export const layerHoldSchedulerMemory = (calls: Array<ScheduledHold>): Layer.Lay
   )
 
 /** Keys in memory; `atomically` adds nothing, as memory writes cannot half-fail. */
-export const layerIdempotencyStoreMemory = (): Layer.Layer<IdempotencyStore> =>
+export const layerIdempotencyStoreMemory = (
+  store: MemoryStore = memoryStore(),
+): Layer.Layer<IdempotencyStore> =>
   Layer.sync(IdempotencyStore, () => {
-    const keys = new Map<string, { hash: string; operation: string; response: unknown }>()
+    const keys = store.keys
     return IdempotencyStore.of({
       claim: (userId, key, operation, hash) =>
         Effect.sync(() => {
@@ -581,6 +608,14 @@ export const layerIdempotencyStoreMemory = (): Layer.Layer<IdempotencyStore> =>
           const found = keys.get(`${userId}|${key}`)
           if (found !== undefined) found.response = response
         }),
+      lookup: (userId, key, operation, hash) =>
+        Effect.sync(() => {
+          const found = keys.get(`${userId}|${key}`)
+          if (found === undefined) return { _tag: "Free" } as const
+          return found.hash !== hash || found.operation !== operation
+            ? ({ _tag: "Mismatch" } as const)
+            : ({ _tag: "Replay", response: found.response } as const)
+        }),
       atomically: (effect) => effect,
     })
   })
@@ -595,7 +630,7 @@ export const layerMemory = () => {
     layerUserRepositoryMemory(),
     layerApiKeyRepositoryMemory(),
     layerHoldSchedulerMemory(scheduled),
-    layerIdempotencyStoreMemory(),
+    layerIdempotencyStoreMemory(store),
   )
   const layer = Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
     Layer.provideMerge(ports),

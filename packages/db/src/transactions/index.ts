@@ -1,0 +1,43 @@
+import { type IdempotencyRecord, type Transaction, TransactionRepository } from "@txn/domain"
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { atPort, transactionAtPort } from "../DatabaseError.ts"
+import { lifecycle } from "./lifecycle.ts"
+import { reads } from "./read.ts"
+import { createTransaction, insertMany } from "./write.ts"
+
+export { columns, listConditions, listStatement, TransactionRow, toTransaction } from "./rows.ts"
+
+/** Transactions in PostgreSQL: their creates, their later changes and their reads. */
+export const layer = Layer.effect(
+  TransactionRepository,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
+    return TransactionRepository.of({
+      create: Effect.fn("TransactionsDb.create")(function* (
+        t: Transaction,
+        key?: IdempotencyRecord,
+      ) {
+        return yield* createTransaction(sql, t, key)
+      }, port),
+
+      insert: Effect.fn("TransactionsDb.insert")(function* (t: Transaction) {
+        const written = yield* createTransaction(sql, t, undefined)
+        if (Option.isSome(written)) return written.value
+        return yield* Effect.die(
+          new Error(`Account ${t.accountId} of ${t.userId} in ${t.currency} is missing`),
+        )
+      }, port),
+
+      insertMany: Effect.fn("TransactionsDb.insertMany")(function* (
+        batch: ReadonlyArray<Transaction>,
+      ) {
+        return yield* insertMany(sql, batch)
+      }, transactionAtPort(sql)),
+
+      ...lifecycle(sql),
+      ...reads(sql),
+    })
+  }),
+)
