@@ -106,29 +106,39 @@ const fill = async (queue: Queue, name: string, count: number) => {
 }
 
 /**
- * Jobs/s over the jobs after the first (the first waits for the worker to connect): `start`
+ * Jobs/s over the jobs after the first (the first waits for the worker to connect), and this
+ * process's CPU time per job over the same span (steadier than jobs/s on a busy machine): `start`
  * gets the function each job calls once it is done, and returns the worker to close.
  */
 const drain = async (start: (done: () => void) => Promise<{ close(): Promise<void> }>) => {
   let count = 0
   let first = 0
   let last = 0
+  let cpuFirst = process.cpuUsage()
+  let cpuLast = cpuFirst
   let finish: () => void = () => {}
   const finished = new Promise<void>((resolve) => {
     finish = resolve
   })
   const worker = await start(() => {
     count++
-    if (count === 1) first = performance.now()
+    if (count === 1) {
+      first = performance.now()
+      cpuFirst = process.cpuUsage()
+    }
     if (count === trivialJobs) {
       last = performance.now()
+      cpuLast = process.cpuUsage(cpuFirst)
       finish()
     }
   })
   await Promise.race([finished, sleep(120_000)])
   await worker.close()
   if (count < trivialJobs) throw new Error(`only ${count} of ${trivialJobs} trivial jobs ran`)
-  return ((trivialJobs - 1) * 1000) / (last - first)
+  return {
+    rate: ((trivialJobs - 1) * 1000) / (last - first),
+    cpuUs: (cpuLast.user + cpuLast.system) / (trivialJobs - 1),
+  }
 }
 
 const trivialJobsBench = async (database: BenchDatabase, redisUrl: string, rounds: number) => {
@@ -155,7 +165,8 @@ const trivialJobsBench = async (database: BenchDatabase, redisUrl: string, round
     return connection
   }
   const producer = new Queue("trivial", { connection: connect(), prefix })
-  const figures = { worker: [] as Array<number>, raw: [] as Array<number> }
+  type Round = Awaited<ReturnType<typeof drain>>
+  const figures = { worker: [] as Array<Round>, raw: [] as Array<Round> }
   try {
     await runtime.runPromise(Effect.void)
     const project = () =>
@@ -212,17 +223,36 @@ const trivialJobsBench = async (database: BenchDatabase, redisUrl: string, round
     `\nTrivial jobs: ${integer(trivialJobs)} no-op jobs per system and round, concurrency ${trivialConcurrency}, ` +
       `on REDIS_URL's Redis, ${rounds} round(s), the systems taking turns\n`,
   )
+  const ratios = (of: (round: Round) => number) =>
+    range(
+      figures.worker.map((round, i) => of(round) / of(figures.raw[i]!)),
+      2,
+    )
   printTable([
-    ["system", "jobs/s"],
-    ["worker runtime (consume, decode, Effect runtime)", range(figures.worker, 0)],
-    ["raw BullMQ Worker", range(figures.raw, 0)],
+    ["system", "jobs/s", "CPU µs/job (this process)"],
     [
-      "worker / raw",
+      "worker runtime (consume, decode, Effect runtime)",
       range(
-        figures.worker.map((value, i) => value / figures.raw[i]!),
-        2,
+        figures.worker.map((round) => round.rate),
+        0,
+      ),
+      range(
+        figures.worker.map((round) => round.cpuUs),
+        1,
       ),
     ],
+    [
+      "raw BullMQ Worker",
+      range(
+        figures.raw.map((round) => round.rate),
+        0,
+      ),
+      range(
+        figures.raw.map((round) => round.cpuUs),
+        1,
+      ),
+    ],
+    ["worker / raw", ratios((round) => round.rate), ratios((round) => round.cpuUs)],
   ])
 }
 
