@@ -14,7 +14,8 @@
  * 100 from 2 connections for as long; after each load the events still on their way are waited
  * for (at most `drainMs`). Prints the create rate, the events delivered per second (from the
  * load's start to the last arrival), the lag from each transaction's `createdAt` to its event's
- * arrival (p50, p99, max), what never arrived, the connections the worker opened to the receiver
+ * arrival (p50, p99, max) and from the API's answer, its commit, to the arrival (p50, p99: the
+ * worker's part of the lag, without the create's own time in the API), what never arrived, the connections the worker opened to the receiver
  * and the worker's CPU time per event (Linux).
  * Bounded: every load stops after `seconds` or its count, every drain after `drainMs`.
  */
@@ -260,6 +261,7 @@ const trivialJobsBench = async (database: BenchDatabase, redisUrl: string, round
 interface Arrival {
   readonly arrivedAt: number
   readonly createdAt: number
+  readonly transactionId: string | undefined
 }
 
 const startReceiver = async () => {
@@ -274,7 +276,7 @@ const startReceiver = async () => {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
         id: string
         createdAt: string
-        data: { transaction?: { createdAt?: string } }
+        data: { transaction?: { id?: string; createdAt?: string } }
       }
       if (arrivals.has(body.id)) {
         duplicates++
@@ -283,6 +285,7 @@ const startReceiver = async () => {
       arrivals.set(body.id, {
         arrivedAt,
         createdAt: Date.parse(body.data.transaction?.createdAt ?? body.createdAt),
+        transactionId: body.data.transaction?.id,
       })
     })
   })
@@ -349,6 +352,9 @@ interface LoadFigures {
   readonly p50: number
   readonly p99: number
   readonly max: number
+  /** From the API's answer (the transaction committed) to the event's arrival. */
+  readonly answeredP50: number
+  readonly answeredP99: number
   readonly missing: number
   readonly connections: number
   readonly workerCpu: number | undefined
@@ -425,8 +431,9 @@ const endToEnd = async (backend: "redis" | "postgres", seconds: number) => {
       label: string,
       clients: number,
       perCall: number,
-      call: () => Promise<{ status: number }>,
+      call: () => Promise<{ status: number; body: string }>,
     ) => {
+      const answered = new Map<string, number>()
       const before = receiver.arrivals.size
       const connectionsBefore = receiver.connections()
       const failures: Record<string, number> = {}
@@ -437,7 +444,9 @@ const endToEnd = async (backend: "redis" | "postgres", seconds: number) => {
       await Promise.all(
         Array.from({ length: clients }, async () => {
           while (performance.now() - started < seconds * 1000 && created < maxCreates) {
-            const { status } = await call()
+            const { status, body } = await call()
+            const at = Date.now()
+            for (const [, id] of body.matchAll(/"id":"(txn_[0-9a-z]+)"/g)) answered.set(id!, at)
             if (status === 200) created += perCall
             else failures[status] = (failures[status] ?? 0) + 1
           }
@@ -451,6 +460,12 @@ const endToEnd = async (backend: "redis" | "postgres", seconds: number) => {
       const arrivals = [...receiver.arrivals.values()].slice(before)
       const lags = arrivals.map((arrival) => arrival.arrivedAt - arrival.createdAt)
       lags.sort((a, b) => a - b)
+      const sinceAnswer = arrivals.flatMap((arrival) => {
+        const at =
+          arrival.transactionId === undefined ? undefined : answered.get(arrival.transactionId)
+        return at === undefined ? [] : [arrival.arrivedAt - at]
+      })
+      sinceAnswer.sort((a, b) => a - b)
       const lastArrival = Math.max(startedAt, ...arrivals.map((arrival) => arrival.arrivedAt))
       figures.push({
         label,
@@ -460,6 +475,8 @@ const endToEnd = async (backend: "redis" | "postgres", seconds: number) => {
         p50: percentile(lags, 50),
         p99: percentile(lags, 99),
         max: lags.at(-1) ?? 0,
+        answeredP50: percentile(sinceAnswer, 50),
+        answeredP99: percentile(sinceAnswer, 99),
         missing: created - arrivals.length,
         connections: receiver.connections() - connectionsBefore,
         workerCpu:
@@ -538,6 +555,8 @@ export const run = async (options: WorkerBenchOptions) => {
         "lag p50 ms",
         "lag p99 ms",
         "lag max ms",
+        "after answer p50 ms",
+        "after answer p99 ms",
         "not arrived",
         "receiver connections",
         "worker CPU ms/event",
@@ -550,6 +569,8 @@ export const run = async (options: WorkerBenchOptions) => {
         integer(f.p50),
         integer(f.p99),
         integer(f.max),
+        integer(f.answeredP50),
+        integer(f.answeredP99),
         integer(f.missing),
         integer(f.connections),
         fixed(f.workerCpu, 2),
