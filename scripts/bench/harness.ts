@@ -133,3 +133,49 @@ export const startServer = async (
 /** The API (`apps/api/src/main.ts`, as `npm start` runs it) on the bench database. */
 export const startApi = (database: BenchDatabase, env: Record<string, string> = {}) =>
   startServer("apps/api/src/main.ts", { env: { ...env, DATABASE_URL: database.url } })
+
+/** A worker process of the benchmark's own and the JSON lines it logged. */
+export interface WorkerProcess {
+  readonly process: ChildProcess
+  readonly stop: () => Promise<void>
+}
+
+/**
+ * The worker (`apps/worker/src/main.ts`, as `npm start` runs it) on the bench database, with
+ * this process's environment over `env`, once it has logged that it started. Its log lines are
+ * read and dropped, as a log shipper would.
+ */
+export const startWorker = async (
+  database: BenchDatabase,
+  env: Record<string, string> = {},
+  nodeArgs: ReadonlyArray<string> = [],
+): Promise<WorkerProcess> => {
+  const child = spawn(process.execPath, [...nodeArgs, "apps/worker/src/main.ts"], {
+    env: { ...process.env, ...env, DATABASE_URL: database.url },
+    stdio: ["ignore", "pipe", "inherit"],
+  })
+  const worker = { process: child, stop: () => stopChild(child) }
+  let timer: NodeJS.Timeout | undefined
+  const started = new Promise<void>((resolve, reject) => {
+    let pending = ""
+    child.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8")
+      const lines = pending.split("\n")
+      pending = lines.pop() ?? ""
+      if (lines.some((line) => line.includes('"msg":"worker started"'))) resolve()
+    })
+    child.once("exit", (code) =>
+      reject(new Error(`the worker exited with ${code} before it started`)),
+    )
+    timer = setTimeout(() => reject(new Error("the worker did not start within 60 s")), 60_000)
+  })
+  try {
+    await started
+  } catch (error) {
+    await worker.stop()
+    throw error
+  } finally {
+    clearTimeout(timer)
+  }
+  return worker
+}
