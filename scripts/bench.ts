@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util"
 
 const usage = `Usage: npm run bench [-- <scenario> ...] [--seconds <n>] [--rounds <n>]
-  scenarios   flood, throughput, createMany, worker (default: all)
+  scenarios   flood, throughput, createMany, worker, relay (default: all)
   --seconds   seconds per system and round of each throughput load, and of each worker load (default 4)
   --rounds    rounds of each throughput load and of the worker's trivial jobs, the systems alternating (default 3)`
 
@@ -53,6 +53,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   throughput: () => import("./bench/throughput.ts").then((scenario) => scenario.run(options)),
   createMany: () => import("./bench/createMany.ts").then((scenario) => scenario.run()),
   worker: () => import("./bench/worker.ts").then((scenario) => scenario.run(options)),
+  relay: () => import("./bench/relay.ts").then((scenario) => scenario.run(options)),
 }
 
 const unknown = positionals.filter((name) => !Object.hasOwn(scenarios, name))
