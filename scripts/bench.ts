@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util"
 
 const usage = `Usage: npm run bench [-- <scenario> ...] [--seconds <n>] [--rounds <n>]
-  scenarios   flood, throughput, createMany (default: all)
+  scenarios   flood, throughput, createMany, relay (default: all)
   --seconds   seconds per system and round of each throughput load (default 4)
   --rounds    rounds of each throughput load, the systems alternating (default 3)`
 
@@ -52,6 +52,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   flood: () => import("./bench/flood.ts").then((scenario) => scenario.run()),
   throughput: () => import("./bench/throughput.ts").then((scenario) => scenario.run(options)),
   createMany: () => import("./bench/createMany.ts").then((scenario) => scenario.run()),
+  relay: () => import("./bench/relay.ts").then((scenario) => scenario.run(options)),
 }
 
 const unknown = positionals.filter((name) => !Object.hasOwn(scenarios, name))

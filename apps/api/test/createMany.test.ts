@@ -30,7 +30,7 @@ const balance = async (id: string) => ok(await api.query("accounts.balance", { i
 const listIds = async (accountId: string) =>
   ok(await api.query("transactions.list", { accountId, limit: 200 })).items.map((t: Json) => t.id)
 
-/** What the database holds for these transactions: rows, events, ledger entries, outbox rows. */
+/** What the database holds for these transactions: rows, history, ledger entries, webhook events. */
 const written = async (ids: ReadonlyArray<string>) => {
   const [row] = await api.runtime.runPromise(
     SqlClient.SqlClient.use(
@@ -40,7 +40,7 @@ const written = async (ids: ReadonlyArray<string>) => {
           (select count(*)::text from transaction_events
             where kind = 'created' and transaction_id in ${sql.in(ids)}) as events,
           (select count(*)::text from ledger_entries where transaction_id in ${sql.in(ids)}) as entries,
-          (select count(*)::text from outbox where type = 'transaction.created'
+          (select count(*)::text from events where type = 'transaction.created'
             and data->'transaction'->>'id' in ${sql.in(ids)}) as outbox`,
     ),
   )
@@ -136,9 +136,9 @@ describe("transactions.createMany", () => {
     const outbox = await api.runtime.runPromise(
       SqlClient.SqlClient.use(
         (sql) => sql<{ readonly id: string }>`
-          select data->'transaction'->>'id' as id from outbox
+          select data->'transaction'->>'id' as id from events
            where type = 'transaction.created' and data->'transaction'->>'id' in ${sql.in(ids)}
-           order by seq`,
+           order by events.id`,
       ),
     )
     expect(outbox.map((e) => e.id)).toEqual(ids)

@@ -1,7 +1,6 @@
-import { PgClient } from "@effect/sql-pg"
 import { Deliveries, Outbox } from "@txn/db"
 import { JobNames, type JobQueue } from "@txn/queue"
-import { Duration, Effect, Queue, Schedule } from "effect"
+import { Duration, Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { deliveryJobOptions, eventJobOptions } from "./jobOptions.ts"
 import type { BackgroundSettings } from "./settings.ts"
@@ -28,6 +27,30 @@ const removeUnlocked = async (queue: JobQueue, jobIds: ReadonlyArray<string>) =>
   await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
 }
 
+/** Adds one dispatch job per event, keyed by the event's id; stale ones are removed first. */
+const enqueueEvents = (
+  events: JobQueue,
+  batch: ReadonlyArray<{ readonly id: string; readonly stale: boolean }>,
+  settings: BackgroundSettings,
+) =>
+  enqueue(
+    "enqueue events",
+    async () => {
+      await removeUnlocked(
+        events,
+        batch.filter((event) => event.stale).map((event) => event.id),
+      )
+      return events.addBulk(
+        batch.map((event) => ({
+          name: JobNames.dispatchEvent,
+          data: { eventId: event.id },
+          opts: { ...eventJobOptions, jobId: event.id },
+        })),
+      )
+    },
+    settings,
+  )
+
 /**
  * Moves a batch of outbox events to the events queue, each job keyed by its event's id, and marks
  * them relayed in the same database transaction as it locked them: if the queue refuses or does
@@ -40,28 +63,62 @@ export const relayBatch = (events: JobQueue, settings: BackgroundSettings) =>
       Effect.gen(function* () {
         const batch = yield* Outbox.claimForRelay(settings.relayBatch, settings.relayStaleMs)
         if (batch.length === 0) return 0
-        yield* enqueue(
-          "enqueue events",
-          async () => {
-            await removeUnlocked(
-              events,
-              batch.filter((event) => event.stale).map((event) => event.id),
-            )
-            return events.addBulk(
-              batch.map((event) => ({
-                name: JobNames.dispatchEvent,
-                data: { eventId: event.id },
-                opts: { ...eventJobOptions, jobId: event.id },
-              })),
-            )
-          },
-          settings,
-        )
+        yield* enqueueEvents(events, batch, settings)
         yield* Outbox.markRelayed(batch)
         return batch.length
       }),
     ),
   )
+
+/** What one pass over the history handed to the queues, in the order it enqueued them. */
+export interface HistoryRelayed {
+  readonly count: number
+  /** Each event's id and when its change happened: with the time now, the relay's lag. */
+  readonly events: ReadonlyArray<{ readonly id: string; readonly at: Date }>
+}
+
+/**
+ * Moves the next batch of history events (after the stored position, in (xid, seq) order) to the
+ * events queue, then advances the position, in one database transaction: if the queue refuses
+ * or does not answer, the position stays and the next pass tries again; jobs are keyed by event
+ * id, so adding them again is a no-op. Each is noted in `relayed_events` until its dispatch
+ * finishes. Only one relay at a time holds the history; the others find nothing to do here.
+ */
+export const relayHistoryBatch = (events: JobQueue, settings: BackgroundSettings) =>
+  SqlClient.SqlClient.use((sql) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        const batch = yield* Outbox.claimHistory(settings.relayBatch)
+        if (batch.length === 0) return relayedOf(batch)
+        yield* Outbox.recordRelayed(batch)
+        yield* enqueueEvents(events, batch, settings)
+        yield* Outbox.advanceHistory(batch)
+        return relayedOf(batch)
+      }),
+    ),
+  )
+
+/**
+ * Hands over again the history events whose dispatch has not finished `relayStaleMs` after they
+ * were enqueued (a queue that lost its data, a job failed for good). Returns their ids.
+ */
+export const relayStaleHistory = (events: JobQueue, settings: BackgroundSettings) =>
+  SqlClient.SqlClient.use((sql) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        const batch = yield* Outbox.claimStaleHistory(settings.relayBatch, settings.relayStaleMs)
+        if (batch.length === 0) return []
+        yield* enqueueEvents(events, batch, settings)
+        yield* Outbox.recordRelayed(batch)
+        return batch.map((event) => event.id)
+      }),
+    ),
+  )
+
+const relayedOf = (batch: ReadonlyArray<Outbox.HistoryEvent>): HistoryRelayed => ({
+  count: batch.length,
+  events: batch.map((event) => ({ id: event.id, at: event.at })),
+})
 
 /** Re-enqueues deliveries whose job a queue lost (overdue, unleased, still pending). */
 export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettings) =>
@@ -96,64 +153,68 @@ export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettin
   )
 
 /**
- * The relay: woken by the outbox triggers' NOTIFY, and every `relayPollMs` regardless (a missed
- * notification, a lost LISTEN connection, stale events to hand over again). Each pass empties
- * the backlog batch by batch. Failures are logged and retried with a growing pause; the relay
- * itself never stops until interrupted.
+ * The relay. No writer notifies it (NOTIFY would serialize every commit): it looks again
+ * `relayBusyPollMs` after a pass that found work, and after an idle pass waits twice as long as
+ * before, up to `relayPollMs`, so an idle system still hands over a new event within that time.
+ * Each pass empties the backlog batch by batch: the history, then the outbox (accounts,
+ * transfers, exports), then whatever a queue lost. Failures are logged and retried with a
+ * growing pause; the relay itself never stops until interrupted. `onRelayed` sees every history
+ * batch it enqueued, with the time it was enqueued (the bench's measure of the relay's lag).
  */
 export const runRelay = (
   queues: { events: JobQueue; webhooks: JobQueue },
   settings: BackgroundSettings,
+  onRelayed?: (relayed: HistoryRelayed, enqueuedAt: Date) => void,
 ) =>
   Effect.gen(function* () {
-    const pg = yield* PgClient.PgClient
-    const wake = yield* Queue.sliding<void>(1)
-
-    // LISTEN on a connection of its own; if it drops, listen again (polling covers the gap).
-    yield* Effect.scoped(
-      Effect.gen(function* () {
-        const notifications = yield* pg.listen(Outbox.outboxChannel)
-        yield* Queue.offer(wake, undefined)
-        return yield* Effect.forever(
-          Queue.take(notifications).pipe(Effect.andThen(Queue.offer(wake, undefined))),
-        )
-      }),
-    ).pipe(
-      Effect.tapError((error) =>
-        Effect.logWarning("Outbox LISTEN lost; listening again", { error: String(error) }),
-      ),
-      Effect.retry(Schedule.spaced(Duration.seconds(1))),
-      Effect.forkChild,
-    )
-
     const pass = Effect.gen(function* () {
       let relayed = 0
       for (;;) {
+        const history = yield* relayHistoryBatch(queues.events, settings)
+        if (history.count > 0) onRelayed?.(history, new Date())
+        relayed += history.count
+        if (history.count < settings.relayBatch) break
+      }
+      for (;;) {
         const count = yield* relayBatch(queues.events, settings)
+        relayed += count
+        if (count < settings.relayBatch) break
+      }
+      for (;;) {
+        const { length: count } = yield* relayStaleHistory(queues.events, settings)
+        if (count > 0) yield* Effect.logWarning("Re-enqueued events a queue lost", { count })
         relayed += count
         if (count < settings.relayBatch) break
       }
       const reclaimed = yield* reclaimDeliveries(queues.webhooks, settings)
       if (reclaimed > 0)
         yield* Effect.logWarning("Re-enqueued deliveries a queue lost", { reclaimed })
-      return relayed
+      return relayed + reclaimed
     })
 
     let failures = 0
+    let idle = settings.relayBusyPollMs
     for (;;) {
-      const ok = yield* pass.pipe(
-        Effect.as(true),
+      const found = yield* pass.pipe(
         Effect.catchCause((cause) =>
           Effect.logWarning("Outbox relay failed; retrying", { cause: String(cause) }).pipe(
-            Effect.as(false),
+            Effect.as(undefined),
           ),
         ),
       )
-      failures = ok ? 0 : failures + 1
-      const pause = ok
-        ? settings.relayPollMs
-        : Math.min(settings.relayPollMs, 100 * 2 ** Math.min(failures, 10))
-      // Sleep until a notification or the pause ends, whichever comes first.
-      yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(Duration.millis(pause)))
+      let pause: number
+      if (found === undefined) {
+        failures += 1
+        pause = Math.min(settings.relayPollMs, 100 * 2 ** Math.min(failures, 10))
+      } else if (found > 0) {
+        failures = 0
+        idle = settings.relayBusyPollMs
+        pause = idle
+      } else {
+        failures = 0
+        idle = Math.min(settings.relayPollMs, idle * 2)
+        pause = idle
+      }
+      yield* Effect.sleep(Duration.millis(pause))
     }
   }).pipe(Effect.annotateLogs({ component: "relay" }), Effect.withSpan("Relay.run"))

@@ -1,7 +1,12 @@
 /** The worker's timings; the defaults are for production, tests shorten them. */
 export interface BackgroundSettings {
-  /** How often the relay looks at the outbox without being notified. */
+  /**
+   * The longest the relay waits between looks for new events when idle (nothing notifies it):
+   * an idle system hands a new event to the queues within this time.
+   */
   readonly relayPollMs: number
+  /** How soon the relay looks again after a pass that found work. */
+  readonly relayBusyPollMs: number
   /** Events per relay transaction. */
   readonly relayBatch: number
   /** An event handed to the queue this long ago whose job never finished is handed over again. */
@@ -29,7 +34,8 @@ export interface BackgroundSettings {
 const day = 24 * 60 * 60 * 1000
 
 export const defaultSettings: BackgroundSettings = {
-  relayPollMs: 5_000,
+  relayPollMs: 250,
+  relayBusyPollMs: 20,
   relayBatch: 500,
   relayStaleMs: 5 * 60_000,
   enqueueTimeoutMs: 5_000,

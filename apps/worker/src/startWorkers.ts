@@ -7,7 +7,7 @@ import { buildExport } from "./jobs/buildExport.ts"
 import { deliverWebhook } from "./jobs/deliverWebhook.ts"
 import { dispatchEvent } from "./jobs/dispatchEvent.ts"
 import { purgeExpired, reconcileBalances } from "./jobs/maintenance.ts"
-import { runRelay } from "./Relay.ts"
+import { type HistoryRelayed, runRelay } from "./Relay.ts"
 import { type BackgroundSettings, defaultSettings } from "./settings.ts"
 import { makeWebhookClient, type WebhookNetwork } from "./WebhookClient.ts"
 import type { WorkerRuntime } from "./WorkerRuntime.ts"
@@ -19,6 +19,8 @@ export interface WorkersOptions {
   readonly settings?: Partial<BackgroundSettings>
   /** Which addresses webhook deliveries may connect to. */
   readonly webhookNetwork: WebhookNetwork
+  /** Sees each batch of history events the relay enqueued, and when (the relay's lag). */
+  readonly onRelayed?: (relayed: HistoryRelayed, enqueuedAt: Date) => void
 }
 
 /** Scheduler ids are fixed, so upserting them again (each start, and periodically) changes nothing. */
@@ -103,7 +105,7 @@ export const startWorkers = async (options: WorkersOptions) => {
     )
   }, 10 * 60_000).unref()
 
-  const relay = runtime.runFork(runRelay(producers, settings))
+  const relay = runtime.runFork(runRelay(producers, settings, options.onRelayed))
 
   return {
     settings,

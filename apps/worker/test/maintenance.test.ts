@@ -163,4 +163,59 @@ describe.each(backends)("scheduled maintenance with $name", ({ redisUrl, skipped
       expect(left.map((row) => row.id)).toEqual([recent!.id])
     },
   )
+
+  it.skipIf(skipped)(
+    "purging removes settled deliveries of transaction events past retention and keeps the history and what is pending",
+    async () => {
+      const webhook = await bg.createWebhook({
+        url: "http://127.0.0.1:9/purge",
+        // Subscribed to nothing this test makes: only the deliveries it writes exist.
+        eventTypes: ["transaction.voided"],
+      })
+      const account = await bg.openAccount("Purged deliveries")
+      const made = await Promise.all(
+        [1, 2, 3].map(() =>
+          bg.runtime.runPromise(
+            Transactions.use((t) => t.create(bg.userId, bg.transaction(account))),
+          ),
+        ),
+      )
+      const events = await bg.query<{ seq: string }>(
+        `select seq::text as seq from transaction_events where transaction_id = any($1)
+          order by transaction_events.seq`,
+        made.map((t) => t.id),
+      )
+      // Old and settled, old and still pending, recent and settled.
+      const deliveries = await bg.query<{ id: string }>(
+        `insert into webhook_deliveries
+           (id, webhook_id, event_id, status, next_attempt_at, created_at, updated_at)
+         select txn_random_id('dlv'), $1, txn_event_id(d.seq), d.status,
+                case when d.status = 'pending' then now() + interval '1 day' end,
+                now() - d.age, now() - d.age
+           from unnest($2::bigint[], $3::text[], $4::interval[]) as d(seq, status, age)
+         on conflict (event_id, webhook_id) do update
+           set status = excluded.status, next_attempt_at = excluded.next_attempt_at,
+               created_at = excluded.created_at, updated_at = excluded.updated_at
+         returning id`,
+        webhook.id,
+        events.map((event) => event.seq),
+        ["delivered", "pending", "failed"],
+        ["31 days", "31 days", "1 day"],
+      )
+      const purged = await runJob(JobNames.purgeExpired)
+      expect(purged.deliveries).toBeGreaterThanOrEqual(1)
+      const left = await bg.query<{ id: string }>(
+        "select id from webhook_deliveries where id = any($1) order by created_at, id",
+        deliveries.map((delivery) => delivery.id),
+      )
+      expect(left.map((row) => row.id).sort()).toEqual(
+        [deliveries[1]!.id, deliveries[2]!.id].sort(),
+      )
+      const history = await bg.query<{ n: number }>(
+        "select count(*)::int as n from transaction_events where transaction_id = any($1)",
+        made.map((t) => t.id),
+      )
+      expect(history[0]!.n).toBe(3)
+    },
+  )
 })

@@ -62,7 +62,7 @@ export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) 
       select c.id, c.attempt, c.webhook_id, c.url, c.secret, c.event_id,
              e.type as event_type, e.data as event_data, e.created_at as event_created_at
         from claimed c
-        join outbox e on e.id = c.event_id`
+        cross join lateral txn_event(c.event_id) e`
     if (claimed !== undefined) return { _tag: "Claimed", delivery: claimed } as Claim
     const [row] = yield* sql<{
       readonly status: string

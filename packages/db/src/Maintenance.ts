@@ -86,7 +86,9 @@ export const eventRetentionDays = 30
 export interface Purged {
   readonly idempotencyKeys: number
   readonly exports: number
+  /** Outbox events. */
   readonly events: number
+  readonly deliveries: number
 }
 
 /** Deletes `table` rows matching `condition` in batches, so no statement holds locks for long. */
@@ -105,20 +107,25 @@ const deleteInBatches = (table: string, condition: string, batch: number) =>
   })
 
 /**
- * Idempotency keys past their expiry (kept `idempotencyKeyDays`), exports past theirs, and
- * dispatched events older than `eventRetentionDays`, with their deliveries.
+ * Idempotency keys past their expiry (kept `idempotencyKeyDays`), exports past theirs, settled
+ * webhook deliveries older than `eventRetentionDays` with their attempt logs, and outbox events
+ * as old, dispatched and with no delivery left. Transaction events are the history and stay.
  */
 export const purgeExpired = (batch = 5_000) =>
   Effect.gen(function* () {
     const idempotencyKeys = yield* deleteInBatches("idempotency_keys", "expires_at < now()", batch)
     // An export's file goes with it (its chunks cascade); a few large rows at a time.
     const exports = yield* deleteInBatches("exports", "expires_at < now()", 20)
-    const events = yield* deleteInBatches(
-      "outbox",
-      `created_at < now() - interval '${eventRetentionDays} days' and dispatched_at is not null
-       and not exists (select 1 from webhook_deliveries d
-                        where d.event_id = outbox.id and d.status = 'pending')`,
+    const deliveries = yield* deleteInBatches(
+      "webhook_deliveries",
+      `created_at < now() - interval '${eventRetentionDays} days' and status <> 'pending'`,
       batch,
     )
-    return { idempotencyKeys, exports, events } satisfies Purged
+    const outboxEvents = yield* deleteInBatches(
+      "outbox",
+      `created_at < now() - interval '${eventRetentionDays} days' and dispatched_at is not null
+       and not exists (select 1 from webhook_deliveries d where d.event_id = outbox.id)`,
+      batch,
+    )
+    return { idempotencyKeys, exports, events: outboxEvents, deliveries } satisfies Purged
   }).pipe(Effect.withSpan("Maintenance.purgeExpired", { attributes: { idempotencyKeyDays } }))

@@ -15,6 +15,7 @@ import reconciliation from "./migrations/0012_reconciliation.ts"
 import deliveryTimes from "./migrations/0013_delivery_times.ts"
 import balanceLimits from "./migrations/0014_balance_limits.ts"
 import attemptsAtClaim from "./migrations/0015_attempts_at_claim.ts"
+import historyRelay from "./migrations/0017_history_relay.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -33,6 +34,7 @@ export const migrations = Migrator.fromRecord({
   "0013_delivery_times": deliveryTimes,
   "0014_balance_limits": balanceLimits,
   "0015_attempts_at_claim": attemptsAtClaim,
+  "0017_history_relay": historyRelay,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

@@ -1,9 +1,6 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 
-/** The channel the outbox triggers notify on commit. */
-export const outboxChannel = "txn_outbox"
-
 export interface OutboxEvent {
   readonly seq: string
   readonly id: string
@@ -52,14 +49,45 @@ export interface StoredEvent {
   readonly type: string
   readonly data: Record<string, unknown>
   readonly createdAt: Date
+  /** Always null for a history event: its dispatch leaves no record, and a rerun is harmless. */
   readonly dispatchedAt: Date | null
 }
 
+/**
+ * A history event's id: `evt_t` and its sequence number in 25 base-36 digits. Fixed width, so
+ * ids sort as the numbers do; never an outbox row's id, whose 26 characters are hexadecimal.
+ * `txn_event_id` in SQL computes the same.
+ */
+export const historyEventId = (seq: string | bigint) =>
+  `evt_t${BigInt(seq).toString(36).padStart(25, "0")}`
+
+const historyEventPattern = /^evt_t[0-9a-z]{25}$/
+
+/** The sequence number behind a history event's id, or undefined for an outbox event's. */
+export const historySeqOf = (id: string): string | undefined => {
+  if (!historyEventPattern.test(id)) return undefined
+  let n = 0n
+  for (const digit of id.slice(5)) n = n * 36n + BigInt(Number.parseInt(digit, 36))
+  return n <= 9_223_372_036_854_775_807n ? n.toString() : undefined
+}
+
+/**
+ * One event with its payload. A history event's is folded from the history up to its version
+ * (`txn_transaction_event_data`): the transaction as it stood right after that change, whatever
+ * happened to it since.
+ */
 export const findEvent = (id: string) =>
-  SqlClient.SqlClient.use(
-    (sql) => sql<StoredEvent>`
-      select id, user_id, type, data, created_at, dispatched_at from outbox where id = ${id}`,
-  ).pipe(Effect.map((rows) => rows[0]))
+  SqlClient.SqlClient.use((sql) => {
+    const seq = historySeqOf(id)
+    return seq === undefined
+      ? sql<StoredEvent>`
+          select id, user_id, type, data, created_at, dispatched_at from outbox where id = ${id}`
+      : sql<StoredEvent>`
+          select ${id} as id, e.user_id, 'transaction.' || e.kind as type,
+                 txn_transaction_event_data(e) as data, e.at as created_at,
+                 null::timestamptz as dispatched_at
+            from transaction_events e where e.seq = ${seq}::bigint`
+  }).pipe(Effect.map((rows) => rows[0]))
 
 /**
  * One delivery per active webhook of the event's user subscribed to its type (or to `*`);
@@ -82,8 +110,110 @@ export const createDeliveries = (event: StoredEvent) =>
     return rows.map((row) => row.id)
   })
 
+/**
+ * Records that an event's dispatch finished. For a history event, removes its `relayed_events`
+ * row; the insert first waits for a relay transaction still committing that row (its job can
+ * start before the commit), so the delete after it never misses the row and leaves it behind.
+ */
 export const markDispatched = (id: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const seq = historySeqOf(id)
+    if (seq === undefined) {
+      yield* sql`update outbox set dispatched_at = now() where id = ${id} and dispatched_at is null`
+      return
+    }
+    yield* sql`
+      insert into relayed_events (seq, relayed_at) values (${seq}::bigint, now())
+      on conflict (seq) do nothing`
+    yield* sql`delete from relayed_events where seq = ${seq}::bigint`
+  })
+
+/** One history event handed to the relay: its id and, for the lag, when its change happened. */
+export interface HistoryEvent {
+  readonly seq: string
+  readonly xid: string
+  readonly id: string
+  readonly at: Date
+  /** Handed to the queue before: its job may still be there, finished without dispatching it. */
+  readonly stale: boolean
+}
+
+/** Serializes relays on the history: one holds it per transaction, the others skip the history. */
+const historyRelayLock = 7_472_687_217_001n
+
+const historyStream = "transaction_events"
+
+/**
+ * The next `limit` history events after the relay's position, in (xid, seq) order and only below
+ * the oldest running transaction, where that order is final: nothing can commit later into a
+ * place already passed. None if another relay holds the history (a transaction-level advisory
+ * lock, so an idle look writes nothing and takes no transaction id). Run inside a transaction,
+ * then `recordRelayed` and `advanceHistory` in the same one.
+ */
+export const claimHistory = (limit: number) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const [lock] = yield* sql<{ readonly locked: boolean }>`
+      select pg_try_advisory_xact_lock(${historyRelayLock.toString()}::bigint) as locked`
+    if (lock?.locked !== true) return []
+    const [position] = yield* sql<{
+      readonly xid: string
+      readonly seq: string
+      readonly fromSeq: string
+    }>`
+      select xid::text as xid, seq::text as seq, from_seq::text as from_seq
+        from relay_positions where stream = ${historyStream}`
+    if (position === undefined) return []
+    // Names the table's columns in ORDER BY: the text aliases would sort '10' before '9'.
+    const rows = yield* sql<{ readonly seq: string; readonly xid: string; readonly at: Date }>`
+      select seq::text as seq, xid::text as xid, at from transaction_events
+       where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint)
+         and seq > ${position.fromSeq}::bigint
+         and xid < pg_snapshot_xmin(pg_current_snapshot())
+       order by transaction_events.xid, transaction_events.seq
+       limit ${limit}`
+    return rows.map((row): HistoryEvent => ({ ...row, id: historyEventId(row.seq), stale: false }))
+  })
+
+const bigintArray = (values: ReadonlyArray<string>) => `{${values.join(",")}}`
+
+/** Notes the events as handed to the queues, before they are: see `markDispatched`. */
+export const recordRelayed = (events: ReadonlyArray<HistoryEvent>) =>
   SqlClient.SqlClient.use(
-    (sql) =>
-      sql`update outbox set dispatched_at = now() where id = ${id} and dispatched_at is null`,
+    (sql) => sql`
+      insert into relayed_events (seq, relayed_at)
+      select unnest(${bigintArray(events.map((event) => event.seq))}::bigint[]), now()
+      on conflict (seq) do update set relayed_at = excluded.relayed_at`,
   )
+
+/** Moves the relay's position past the last of `events` (in claim order). */
+export const advanceHistory = (events: ReadonlyArray<HistoryEvent>) =>
+  Effect.gen(function* () {
+    const last = events.at(-1)
+    if (last === undefined) return
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`
+      update relay_positions set xid = ${last.xid}::xid8, seq = ${last.seq}::bigint, updated_at = now()
+       where stream = ${historyStream}`
+  })
+
+/**
+ * Locks up to `limit` history events handed to the queues more than `staleAfterMs` ago whose
+ * dispatch never finished (a queue that lost its data), oldest first. SKIP LOCKED lets several
+ * relays share them. Run inside a transaction, then `recordRelayed` once they are enqueued.
+ */
+export const claimStaleHistory = (limit: number, staleAfterMs: number) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ readonly seq: string; readonly at: Date }>`
+      select r.seq::text as seq, e.at from relayed_events r
+        join transaction_events e on e.seq = r.seq
+       where r.relayed_at < now() - make_interval(secs => ${staleAfterMs / 1000})
+       order by r.relayed_at
+       limit ${limit}
+       for update of r skip locked`
+    return rows.map(
+      (row): HistoryEvent => ({ ...row, xid: "0", id: historyEventId(row.seq), stale: true }),
+    )
+  })

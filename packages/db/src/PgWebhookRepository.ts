@@ -174,7 +174,8 @@ export const layer = Layer.effect(
             : [sql`(d.created_at, d.id) < (${after.at}::timestamptz, ${after.id})`]),
         ]
         return sql<DeliveryRow>`
-          select d.id, d.webhook_id, d.event_id, e.type as event_type, d.status, d.attempts,
+          select d.id, d.webhook_id, d.event_id, txn_event_type(d.event_id) as event_type,
+                 d.status, d.attempts,
                  d.last_status_code, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at,
                  coalesce((
                    select jsonb_agg(jsonb_build_object(
@@ -183,7 +184,6 @@ export const layer = Layer.effect(
                      from webhook_attempts a where a.delivery_id = d.id), '[]'::jsonb) as log
             from webhook_deliveries d
             join webhooks w on w.id = d.webhook_id
-            join outbox e on e.id = d.event_id
            where ${sql.and(conditions)}
            order by d.created_at desc, d.id desc
            limit ${limit + 1}`.pipe(

@@ -39,6 +39,7 @@ describe("migrations", () => {
       [13, "delivery_times"],
       [14, "balance_limits"],
       [15, "attempts_at_claim"],
+      [17, "history_relay"],
     ])
   })
 

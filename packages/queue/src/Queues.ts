@@ -4,7 +4,7 @@ import { Schema } from "effect"
 /** The one contract between producers (API, relay) and consumers (worker): queue names and payloads. */
 export const Queues = {
   holds: "holds",
-  /** One job per outbox event, with the event's id as job id. */
+  /** One job per event (a history event or an outbox row), with the event's id as job id. */
   events: "events",
   /** One job per webhook delivery (an event for one endpoint), with the delivery's id as job id. */
   webhooks: "webhooks",
@@ -19,7 +19,7 @@ export const JobNames = {
   expireHold: "expire-hold",
   /** Safety net: void every hold already past due, in case a delayed job was never enqueued. */
   expireDueHolds: "expire-due-holds",
-  /** Hand one outbox event to what reacts to it: webhook deliveries, export builds. */
+  /** Hand one event to what reacts to it: webhook deliveries, export builds. */
   dispatchEvent: "dispatch-event",
   /** POST one event to one webhook endpoint, signed. */
   deliverWebhook: "deliver-webhook",
