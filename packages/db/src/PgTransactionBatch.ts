@@ -9,45 +9,57 @@ import { Effect } from "effect"
 import type { SqlClient } from "effect/sql"
 import { columns, type TransactionRow, toTransaction } from "./transactions/rows.ts"
 
-/** The record type of one batch item in the statement's JSON: the row, its event and deltas. */
-const itemRecord = `
-  id text, account_id text, user_id text, direction text, amount bigint, currency text,
-  status text, description text, category text, counterparty text, reference text,
-  occurred_at timestamptz, expires_at timestamptz, metadata jsonb, version integer,
-  reversal_of text, reversed_by text, transfer_id text, created_at timestamptz,
-  updated_at timestamptz, ord integer, changes jsonb, posted_delta bigint,
-  pending_credits_delta bigint, pending_debits_delta bigint`
+/** A PostgreSQL array literal of `values` (`null` as SQL NULL), for one `::type[]` parameter. */
+const arrayOf = (values: ReadonlyArray<string | number | bigint | null>) =>
+  `{${values
+    .map((value) =>
+      value === null
+        ? "NULL"
+        : `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
+    )
+    .join(",")}}`
 
-const itemOf = (t: Transaction, ord: number) => {
-  const d = balanceDeltas(t, null, t.status)
+/** The `created` event's changes: every field, from nothing to its value. */
+const createdChanges = (t: Transaction) =>
+  JSON.stringify(
+    Object.fromEntries(Object.entries(t).map(([field, value]) => [field, { from: null, to: value }])),
+  )
+
+/** The columns of `unnest`'s rows: the table's, then the event's and ledger entry's, then the order. */
+const itemColumns = `${columns}, changes, posted_delta, pending_credits_delta, pending_debits_delta, ord`
+
+/**
+ * The batch as one typed array per column (and per event and ledger field), in batch order:
+ * PostgreSQL reads each with its type's array input, once, and `unnest` zips them into rows.
+ */
+const columnsOf = (batch: ReadonlyArray<Transaction>) => {
+  const deltas = batch.map((t) => balanceDeltas(t, null, t.status))
+  const of = (f: (t: Transaction) => string | number | bigint | null) => arrayOf(batch.map(f))
   return {
-    id: t.id,
-    account_id: t.accountId,
-    user_id: t.userId,
-    direction: t.direction,
-    amount: t.amount,
-    currency: t.currency,
-    status: t.status,
-    description: t.description,
-    category: t.category,
-    counterparty: t.counterparty,
-    reference: t.reference,
-    occurred_at: t.occurredAt,
-    expires_at: t.expiresAt,
-    metadata: t.metadata,
-    version: t.version,
-    reversal_of: t.reversalOf,
-    reversed_by: t.reversedBy,
-    transfer_id: t.transferId,
-    created_at: t.createdAt,
-    updated_at: t.updatedAt,
-    ord,
-    changes: Object.fromEntries(
-      Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
-    ),
-    posted_delta: d.posted,
-    pending_credits_delta: d.pendingCredits,
-    pending_debits_delta: d.pendingDebits,
+    id: of((t) => t.id),
+    accountId: of((t) => t.accountId),
+    userId: of((t) => t.userId),
+    direction: of((t) => t.direction),
+    amount: of((t) => t.amount),
+    currency: of((t) => t.currency),
+    status: of((t) => t.status),
+    description: of((t) => t.description),
+    category: of((t) => t.category),
+    counterparty: of((t) => t.counterparty),
+    reference: of((t) => t.reference),
+    occurredAt: of((t) => t.occurredAt),
+    expiresAt: of((t) => t.expiresAt),
+    metadata: of((t) => JSON.stringify(t.metadata)),
+    version: of((t) => t.version),
+    reversalOf: of((t) => t.reversalOf),
+    reversedBy: of((t) => t.reversedBy),
+    transferId: of((t) => t.transferId),
+    createdAt: of((t) => t.createdAt),
+    updatedAt: of((t) => t.updatedAt),
+    changes: of(createdChanges),
+    posted: arrayOf(deltas.map((d) => d.posted)),
+    pendingCredits: arrayOf(deltas.map((d) => d.pendingCredits)),
+    pendingDebits: arrayOf(deltas.map((d) => d.pendingDebits)),
   }
 }
 
@@ -99,10 +111,19 @@ export const insertTransactions = (
     )
     if (refusal !== undefined) return yield* refusal
     const cols = sql.literal(columns)
-    const items = JSON.stringify(batch.map(itemOf))
+    const c = columnsOf(batch)
     const rows = yield* sql<TransactionRow>`
       with item as (
-        select * from jsonb_to_recordset(${items}::jsonb) as r(${sql.literal(itemRecord)})
+        select * from unnest(
+          ${c.id}::text[], ${c.accountId}::text[], ${c.userId}::text[], ${c.direction}::text[],
+          ${c.amount}::bigint[], ${c.currency}::text[], ${c.status}::text[],
+          ${c.description}::text[], ${c.category}::text[], ${c.counterparty}::text[],
+          ${c.reference}::text[], ${c.occurredAt}::timestamptz[], ${c.expiresAt}::timestamptz[],
+          ${c.metadata}::jsonb[], ${c.version}::integer[], ${c.reversalOf}::text[],
+          ${c.reversedBy}::text[], ${c.transferId}::text[], ${c.createdAt}::timestamptz[],
+          ${c.updatedAt}::timestamptz[], ${c.changes}::jsonb[], ${c.posted}::bigint[],
+          ${c.pendingCredits}::bigint[], ${c.pendingDebits}::bigint[]
+        ) with ordinality as r(${sql.literal(itemColumns)})
       ), inserted as (
         insert into transactions (${cols})
         select ${cols} from item order by ord
