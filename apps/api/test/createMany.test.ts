@@ -210,7 +210,7 @@ describe("transactions.createMany", () => {
     const account = await newAccount({ allowNegative: true })
     const texts = [
       'a "quoted" word',
-      "back\\slash \\\" and \\N",
+      'back\\slash \\" and \\N',
       "NULL",
       "{braces,commas}",
       "  spaces around  ",
@@ -223,6 +223,8 @@ describe("transactions.createMany", () => {
       item(account.id, {
         description: text,
         ...(i % 2 === 0 ? { counterparty: text, reference: text } : {}),
+        // Another offset, read back in UTC: the answer is the stored row.
+        ...(i === 0 ? { occurredAt: "2026-01-02T03:04:05.678+02:00" } : {}),
         metadata: { text, nested: `{"${text}"}`, nul: "NULL" },
       }),
     )
@@ -233,6 +235,7 @@ describe("transactions.createMany", () => {
       }),
     ).transactions
     expect(created).toHaveLength(texts.length)
+    expect(created[0].occurredAt).toBe("2026-01-02T01:04:05.678Z")
     for (const [i, text] of texts.entries()) {
       const stored = ok(await api.query("transactions.get", { id: created[i].id }))
       expect(stored.description).toBe(text)
