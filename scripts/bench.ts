@@ -2,15 +2,15 @@
  * `npm run bench [-- <scenario> ...] [--seconds N] [--rounds N]`: runs the named benchmark
  * scenarios of scripts/bench/, or all of them, one after another, and prints their figures.
  * `--seconds` (per system and round, default 4) and `--rounds` (default 3) size the throughput
- * scenario's loads. Each scenario starts what it needs and stops it again; none is a test (figures
+ * scenario's loads, and the worker scenario's. Each scenario starts what it needs and stops it again; none is a test (figures
  * depend on the machine), so none fails on a slow one.
  */
 import { parseArgs } from "node:util"
 
 const usage = `Usage: npm run bench [-- <scenario> ...] [--seconds <n>] [--rounds <n>]
-  scenarios   flood, throughput, createMany, relay (default: all)
-  --seconds   seconds per system and round of each throughput load (default 4)
-  --rounds    rounds of each throughput load, the systems alternating (default 3)`
+  scenarios   flood, throughput, createMany, worker, relay (default: all)
+  --seconds   seconds per system and round of each throughput load, and of each worker load (default 4)
+  --rounds    rounds of each throughput load and of the worker's trivial jobs, the systems alternating (default 3)`
 
 const fail = (message: string): never => {
   console.error(`${message}\n\n${usage}`)
@@ -52,6 +52,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   flood: () => import("./bench/flood.ts").then((scenario) => scenario.run()),
   throughput: () => import("./bench/throughput.ts").then((scenario) => scenario.run(options)),
   createMany: () => import("./bench/createMany.ts").then((scenario) => scenario.run()),
+  worker: () => import("./bench/worker.ts").then((scenario) => scenario.run(options)),
   relay: () => import("./bench/relay.ts").then((scenario) => scenario.run(options)),
 }
 

@@ -8,9 +8,15 @@ import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { readFile } from "node:fs/promises"
 import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
 import { type AppConfig, loadConfigOrExit } from "@txn/config"
 import { connectDatabase, createDatabase, dropDatabase, migrate } from "@txn/db"
-import { makeAccessLayer } from "@txn/platform"
+import {
+  apiNodeFlags,
+  compileCacheDirectory,
+  makeAccessLayer,
+  primeCompileCache,
+} from "@txn/platform"
 import { Effect, ManagedRuntime, Redacted } from "effect"
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -105,14 +111,20 @@ export const startServer = async (
   options: {
     readonly env?: Record<string, string>
     readonly args?: (port: number) => ReadonlyArray<string>
+    /** Node's own flags, before `entry`. */
+    readonly nodeFlags?: ReadonlyArray<string>
   },
 ): Promise<Server> => {
   const port = await freeLoopbackPort()
   const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, [entry, ...(options.args?.(port) ?? [])], {
-    env: { ...process.env, ...options.env, HOST: "127.0.0.1", PORT: String(port) },
-    stdio: ["ignore", "ignore", "inherit"],
-  })
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeFlags ?? []), entry, ...(options.args?.(port) ?? [])],
+    {
+      env: { ...process.env, ...options.env, HOST: "127.0.0.1", PORT: String(port) },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  )
   const server = { process: child, base, stop: () => stopChild(child) }
   const deadline = Date.now() + 60_000
   const isReady = () =>
@@ -130,6 +142,63 @@ export const startServer = async (
   return server
 }
 
-/** The API (`apps/api/src/main.ts`, as `npm start` runs it) on the bench database. */
-export const startApi = (database: BenchDatabase, env: Record<string, string> = {}) =>
-  startServer("apps/api/src/main.ts", { env: { ...env, DATABASE_URL: database.url } })
+const root = fileURLToPath(new URL("../../", import.meta.url))
+const apiEntry = "apps/api/src/main.ts"
+
+/**
+ * The API (`apps/api/src/main.ts`) on the bench database, started as `npm start` starts it: its
+ * Node flags, and the compile cache primed first.
+ */
+export const startApi = async (database: BenchDatabase, env: Record<string, string> = {}) => {
+  await primeCompileCache(root, apiEntry, apiNodeFlags)
+  return startServer(apiEntry, {
+    nodeFlags: apiNodeFlags,
+    env: { ...env, DATABASE_URL: database.url, NODE_COMPILE_CACHE: compileCacheDirectory(root) },
+  })
+}
+
+/** A worker process of the benchmark's own and the JSON lines it logged. */
+export interface WorkerProcess {
+  readonly process: ChildProcess
+  readonly stop: () => Promise<void>
+}
+
+/**
+ * The worker (`apps/worker/src/main.ts`, as `npm start` runs it) on the bench database, with
+ * this process's environment over `env`, once it has logged that it started. Its log lines are
+ * read and dropped, as a log shipper would.
+ */
+export const startWorker = async (
+  database: BenchDatabase,
+  env: Record<string, string> = {},
+  nodeArgs: ReadonlyArray<string> = [],
+): Promise<WorkerProcess> => {
+  const child = spawn(process.execPath, [...nodeArgs, "apps/worker/src/main.ts"], {
+    env: { ...process.env, ...env, DATABASE_URL: database.url },
+    stdio: ["ignore", "pipe", "inherit"],
+  })
+  const worker = { process: child, stop: () => stopChild(child) }
+  let timer: NodeJS.Timeout | undefined
+  const started = new Promise<void>((resolve, reject) => {
+    let pending = ""
+    child.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8")
+      const lines = pending.split("\n")
+      pending = lines.pop() ?? ""
+      if (lines.some((line) => line.includes('"msg":"worker started"'))) resolve()
+    })
+    child.once("exit", (code) =>
+      reject(new Error(`the worker exited with ${code} before it started`)),
+    )
+    timer = setTimeout(() => reject(new Error("the worker did not start within 60 s")), 60_000)
+  })
+  try {
+    await started
+  } catch (error) {
+    await worker.stop()
+    throw error
+  } finally {
+    clearTimeout(timer)
+  }
+  return worker
+}

@@ -157,7 +157,7 @@ export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettin
  * `relayBusyPollMs` after a pass that found work, and after an idle pass waits twice as long as
  * before, up to `relayPollMs`, so an idle system still hands over a new event within that time.
  * Each pass empties the backlog batch by batch: the history, then the outbox (accounts,
- * transfers, exports), then whatever a queue lost. Failures are logged and retried with a
+ * transfers, exports), then (at most every `relayPollMs`) whatever a queue lost. Failures are logged and retried with a
  * growing pause; the relay itself never stops until interrupted. `onRelayed` sees every history
  * batch it enqueued, with the time it was enqueued (the bench's measure of the relay's lag).
  */
@@ -167,6 +167,8 @@ export const runRelay = (
   onRelayed?: (relayed: HistoryRelayed, enqueuedAt: Date) => void,
 ) =>
   Effect.gen(function* () {
+    // What a queue lost is looked for at most every `relayPollMs`, not on every busy pass.
+    let lastSweep = 0
     const pass = Effect.gen(function* () {
       let relayed = 0
       for (;;) {
@@ -180,6 +182,8 @@ export const runRelay = (
         relayed += count
         if (count < settings.relayBatch) break
       }
+      if (Date.now() - lastSweep < settings.relayPollMs) return relayed
+      lastSweep = Date.now()
       for (;;) {
         const { length: count } = yield* relayStaleHistory(queues.events, settings)
         if (count > 0) yield* Effect.logWarning("Re-enqueued events a queue lost", { count })

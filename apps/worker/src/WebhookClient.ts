@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns"
 import { isIP, type LookupFunction } from "node:net"
 import { isAllowedAddress, type WebhookTargetOptions, webhookUrlRefusal } from "@txn/platform"
-import { Agent, buildConnector, fetch, type Response } from "undici"
+import { Agent, buildConnector } from "undici"
 
 /** Where deliveries may go, and how their host names are resolved. */
 export interface WebhookNetwork extends WebhookTargetOptions {
@@ -13,6 +13,14 @@ export interface WebhookNetwork extends WebhookTargetOptions {
 export class WebhookTargetRefused extends Error {
   override readonly name = "WebhookTargetRefused"
   readonly code = "ERR_WEBHOOK_TARGET_REFUSED"
+}
+
+/**
+ * A request that got no HTTP answer: no connection (an unknown name, a refused or reset
+ * connection, a name resolving to an address webhooks may not reach), with the reason as `cause`.
+ */
+export class WebhookConnectionFailed extends Error {
+  override readonly name = "WebhookConnectionFailed"
 }
 
 /**
@@ -61,9 +69,11 @@ export const guardConnector =
 
 export interface WebhookClient {
   /**
-   * POSTs without following redirects. Rejects with `WebhookTargetRefused` when the URL names
-   * a host webhooks may not reach; a name resolving to such an address fails to connect, with
-   * `WebhookTargetRefused` as the cause.
+   * POSTs without following redirects and answers the status, the answer's body read and
+   * dropped so the connection is kept for the next delivery. Rejects with `WebhookTargetRefused`
+   * when the URL names a host webhooks may not reach; with `WebhookConnectionFailed` when no
+   * answer came (a name resolving to such an address: `WebhookTargetRefused` as its cause); with
+   * the signal's reason when it aborted.
    */
   readonly post: (
     url: string,
@@ -72,13 +82,15 @@ export interface WebhookClient {
       readonly headers: Record<string, string>
       readonly signal: AbortSignal
     },
-  ) => Promise<Response>
+  ) => Promise<{ readonly status: number }>
   readonly close: () => Promise<void>
 }
 
 export const makeWebhookClient = (network: WebhookNetwork): WebhookClient => {
   const allowed = (address: string) => isAllowedAddress(address, network)
-  // HTTP/1.1 only, as receivers have always been sent; HTTP/2 brings nothing to one POST.
+  // HTTP/1.1 only, as receivers have always been sent; HTTP/2 brings nothing to one POST. Kept-
+  // alive connections to a receiver are reused by every delivery to it, so the lookup guard runs
+  // once per connection, before it is made.
   const agent = new Agent({
     allowH2: false,
     connect: guardConnector(
@@ -93,7 +105,23 @@ export const makeWebhookClient = (network: WebhookNetwork): WebhookClient => {
     post: async (url, init) => {
       const refusal = webhookUrlRefusal(url, network)
       if (refusal !== undefined) throw new WebhookTargetRefused(refusal)
-      return fetch(url, { ...init, method: "POST", redirect: "manual", dispatcher: agent })
+      const target = new URL(url)
+      try {
+        const answer = await agent.request({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method: "POST",
+          headers: { ...init.headers, "content-length": String(Buffer.byteLength(init.body)) },
+          body: init.body,
+          signal: init.signal,
+        })
+        // Reads what little a receiver answers; a long answer closes the connection instead.
+        await answer.body.dump({ limit: 64 * 1024 }).catch(() => undefined)
+        return { status: answer.statusCode }
+      } catch (error) {
+        if (init.signal.aborted) throw init.signal.reason
+        throw new WebhookConnectionFailed("No answer", { cause: error })
+      }
     },
     close: () => agent.close(),
   }

@@ -29,6 +29,14 @@ export interface BackgroundSettings {
   readonly holdSweepEveryMs: number
   /** How long a job's lock lasts without renewal: a killed worker's job runs again after it. */
   readonly lockDurationMs: number
+  /** Events dispatched at once: each holds a database connection for a few short statements. */
+  readonly eventConcurrency: number
+  /**
+   * Deliveries in flight at once. A delivery waits on its receiver most of the time and holds no
+   * database connection meanwhile, so this bounds deliveries/s to about this many over a
+   * receiver's answer time: 100 keeps up with 1,000 events/s to a receiver answering in 100 ms.
+   */
+  readonly webhookConcurrency: number
 }
 
 const day = 24 * 60 * 60 * 1000
@@ -48,6 +56,8 @@ export const defaultSettings: BackgroundSettings = {
   purgeEveryMs: 60 * 60_000,
   holdSweepEveryMs: 60_000,
   lockDurationMs: 30_000,
+  eventConcurrency: 20,
+  webhookConcurrency: 100,
 }
 
 /** The delay before the attempt after `attempt` (1-based): the first delay, doubled each time. */

@@ -57,14 +57,14 @@ export const startWorkers = async (options: WorkersOptions) => {
       queue: Queues.events,
       processors: { [JobNames.dispatchEvent]: dispatchEvent(runtime, producers, settings) },
       log,
-      settings: { ...workerSettings, concurrency: 20 },
+      settings: { ...workerSettings, concurrency: settings.eventConcurrency },
     }),
     consume({
       queues,
       queue: Queues.webhooks,
       processors: { [JobNames.deliverWebhook]: deliverWebhook(runtime, settings, webhookClient) },
       log,
-      settings: { ...workerSettings, concurrency: 20 },
+      settings: { ...workerSettings, concurrency: settings.webhookConcurrency },
     }),
     consume({
       queues,

@@ -143,7 +143,10 @@ describe("makeWebhookClient against a receiver on 127.0.0.1", () => {
   const requests: Array<IncomingHttpHeaders> = []
   const server = createServer((request, response) => {
     requests.push(request.headers)
-    response.writeHead(204).end()
+    // Receivers often answer with a body; /hooks/ok says so, as many frameworks do.
+    if (request.url === "/hooks/ok")
+      response.writeHead(200, { "content-type": "text/plain" }).end("ok")
+    else response.writeHead(204).end()
   })
   server.on("connection", () => {
     connections += 1
@@ -204,6 +207,20 @@ describe("makeWebhookClient against a receiver on 127.0.0.1", () => {
     expect(response.status).toBe(204)
     expect(asked).toEqual(["good.example"])
     expect(requests.at(-1)?.host).toBe(`good.example:${port}`)
+    await client.close()
+  })
+
+  it("sends deliveries one after another over kept-alive connections, the answers' bodies read and dropped", async () => {
+    const { lookup, asked } = resolver(["127.0.0.1"])
+    const client = makeWebhookClient({ allowPrivate: true, lookup })
+    const before = connections
+    for (let i = 0; i < 10; i++) {
+      expect((await post(client, `http://good.example:${port}/hooks/ok`)).status).toBe(200)
+    }
+    // undici opens a second socket while the first answer is being finished, then reuses both.
+    expect(connections - before).toBeLessThanOrEqual(2)
+    // The guarded lookup runs per connection made, before it is made.
+    expect(asked.length).toBe(connections - before)
     await client.close()
   })
 })

@@ -260,3 +260,60 @@ describe.each(backends)("webhooks with $name", ({ redisUrl, skipped }) => {
     await marker.receiver.close()
   })
 })
+
+describe.each(backends)("a slow receiver with $name", ({ redisUrl, skipped }) => {
+  const open = 50
+  let bg: Background
+  beforeAll(async () => {
+    if (skipped) return
+    // Long enough for every request to be open at once on a busy machine.
+    bg = await startBackground({
+      redisUrl,
+      label: "slowreceiver",
+      settings: { webhookTimeoutMs: 20_000 },
+    })
+  })
+  afterAll(async () => {
+    if (!skipped) await bg.close()
+  })
+
+  it.skipIf(skipped)(
+    `gets ${open} deliveries at once, not one batch of twenty after another`,
+    async () => {
+      // Answers nothing until `open` requests wait at once, then all of them: a receiver taking
+      // its time, which only deliveries in flight together get through on their first attempt.
+      let waiting = 0
+      let release: () => void = () => {}
+      const all = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const receiver = await startReceiver(async () => {
+        waiting += 1
+        if (waiting === open) release()
+        await all
+        return 200
+      })
+      const webhook = await bg.createWebhook({
+        url: receiver.url,
+        eventTypes: ["transaction.created"],
+      })
+      receiver.useSecret(webhook.secret)
+      const account = await bg.openAccount()
+      await bg.runtime.runPromise(
+        Transactions.use((t) =>
+          t.createMany(bg.userId, {
+            transactions: Array.from({ length: open }, () => bg.transaction(account)),
+          }),
+        ),
+      )
+      await eventually(async () => (receiver.received.length >= open ? true : undefined), {
+        what: `${open} deliveries`,
+        timeoutMs: 25_000,
+      })
+      expect(receiver.requests.map((request) => request.attempt)).toEqual(
+        Array.from({ length: open }, () => 1),
+      )
+      await receiver.close()
+    },
+  )
+})

@@ -45,6 +45,17 @@ const Environment = Schema.Struct({
   TXN_RATE_LIMIT_PER_MINUTE: Schema.optionalKey(PositiveInt),
   TXN_WEBHOOK_ALLOW_PRIVATE: Schema.optionalKey(Schema.Literals(["true", "false"])),
   TXN_MAX_BATCH_CALLS: Schema.optionalKey(PositiveInt),
+  TXN_QUEUE_PREFIX: Schema.optionalKey(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter(
+          (prefix: string) =>
+            /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(prefix) ||
+            "must be a letter then up to 39 letters, digits or underscores",
+        ),
+      ),
+    ),
+  ),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -72,6 +83,11 @@ export interface AppConfig {
   readonly webhookAllowPrivate: boolean
   /** Calls one batched tRPC request may carry; more answer 413 before any of them runs. */
   readonly maxBatchCalls: number
+  /**
+   * What every queue's Redis keys start with (on the PostgreSQL backend, its schema), so several
+   * deployments can share one Redis without taking each other's jobs.
+   */
+  readonly queuePrefix: string
 }
 
 export class ConfigError extends Error {
@@ -119,6 +135,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.TXN_RATE_LIMIT_PER_MINUTE ?? 1_200,
     webhookAllowPrivate: e.TXN_WEBHOOK_ALLOW_PRIVATE === "true",
     maxBatchCalls: e.TXN_MAX_BATCH_CALLS ?? 50,
+    queuePrefix: e.TXN_QUEUE_PREFIX ?? "txn",
   }
 }
 

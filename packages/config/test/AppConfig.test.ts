@@ -188,4 +188,22 @@ describe("loadConfig", () => {
       )
     })
   })
+
+  describe("TXN_QUEUE_PREFIX", () => {
+    it("defaults to txn", () => {
+      expect(loadConfig({}).queuePrefix).toBe("txn")
+      expect(loadConfig({ TXN_QUEUE_PREFIX: "" }).queuePrefix).toBe("txn")
+    })
+
+    it("reads a prefix of letters, digits and underscores", () => {
+      expect(loadConfig({ TXN_QUEUE_PREFIX: "txn_staging_2" }).queuePrefix).toBe("txn_staging_2")
+    })
+
+    it.each(["1txn", "txn:x", "txn-x", "a".repeat(41)])(
+      "rejects %j, naming the variable",
+      (value) => {
+        expect(configErrorFor({ TXN_QUEUE_PREFIX: value }).message).toContain("TXN_QUEUE_PREFIX")
+      },
+    )
+  })
 })

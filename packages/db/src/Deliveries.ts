@@ -113,13 +113,14 @@ export interface AttemptOutcome {
 }
 
 /**
- * Logs the attempt's outcome and settles the delivery and its endpoint in one transaction: a
- * success clears the endpoint's failing streak; a failure starts or extends it, and a streak
- * older than the limit disables the endpoint, saying why. The attempt's own log line is always
- * written. The delivery is settled by the run holding its latest attempt, or by any run whose
- * receiver answered 2xx (delivered is true whoever sent it, even after the delivery was given up
- * on); a run whose lease lapsed and was taken over changes nothing else and gets `superseded`.
- * Returns the delivery's status afterwards.
+ * Logs the attempt's outcome and settles the delivery and its endpoint in one statement (so one
+ * round trip, atomic without a transaction of its own): a success clears the endpoint's failing
+ * streak; a failure starts or extends it, and a streak older than the limit disables the
+ * endpoint, saying why. The attempt's own log line is always written. The delivery is settled by
+ * the run holding its latest attempt, or by any run whose receiver answered 2xx (delivered is
+ * true whoever sent it, even after the delivery was given up on); a run whose lease lapsed and
+ * was taken over changes nothing else and gets `superseded`. Returns the delivery's status
+ * afterwards.
  */
 export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome) =>
   Effect.gen(function* () {
@@ -130,42 +131,47 @@ export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome
       : outcome.nextAttemptAt === null
         ? "failed"
         : "pending"
-    yield* sql`
-      update webhook_attempts
-         set status_code = ${outcome.statusCode}, error = ${outcome.error},
-             duration_ms = ${outcome.durationMs}
-       where delivery_id = ${delivery.id} and attempt = ${attempt}`
-    const settled = yield* sql`
-      update webhook_deliveries
-         set status = ${status}, last_status_code = ${outcome.statusCode},
-             last_error = ${outcome.error}, lease_until = null, updated_at = now(),
-             next_attempt_at = ${outcome.nextAttemptAt?.toISOString() ?? null}::timestamptz,
-             delivered_at = case when ${outcome.delivered} then now() else null end
-       where id = ${delivery.id}
-         and ((status = 'pending' and attempts = ${attempt})
-              or (${outcome.delivered} and status <> 'delivered'))
-      returning id`
-    if (settled.length === 0) return "superseded" as const
-    if (outcome.delivered) {
-      yield* sql`
+    const since = outcome.disableIfFailingSince.toISOString()
+    const lastError = outcome.error ?? `HTTP ${outcome.statusCode}`
+    // Only once the delivery is settled does its endpoint's streak change.
+    const endpoint = outcome.delivered
+      ? sql`
         update webhooks set failing_since = null, updated_at = now()
-         where id = ${delivery.webhookId} and failing_since is not null`
-    } else {
-      const lastError = outcome.error ?? `HTTP ${outcome.statusCode}`
-      yield* sql`
+         where id = ${delivery.webhookId} and failing_since is not null
+           and exists (select from settled)`
+      : sql`
         update webhooks
            set failing_since = coalesce(failing_since, now()),
-               status = case when failing_since < ${outcome.disableIfFailingSince.toISOString()}::timestamptz
+               status = case when failing_since < ${since}::timestamptz
                              then 'disabled' else status end,
-               disabled_reason = case when failing_since < ${outcome.disableIfFailingSince.toISOString()}::timestamptz
+               disabled_reason = case when failing_since < ${since}::timestamptz
                                       then 'Disabled after failing every delivery since ' || txn_iso(failing_since)
                                            || '; last error: ' || ${lastError}
                                       else disabled_reason end,
                updated_at = now()
-         where id = ${delivery.webhookId}`
-    }
-    return status
-  }).pipe((effect) => SqlClient.SqlClient.use((sql) => sql.withTransaction(effect)))
+         where id = ${delivery.webhookId} and exists (select from settled)`
+    const [row] = yield* sql<{ readonly settled: boolean }>`
+      with logged as (
+        update webhook_attempts
+           set status_code = ${outcome.statusCode}, error = ${outcome.error},
+               duration_ms = ${outcome.durationMs}
+         where delivery_id = ${delivery.id} and attempt = ${attempt}
+      ),
+      settled as (
+        update webhook_deliveries
+           set status = ${status}, last_status_code = ${outcome.statusCode},
+               last_error = ${outcome.error}, lease_until = null, updated_at = now(),
+               next_attempt_at = ${outcome.nextAttemptAt?.toISOString() ?? null}::timestamptz,
+               delivered_at = case when ${outcome.delivered} then now() else null end
+         where id = ${delivery.id}
+           and ((status = 'pending' and attempts = ${attempt})
+                or (${outcome.delivered} and status <> 'delivered'))
+        returning id
+      ),
+      endpoint as (${endpoint})
+      select exists (select from settled) as settled`
+    return row?.settled === true ? status : ("superseded" as const)
+  })
 
 /** A delivery its endpoint's disabling stopped: failed, without another attempt. */
 export const abandonDelivery = (id: string, reason: string) =>

@@ -14,7 +14,11 @@ export const startAppProcess = async (name: "api" | "worker") => {
   const config: AppConfig = loadConfigOrExit()
   const log = makeLog({ name, level: config.logLevel })
   const database = await connectDatabaseOrExit(config)
-  const queues = makeQueueBackend({ redisUrl: config.redisUrl, databaseUrl: database.url })
+  const queues = makeQueueBackend({
+    redisUrl: config.redisUrl,
+    databaseUrl: database.url,
+    prefix: config.queuePrefix,
+  })
   const holds = queues.queue(Queues.holds)
   const runtime = ManagedRuntime.make(
     makeAppLayer({

@@ -86,8 +86,6 @@ export const deliverWebhook =
         },
       })
       statusCode = response.status
-      // The answer's body is not needed; reading none of it frees the connection.
-      await response.body?.cancel().catch(() => undefined)
       if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`
     } catch (cause) {
       error = describe(cause, settings.webhookTimeoutMs)
