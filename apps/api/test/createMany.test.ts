@@ -206,6 +206,61 @@ describe("transactions.createMany", () => {
     })
   }
 
+  it("stores free text and metadata exactly as sent, whatever characters they hold", async () => {
+    const account = await newAccount({ allowNegative: true })
+    const texts = [
+      'a "quoted" word',
+      'back\\slash \\" and \\N',
+      "NULL",
+      "{braces,commas}",
+      "  spaces around  ",
+      "",
+      "line\nbreak\ttab",
+      "ünïcödé ✓ 𝄞",
+      "'single' ; -- quotes",
+    ]
+    const items = texts.map((text, i) =>
+      item(account.id, {
+        description: text,
+        ...(i % 2 === 0 ? { counterparty: text, reference: text } : {}),
+        // Another offset, read back in UTC: the answer is the stored row.
+        ...(i === 0 ? { occurredAt: "2026-01-02T03:04:05.678+02:00" } : {}),
+        metadata: { text, nested: `{"${text}"}`, nul: "NULL" },
+      }),
+    )
+    const created = ok(
+      await api.mutate("transactions.createMany", {
+        idempotencyKey: newKey(),
+        transactions: items,
+      }),
+    ).transactions
+    expect(created).toHaveLength(texts.length)
+    expect(created[0].occurredAt).toBe("2026-01-02T01:04:05.678Z")
+    for (const [i, text] of texts.entries()) {
+      const stored = ok(await api.query("transactions.get", { id: created[i].id }))
+      expect(stored.description).toBe(text)
+      expect(stored.counterparty).toBe(i % 2 === 0 ? text : null)
+      expect(stored.reference).toBe(i % 2 === 0 ? text : null)
+      expect(stored.category).toBeNull()
+      expect(stored.metadata).toEqual({ text, nested: `{"${text}"}`, nul: "NULL" })
+      expect(created[i]).toEqual(stored)
+    }
+    // Each `created` event carries the same values.
+    const events = await api.runtime.runPromise(
+      SqlClient.SqlClient.use(
+        (sql) => sql<{ readonly description: string; readonly metadata: unknown }>`
+          select changes->'description'->>'to' as description, changes->'metadata'->'to' as metadata
+            from transaction_events
+           where kind = 'created' and transaction_id in ${sql.in(created.map((t: Json) => t.id))}
+           order by seq`,
+      ),
+    )
+    expect(events.map((e) => e.description)).toEqual(texts)
+    expect(events.map((e) => e.metadata)).toEqual(
+      texts.map((text) => ({ text, nested: `{"${text}"}`, nul: "NULL" })),
+    )
+  })
+
   it("names every item in another currency, with the first one's status and details", async () => {
     const account = await newAccount({ allowNegative: true })
     const response = await api.mutate("transactions.createMany", {

@@ -101,6 +101,24 @@ describe("database constraints on transactions", () => {
     ).toEqual(foreignKeyViolation("transactions_account_id_user_id_currency_fkey"))
   })
 
+  it("rejects a user that does not exist, through its account's key", async () => {
+    expect(await insertRawTransaction({ userId: newUserId() })).toEqual(
+      foreignKeyViolation("transactions_account_id_user_id_currency_fkey"),
+    )
+  })
+
+  it("keeps a user with transactions from being deleted, through their accounts", async () => {
+    const owner = await runtime.runPromise(createUser)
+    const owned = await runtime.runPromise(insertAccount(accountOf(owner)))
+    expect(await insertRawTransactionInto(runtime, owned)).toEqual({ rejected: false })
+    expect(
+      await outcome(
+        runtime,
+        SqlClient.SqlClient.use((sql) => sql`delete from users where id = ${owner}`),
+      ),
+    ).toEqual(foreignKeyViolation("accounts_user_id_fkey"))
+  })
+
   it("rejects metadata that is a JSON array", async () => {
     expect(await insertRawTransaction({ metadata: '["a"]' })).toEqual(
       checkViolation("transactions_metadata_check"),
