@@ -90,9 +90,10 @@ export const layer = (options: CredentialCacheOptions) =>
             forget("*")
           }),
         ),
-        Effect.tapCause((cause) =>
+        // Failures only: the interruption at shutdown is no news.
+        Effect.tapError((error) =>
           Effect.logWarning("API key changes unheard; looking every key up until listening again", {
-            cause: String(cause),
+            error: String(error),
           }),
         ),
         Effect.retry(Schedule.spaced(relistenAfter)),
