@@ -147,12 +147,18 @@ const apiEntry = "apps/api/src/main.ts"
 
 /**
  * The API (`apps/api/src/main.ts`) on the bench database, started as `npm start` starts it: its
- * Node flags, and the compile cache primed first.
+ * Node flags, and the compile cache primed first. With `TXN_BENCH_CPU_PROF=<dir>` it also runs
+ * under `node --cpu-prof`, writing its CPU profile into that folder when it stops (open it in
+ * Chrome DevTools or any `.cpuprofile` viewer).
  */
 export const startApi = async (database: BenchDatabase, env: Record<string, string> = {}) => {
   await primeCompileCache(root, apiEntry, apiNodeFlags)
+  const profileDir = process.env.TXN_BENCH_CPU_PROF
   return startServer(apiEntry, {
-    nodeFlags: apiNodeFlags,
+    nodeFlags:
+      profileDir === undefined || profileDir === ""
+        ? apiNodeFlags
+        : [...apiNodeFlags, "--cpu-prof", `--cpu-prof-dir=${profileDir}`],
     env: { ...env, DATABASE_URL: database.url, NODE_COMPILE_CACHE: compileCacheDirectory(root) },
   })
 }

@@ -56,6 +56,7 @@ export const startTestApi = async (
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
       webhookTargets: { allowPrivate: options.allowPrivateWebhookTargets ?? false },
+      credentialCache: { ttlMs: 30_000, maxEntries: 1_000 },
     }),
   )
   /** A new user with one API key of the given scopes. */

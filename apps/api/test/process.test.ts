@@ -1,14 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { connect } from "node:net"
-import { createInterface } from "node:readline"
 import { text } from "node:stream/consumers"
 import { fileURLToPath } from "node:url"
-import { freePort, testDatabaseUrl } from "@txn/testing"
-import { Redacted } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import type { Json } from "./harness.ts"
+import { mutate, provisionKey, startApiProcess as startApi } from "./apiProcess.ts"
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 
@@ -17,66 +13,10 @@ afterEach(() => {
   child?.kill("SIGKILL")
 })
 
-/** Starts `src/main.ts` as the README's start command would, and collects its JSON log lines. */
 const startApiProcess = async () => {
-  const port = await freePort()
-  const adminToken = randomBytes(32).toString("base64url")
-  const proc = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: Redacted.value(testDatabaseUrl()),
-      PORT: String(port),
-      LOG_LEVEL: "info",
-      TXN_ADMIN_TOKEN: adminToken,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  child = proc
-  const lines: Array<Json> = []
-  const waiters: Array<() => void> = []
-  createInterface({ input: proc.stdout! }).on("line", (line) => {
-    lines.push(JSON.parse(line))
-    for (const wake of waiters.splice(0)) wake()
-  })
-  let stderr = ""
-  proc.stderr!.on("data", (chunk) => {
-    stderr += chunk
-  })
-  const waitFor = (msg: string) =>
-    new Promise<Json>((resolve, reject) => {
-      const check = () => {
-        const found = lines.find((line) => line.msg === msg)
-        if (found !== undefined) return resolve(found)
-        if (proc.exitCode !== null) return reject(new Error(`exited before "${msg}": ${stderr}`))
-        waiters.push(check)
-      }
-      proc.once("exit", check)
-      check()
-    })
-  return { proc, port, adminToken, lines, waitFor }
-}
-
-/** A tRPC mutation over HTTP with a bearer token; its `result.data`, or a failed expectation. */
-const mutate = async (url: string, token: string, path: string, input: unknown) => {
-  const response = await fetch(`${url}/trpc/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(input),
-  })
-  const body = (await response.json()) as Json
-  expect([path, response.status]).toEqual([path, 200])
-  return body.result.data
-}
-
-/** A user and an API key made through the admin API, as an operator would: the key's secret. */
-const provisionKey = async (url: string, adminToken: string): Promise<string> => {
-  const user = await mutate(url, adminToken, "admin.users.create", { name: "Process test" })
-  const created = await mutate(url, adminToken, "admin.apiKeys.create", {
-    userId: user.id,
-    name: "process test",
-    scopes: ["read", "write"],
-  })
-  return created.secret
+  const api = await startApi()
+  child = api.proc
+  return api
 }
 
 describe("the API process", () => {
@@ -85,7 +25,7 @@ describe("the API process", () => {
     const listening = await api.waitFor("api listening")
     expect(listening.url).toBe(`http://127.0.0.1:${api.port}`)
 
-    const key = await provisionKey(listening.url, api.adminToken)
+    const { secret: key } = await provisionKey(listening.url, api.adminToken)
     const created = await mutate(listening.url, key, "accounts.create", {
       name: "Process test",
       currency: "USD",
@@ -107,7 +47,7 @@ describe("the API process", () => {
   it("finishes a request in flight when SIGTERM arrives, then exits 0", async () => {
     const api = await startApiProcess()
     const listening = await api.waitFor("api listening")
-    const key = await provisionKey(listening.url, api.adminToken)
+    const { secret: key } = await provisionKey(listening.url, api.adminToken)
     const body = JSON.stringify({ name: "In flight", currency: "EUR" })
     const socket = connect(api.port, "127.0.0.1")
     await once(socket, "connect")

@@ -8,6 +8,10 @@ const PositiveInt = Schema.NumberFromString.pipe(
   Schema.check(Schema.isInt(), Schema.isGreaterThan(0)),
 )
 
+const NonNegativeInt = Schema.NumberFromString.pipe(
+  Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)),
+)
+
 const Url = (protocols: ReadonlyArray<string>) =>
   Schema.String.pipe(
     Schema.check(
@@ -56,6 +60,8 @@ const Environment = Schema.Struct({
       ),
     ),
   ),
+  TXN_API_KEY_CACHE_TTL_MS: Schema.optionalKey(NonNegativeInt),
+  TXN_API_KEY_CACHE_MAX: Schema.optionalKey(PositiveInt),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -88,6 +94,13 @@ export interface AppConfig {
    * deployments can share one Redis without taking each other's jobs.
    */
   readonly queuePrefix: string
+  /**
+   * How long the API trusts an API key it checked before looking it up again; a revocation
+   * reaches every API process sooner, through the database. 0 turns the cache off.
+   */
+  readonly apiKeyCacheTtlMs: number
+  /** API keys one API process keeps checked at most. */
+  readonly apiKeyCacheMax: number
 }
 
 export class ConfigError extends Error {
@@ -136,6 +149,8 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     webhookAllowPrivate: e.TXN_WEBHOOK_ALLOW_PRIVATE === "true",
     maxBatchCalls: e.TXN_MAX_BATCH_CALLS ?? 50,
     queuePrefix: e.TXN_QUEUE_PREFIX ?? "txn",
+    apiKeyCacheTtlMs: e.TXN_API_KEY_CACHE_TTL_MS ?? 30_000,
+    apiKeyCacheMax: e.TXN_API_KEY_CACHE_MAX ?? 10_000,
   }
 }
 

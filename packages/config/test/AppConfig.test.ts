@@ -206,4 +206,24 @@ describe("loadConfig", () => {
       },
     )
   })
+
+  describe("TXN_API_KEY_CACHE_TTL_MS and TXN_API_KEY_CACHE_MAX", () => {
+    it("default to 30 s and 10,000 keys", () => {
+      expect(loadConfig({})).toMatchObject({ apiKeyCacheTtlMs: 30_000, apiKeyCacheMax: 10_000 })
+    })
+
+    it("read 0 as the cache turned off, and a positive size", () => {
+      expect(
+        loadConfig({ TXN_API_KEY_CACHE_TTL_MS: "0", TXN_API_KEY_CACHE_MAX: "5" }),
+      ).toMatchObject({ apiKeyCacheTtlMs: 0, apiKeyCacheMax: 5 })
+    })
+
+    it.each([
+      ["TXN_API_KEY_CACHE_TTL_MS", "-1"],
+      ["TXN_API_KEY_CACHE_TTL_MS", "1.5"],
+      ["TXN_API_KEY_CACHE_MAX", "0"],
+    ])("rejects %s=%j, naming the variable", (name, value) => {
+      expect(configErrorFor({ [name]: value }).message).toContain(name)
+    })
+  })
 })

@@ -16,6 +16,7 @@ import deliveryTimes from "./migrations/0013_delivery_times.ts"
 import balanceLimits from "./migrations/0014_balance_limits.ts"
 import attemptsAtClaim from "./migrations/0015_attempts_at_claim.ts"
 import historyRelay from "./migrations/0017_history_relay.ts"
+import apiKeyChanges from "./migrations/0018_api_key_changes.ts"
 import batchWrites from "./migrations/0019_batch_writes.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
@@ -36,6 +37,7 @@ export const migrations = Migrator.fromRecord({
   "0014_balance_limits": balanceLimits,
   "0015_attempts_at_claim": attemptsAtClaim,
   "0017_history_relay": historyRelay,
+  "0018_api_key_changes": apiKeyChanges,
   "0019_batch_writes": batchWrites,
 })
 

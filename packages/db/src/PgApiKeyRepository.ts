@@ -78,6 +78,20 @@ export const layer = Layer.effect(
           Effect.withSpan("PgApiKeyRepository.use"),
         ),
 
+      markUsed: (uses) =>
+        uses.length === 0
+          ? Effect.void
+          : sql`
+          update api_keys k set last_used_at = u.at
+            from unnest(${`{${uses.map((use) => use.keyId).join(",")}}`}::text[],
+                        ${`{${uses.map((use) => use.at.toISOString()).join(",")}}`}::timestamptz[])
+                 as u (id, at)
+           where k.id = u.id and (k.last_used_at is null or k.last_used_at < u.at)`.pipe(
+              Effect.asVoid,
+              Effect.orDie,
+              Effect.withSpan("PgApiKeyRepository.markUsed"),
+            ),
+
       revoke: (id, now) =>
         sql<ApiKeyRow>`
           update api_keys set revoked_at = coalesce(revoked_at, ${now.toISOString()}::timestamptz)

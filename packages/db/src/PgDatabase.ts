@@ -6,13 +6,30 @@ export interface DatabaseOptions {
   readonly maxConnections?: number
 }
 
+/**
+ * `snakeToCamel`, remembered per column name: every row of every result renames the same few
+ * columns, and a page of 50 transactions is a thousand renames. Column names come from this
+ * code's own SQL, so the set is small; the bound only guards against a surprise.
+ */
+const columnToField = (() => {
+  const fields = new Map<string, string>()
+  return (column: string) => {
+    let field = fields.get(column)
+    if (field === undefined) {
+      field = Str.snakeToCamel(column)
+      if (fields.size < 10_000) fields.set(column, field)
+    }
+    return field
+  }
+})()
+
 /** The SqlClient for the app: snake_case columns in SQL, camelCase fields in TypeScript. */
 export const layer = (options: DatabaseOptions) =>
   PgClient.layer({
     url: options.url,
     maxConnections: options.maxConnections ?? 10,
     applicationName: "txn",
-    transformResultNames: Str.snakeToCamel,
+    transformResultNames: columnToField,
     transformQueryNames: Str.camelToSnake,
     // Column names only: JSON values (metadata) are the caller's data, returned with their keys
     // exactly as written (`order_id` must not come back as `orderId`).

@@ -40,6 +40,7 @@ describe("migrations", () => {
       [14, "balance_limits"],
       [15, "attempts_at_claim"],
       [17, "history_relay"],
+      [18, "api_key_changes"],
       [19, "batch_writes"],
     ])
   })

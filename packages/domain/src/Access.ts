@@ -6,6 +6,7 @@ import {
   type CreateApiKey,
   type CreateUser,
   type Credential,
+  CredentialCache,
   type ListApiKeys,
   type RevokeApiKey,
 } from "./ApiKey.ts"
@@ -46,6 +47,7 @@ export class Access extends Context.Service<
     Effect.gen(function* () {
       const users = yield* UserRepository
       const keys = yield* ApiKeyRepository
+      const cache = yield* CredentialCache
 
       const userExists = Effect.fn(function* (userId: User["id"]) {
         if (Option.isNone(yield* users.findById(userId))) {
@@ -82,6 +84,7 @@ export class Access extends Context.Service<
         revokeApiKey: Effect.fn("Access.revokeApiKey")(function* (input) {
           const revoked = yield* keys.revoke(input.id, new Date())
           if (Option.isNone(revoked)) return yield* NotFound.of("API key", input.id)
+          yield* cache.forget(input.id)
           return revoked.value
         }),
         listApiKeys: Effect.fn("Access.listApiKeys")(function* (input) {
@@ -90,8 +93,12 @@ export class Access extends Context.Service<
         }),
         authenticate: Effect.fn("Access.authenticate")(function* (secret) {
           if (!secretPattern.test(secret)) return yield* invalidKey
-          const hash = yield* Effect.promise(() => hashSecret(secret))
-          const found = yield* keys.use(hash, new Date())
+          const found = yield* cache.authenticate(
+            secret,
+            Effect.promise(() => hashSecret(secret)).pipe(
+              Effect.flatMap((hash) => keys.use(hash, new Date())),
+            ),
+          )
           if (Option.isNone(found)) return yield* invalidKey
           return found.value
         }),

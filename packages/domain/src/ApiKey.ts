@@ -1,4 +1,4 @@
-import { Context, type Effect, type Option, Schema } from "effect"
+import { Context, Effect, Layer, type Option, Schema } from "effect"
 import { Name, Timestamp } from "./Common.ts"
 import { ApiKeyId, UserId } from "./Ids.ts"
 
@@ -54,8 +54,39 @@ export class ApiKeyRepository extends Context.Service<
     readonly insert: (key: ApiKey, secretHash: string) => Effect.Effect<ApiKey>
     /** The live (not revoked) key with this hash, marking it used at `now` (at most once a minute). */
     readonly use: (secretHash: string, now: Date) => Effect.Effect<Option.Option<Credential>>
+    /** Records when keys were last used (a use the cache served); never moves one back. */
+    readonly markUsed: (
+      uses: ReadonlyArray<{ readonly keyId: ApiKeyId; readonly at: Date }>,
+    ) => Effect.Effect<void>
     /** Revokes the key unless already revoked; returns it as stored. */
     readonly revoke: (id: ApiKeyId, now: Date) => Effect.Effect<Option.Option<ApiKey>>
     readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<ApiKey>>
   }
 >()("@txn/domain/ApiKeyRepository") {}
+
+/**
+ * Credentials this process found recently, so a request with a known key needs no lookup. An
+ * entry goes as soon as its key may have stopped working (revoked, deleted, its scopes or user
+ * changed), whichever process or tool changed it, and after a bounded time regardless.
+ */
+export class CredentialCache extends Context.Service<
+  CredentialCache,
+  {
+    /**
+     * The credential held for `secret`, or what `lookup` finds, kept unless a key changed while
+     * it looked.
+     */
+    readonly authenticate: <E>(
+      secret: string,
+      lookup: Effect.Effect<Option.Option<Credential>, E>,
+    ) => Effect.Effect<Option.Option<Credential>, E>
+    /** Drops the key here at once; other processes hear of the change from the database. */
+    readonly forget: (keyId: ApiKeyId) => Effect.Effect<void>
+  }
+>()("@txn/domain/CredentialCache") {
+  /** Nothing kept: every request looks its key up (the CLI, and tests of the lookup itself). */
+  static readonly layerNone = Layer.succeed(
+    CredentialCache,
+    CredentialCache.of({ authenticate: (_secret, lookup) => lookup, forget: () => Effect.void }),
+  )
+}

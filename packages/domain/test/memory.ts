@@ -17,6 +17,7 @@ import {
   balanceRefusal,
   batchBalanceRefusals,
   batchRefusal,
+  CredentialCache,
   type CursorPosition,
   decodeChangesCursor,
   decodeCursor,
@@ -548,6 +549,16 @@ export const layerApiKeyRepositoryMemory = (): Layer.Layer<ApiKeyRepository> =>
           const { id, userId, scopes } = found.key
           return Option.some({ keyId: id, userId, scopes })
         }),
+      markUsed: (uses) =>
+        Effect.sync(() => {
+          for (const { keyId, at } of uses) {
+            const found = keys.get(keyId)
+            const last = found?.key.lastUsedAt
+            if (found !== undefined && (last === null || Date.parse(last ?? "") < at.getTime())) {
+              found.key = { ...found.key, lastUsedAt: at.toISOString() }
+            }
+          }
+        }),
       revoke: (id, now) =>
         Effect.sync(() => {
           const found = keys.get(id)
@@ -631,6 +642,7 @@ export const layerMemory = () => {
     layerApiKeyRepositoryMemory(),
     layerHoldSchedulerMemory(scheduled),
     layerIdempotencyStoreMemory(store),
+    CredentialCache.layerNone,
   )
   const layer = Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
     Layer.provideMerge(ports),

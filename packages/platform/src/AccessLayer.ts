@@ -1,17 +1,20 @@
 import { PgApiKeyRepository, PgDatabase, PgUserRepository } from "@txn/db"
-import { Access } from "@txn/domain"
+import { Access, CredentialCache } from "@txn/domain"
 import { Layer, type Redacted } from "effect"
 
 /**
  * Users and API keys alone (`Access` with its repositories and the SqlClient, so migrations can run
- * on it too), for the CLI and the launcher: they manage keys and need no queue or request log.
+ * on it too), for the CLI and the launcher: they manage keys and need no queue or request log,
+ * nor a cache of keys (a revocation here reaches the API processes through the database).
  */
 export const makeAccessLayer = (options: {
   readonly databaseUrl: Redacted.Redacted<string>
   readonly maxConnections?: number
 }) =>
   Access.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(PgUserRepository.layer, PgApiKeyRepository.layer)),
+    Layer.provideMerge(
+      Layer.mergeAll(PgUserRepository.layer, PgApiKeyRepository.layer, CredentialCache.layerNone),
+    ),
     Layer.provideMerge(
       PgDatabase.layer({ url: options.databaseUrl, maxConnections: options.maxConnections ?? 2 }),
     ),

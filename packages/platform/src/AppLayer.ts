@@ -1,6 +1,8 @@
 import {
+  type CredentialCacheOptions,
   PgAccountRepository,
   PgApiKeyRepository,
+  PgCredentialCache,
   PgDatabase,
   PgExportRepository,
   PgIdempotencyStore,
@@ -12,6 +14,7 @@ import {
 import {
   Access,
   Accounts,
+  CredentialCache,
   Exports,
   type HoldScheduler,
   Transactions,
@@ -29,6 +32,11 @@ export interface AppLayerOptions {
   readonly log: Log
   /** Private webhook targets are refused unless this allows them. */
   readonly webhookTargets?: WebhookTargetOptions
+  /**
+   * Keeps checked API keys in memory (for the API); unset, every authentication looks its key
+   * up (the worker authenticates nobody).
+   */
+  readonly credentialCache?: CredentialCacheOptions
 }
 
 /** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
@@ -41,6 +49,11 @@ export const makeAppLayer = (options: AppLayerOptions) =>
     Webhooks.layer,
     Access.layer,
   ).pipe(
+    Layer.provideMerge(
+      options.credentialCache === undefined
+        ? CredentialCache.layerNone
+        : PgCredentialCache.layer(options.credentialCache),
+    ),
     Layer.provideMerge(
       Layer.mergeAll(
         PgAccountRepository.layer,

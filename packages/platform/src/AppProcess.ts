@@ -27,6 +27,14 @@ export const startAppProcess = async (name: "api" | "worker") => {
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
       webhookTargets: { allowPrivate: config.webhookAllowPrivate },
+      ...(name === "api" && config.apiKeyCacheTtlMs > 0
+        ? {
+            credentialCache: {
+              ttlMs: config.apiKeyCacheTtlMs,
+              maxEntries: config.apiKeyCacheMax,
+            },
+          }
+        : {}),
     }),
   )
   if (config.webhookAllowPrivate) {

@@ -41,6 +41,33 @@ const withoutSecrets = (value: unknown, ancestors: ReadonlySet<object> = new Set
   )
 }
 
+/**
+ * Whether `withoutSecrets` would change anything: a secret key or a cycle somewhere inside. Most
+ * lines (every request's) have neither, and are logged without being copied.
+ */
+const holdsSecrets = (value: unknown, ancestors: Array<object> = []): boolean => {
+  if (typeof value !== "object" || value === null) return false
+  if (ancestors.includes(value)) return true
+  if (Array.isArray(value)) {
+    ancestors.push(value)
+    const found = value.some((item) => holdsSecrets(item, ancestors))
+    ancestors.pop()
+    return found
+  }
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return false
+  ancestors.push(value)
+  let found = false
+  for (const key of Object.keys(value)) {
+    if (secretKeys.has(key) || holdsSecrets((value as Record<string, unknown>)[key], ancestors)) {
+      found = true
+      break
+    }
+  }
+  ancestors.pop()
+  return found
+}
+
 /** Structured JSON lines on stdout, one logger per process. */
 export const makeLog = (options: {
   readonly name: string
@@ -57,7 +84,8 @@ export const makeLog = (options: {
       redact: { paths: redactedPaths, censor },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (object) => withoutSecrets(object) as Record<string, unknown>,
+        log: (object) =>
+          holdsSecrets(object) ? (withoutSecrets(object) as Record<string, unknown>) : object,
       },
     },
     options.destination,
