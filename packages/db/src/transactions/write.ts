@@ -119,13 +119,11 @@ const balanceOf = (sql: SqlClient.SqlClient, t: Transaction, lock: boolean) =>
 const isBalanceCheck = (error: unknown): error is DatabaseError =>
   error instanceof DatabaseError && error.sqlState === "23514" && error.table === "accounts"
 
-/** How many times a create refused by the table's checks, yet fitting when read again, is retried. */
-const refusedRetries = 3
-
 /**
- * One create as `createStatement` writes it. A check violation on the account rolled all of it
- * back; the balances are then read once to name the refusal with `balanceRefusal` (the rule's one
- * home). If they now fit (a concurrent credit committed meanwhile), the create is written again.
+ * One create as `createStatement` writes it, in autocommit: one round trip. A check violation on
+ * the account rolled all of it back; the create is then decided again with the account row
+ * locked, in a database transaction of its own, so the balances read and the balances written are
+ * the same ones: `balanceRefusal` (the rule's one home) names the refusal, or the write goes in.
  * Inside an open database transaction a check violation would abort it, so there the account is
  * locked and checked first, and the statement never meets the checks.
  */
@@ -136,24 +134,20 @@ export const createTransaction = (
 ) =>
   Effect.gen(function* () {
     const actor = yield* Actor
-    const open = yield* Effect.serviceOption(sql.transactionService)
-    if (Option.isSome(open)) {
+    const locked = Effect.gen(function* () {
       const refusal = yield* typed(balanceOf(sql, t, true))
       if (refusal !== undefined) return yield* refusal
       const rows = yield* typed(createStatement(sql, t, actor, key))
       return Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))
-    }
-    for (let attempt = 0; ; attempt++) {
-      const written = yield* typed(createStatement(sql, t, actor, key)).pipe(
-        Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
-        Effect.catchIf(isBalanceCheck, (error) => Effect.succeed(error)),
-      )
-      if (!(written instanceof DatabaseError)) return written
-      const refusal = yield* typed(balanceOf(sql, t, false))
-      if (refusal !== undefined) return yield* refusal
-      // The checks and `balanceRefusal` disagree for good: a defect, not a refusal.
-      if (attempt >= refusedRetries) return yield* written
-    }
+    })
+    const open = yield* Effect.serviceOption(sql.transactionService)
+    if (Option.isSome(open)) return yield* locked
+    const written = yield* typed(createStatement(sql, t, actor, key)).pipe(
+      Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
+      Effect.catchIf(isBalanceCheck, (error) => Effect.succeed(error)),
+    )
+    if (!(written instanceof DatabaseError)) return written
+    return yield* typed(sql.withTransaction(locked))
   })
 
 /**
