@@ -1,5 +1,5 @@
 import { Deliveries, Outbox } from "@txn/db"
-import { JobNames, type JobQueue } from "@txn/queue"
+import { dispatchEventsJobId, JobNames, type JobQueue } from "@txn/queue"
 import { Duration, Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { deliveryJobOptions, eventJobOptions } from "./jobOptions.ts"
@@ -27,7 +27,10 @@ const removeUnlocked = async (queue: JobQueue, jobIds: ReadonlyArray<string>) =>
   await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
 }
 
-/** Adds one dispatch job per event, keyed by the event's id; stale ones are removed first. */
+/**
+ * Adds one dispatch job for the whole batch, keyed by its event ids: adding the same batch again
+ * is a no-op. A batch holding events handed over before (stale) has its job removed first.
+ */
 const enqueueEvents = (
   events: JobQueue,
   batch: ReadonlyArray<{ readonly id: string; readonly stale: boolean }>,
@@ -36,23 +39,16 @@ const enqueueEvents = (
   enqueue(
     "enqueue events",
     async () => {
-      await removeUnlocked(
-        events,
-        batch.filter((event) => event.stale).map((event) => event.id),
-      )
-      return events.addBulk(
-        batch.map((event) => ({
-          name: JobNames.dispatchEvent,
-          data: { eventId: event.id },
-          opts: { ...eventJobOptions, jobId: event.id },
-        })),
-      )
+      const eventIds = batch.map((event) => event.id)
+      const jobId = dispatchEventsJobId(eventIds)
+      if (batch.some((event) => event.stale)) await removeUnlocked(events, [jobId])
+      return events.add(JobNames.dispatchEvents, { eventIds }, { ...eventJobOptions, jobId })
     },
     settings,
   )
 
 /**
- * Moves a batch of outbox events to the events queue, each job keyed by its event's id, and marks
+ * Moves a batch of outbox events to the events queue, as one job keyed by their ids, and marks
  * them relayed in the same database transaction as it locked them: if the queue refuses or does
  * not answer, nothing is marked and the next pass tries again. Adding a job whose id exists is a
  * no-op, so a relay that dies after enqueueing and before committing never enqueues twice.
@@ -80,8 +76,8 @@ export interface HistoryRelayed {
 /**
  * Moves the next batch of history events (after the stored position, in (xid, seq) order) to the
  * events queue, then advances the position, in one database transaction: if the queue refuses
- * or does not answer, the position stays and the next pass tries again; jobs are keyed by event
- * id, so adding them again is a no-op. Each is noted in `relayed_events` until its dispatch
+ * or does not answer, the position stays and the next pass tries again; the batch's job is keyed
+ * by its event ids, so adding it again is a no-op. Each is noted in `relayed_events` until its dispatch
  * finishes. Only one relay at a time holds the history; the others find nothing to do here.
  */
 export const relayHistoryBatch = (events: JobQueue, settings: BackgroundSettings) =>

@@ -5,7 +5,7 @@ import { consume } from "./consume.ts"
 import { startHoldsWorker } from "./HoldsWorker.ts"
 import { buildExport } from "./jobs/buildExport.ts"
 import { deliverWebhook } from "./jobs/deliverWebhook.ts"
-import { dispatchEvent } from "./jobs/dispatchEvent.ts"
+import { dispatchEvent, dispatchEvents } from "./jobs/dispatchEvent.ts"
 import { purgeExpired, reconcileBalances } from "./jobs/maintenance.ts"
 import { type HistoryRelayed, runRelay } from "./Relay.ts"
 import { type BackgroundSettings, defaultSettings } from "./settings.ts"
@@ -55,7 +55,11 @@ export const startWorkers = async (options: WorkersOptions) => {
     consume({
       queues,
       queue: Queues.events,
-      processors: { [JobNames.dispatchEvent]: dispatchEvent(runtime, producers, settings) },
+      processors: {
+        [JobNames.dispatchEvents]: dispatchEvents(runtime, producers, settings),
+        // Jobs of one event each, enqueued before batches.
+        [JobNames.dispatchEvent]: dispatchEvent(runtime, producers, settings),
+      },
       log,
       settings: { ...workerSettings, concurrency: settings.eventConcurrency },
     }),

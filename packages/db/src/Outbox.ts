@@ -115,18 +115,104 @@ export const createDeliveries = (event: StoredEvent) =>
  * row; the insert first waits for a relay transaction still committing that row (its job can
  * start before the commit), so the delete after it never misses the row and leaves it behind.
  */
-export const markDispatched = (id: string) =>
+export const markDispatched = (id: string) => markBatchDispatched([id])
+
+const textArray = (values: ReadonlyArray<string>) => `{${values.join(",")}}`
+
+/** A batch's history events (by sequence number, ascending) and outbox events (by id). */
+const splitBatch = (ids: ReadonlyArray<string>) => {
+  const history: Array<{ readonly id: string; readonly seq: string }> = []
+  const outbox: Array<string> = []
+  for (const id of ids) {
+    const seq = historySeqOf(id)
+    if (seq === undefined) outbox.push(id)
+    else history.push({ id, seq })
+  }
+  history.sort((a, b) =>
+    BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0,
+  )
+  return { history, outbox }
+}
+
+/** What dispatching a batch of events asks of the queues. */
+export interface BatchDispatch {
+  /** Every delivery of the batch's events still to be sent, those just created included. */
+  readonly deliveries: ReadonlyArray<string>
+  /** The exports whose `export.created` event is in the batch and not yet dispatched. */
+  readonly exports: ReadonlyArray<string>
+}
+
+/**
+ * `createDeliveries` for a batch of events in one statement, however many: one delivery per
+ * active webhook of each event's user subscribed to its type (or to `*`), none twice however
+ * often it runs, and every delivery of the batch still pending. An event whose user has no such
+ * webhook costs an index probe. Outbox events already dispatched get none; the outbox's
+ * `export.created` events also name their export (one more statement, only when the batch holds
+ * outbox events). Committed before any job is enqueued: a delivery job never finds its row missing.
+ */
+export const createBatchDeliveries = (ids: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const seq = historySeqOf(id)
-    if (seq === undefined) {
-      yield* sql`update outbox set dispatched_at = now() where id = ${id} and dispatched_at is null`
-      return
+    const { history, outbox } = splitBatch(ids)
+    // Inserted in (event, webhook) order, so two overlapping batches take their locks alike.
+    const rows = yield* sql<{ readonly id: string }>`
+      with batch as (
+        select b.id, 'transaction.' || e.kind as type, e.user_id
+          from unnest(${textArray(history.map((event) => event.id))}::text[],
+                      ${textArray(history.map((event) => event.seq))}::bigint[])
+                 b(id, seq)
+          join transaction_events e on e.seq = b.seq
+        union all
+        select o.id, o.type, o.user_id from outbox o
+         where o.id = any(${textArray(outbox)}::text[]) and o.dispatched_at is null
+      ), created as (
+        insert into webhook_deliveries (id, webhook_id, event_id, next_attempt_at, created_at, updated_at)
+        select txn_random_id('dlv'), w.id, b.id, t.now, t.now, t.now
+          from batch b
+          join webhooks w on w.user_id = b.user_id and w.status = 'active'
+                         and (b.type = any(w.event_types) or '*' = any(w.event_types)),
+               (select date_trunc('milliseconds', now()) as now) t
+         order by b.id, w.id
+        on conflict (event_id, webhook_id) do nothing
+        returning id
+      )
+      select id from created
+      union
+      select d.id from webhook_deliveries d
+       where d.event_id = any(${textArray(ids)}::text[]) and d.status = 'pending'`
+    if (outbox.length === 0) return { deliveries: rows.map((row) => row.id), exports: [] }
+    const exports = yield* sql<{ readonly exportId: string }>`
+      select data -> 'export' ->> 'id' as export_id from outbox
+       where id = any(${textArray(outbox)}::text[]) and type = 'export.created'
+         and dispatched_at is null`
+    return {
+      deliveries: rows.map((row) => row.id),
+      exports: exports.map((row) => row.exportId),
+    } satisfies BatchDispatch
+  })
+
+/**
+ * `markDispatched` for a batch: at most three statements, however many events. The history
+ * events' rows are inserted in sequence order first, each waiting for a relay transaction still
+ * committing it, then deleted; the outbox events are marked dispatched.
+ */
+export const markBatchDispatched = (ids: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const { history, outbox } = splitBatch(ids)
+    if (history.length > 0) {
+      const seqs = textArray(history.map((event) => event.seq))
+      yield* sql`
+        insert into relayed_events (seq, relayed_at)
+        select seq, now() from unnest(${seqs}::bigint[]) seq order by seq
+        on conflict (seq) do nothing`
+      yield* sql`delete from relayed_events where seq = any(${seqs}::bigint[])`
     }
-    yield* sql`
-      insert into relayed_events (seq, relayed_at) values (${seq}::bigint, now())
-      on conflict (seq) do nothing`
-    yield* sql`delete from relayed_events where seq = ${seq}::bigint`
+    if (outbox.length > 0) {
+      yield* sql`
+        update outbox set dispatched_at = now()
+         where id = any(${textArray(outbox)}::text[]) and dispatched_at is null`
+    }
   })
 
 /** One history event handed to the relay: its id and, for the lag, when its change happened. */
@@ -176,14 +262,12 @@ export const claimHistory = (limit: number) =>
     return rows.map((row): HistoryEvent => ({ ...row, id: historyEventId(row.seq), stale: false }))
   })
 
-const bigintArray = (values: ReadonlyArray<string>) => `{${values.join(",")}}`
-
 /** Notes the events as handed to the queues, before they are: see `markDispatched`. */
 export const recordRelayed = (events: ReadonlyArray<HistoryEvent>) =>
   SqlClient.SqlClient.use(
     (sql) => sql`
       insert into relayed_events (seq, relayed_at)
-      select unnest(${bigintArray(events.map((event) => event.seq))}::bigint[]), now()
+      select unnest(${textArray(events.map((event) => event.seq))}::bigint[]), now()
       on conflict (seq) do update set relayed_at = excluded.relayed_at`,
   )
 

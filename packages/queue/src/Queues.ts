@@ -1,10 +1,14 @@
+import { createHash } from "node:crypto"
 import { TransactionId } from "@txn/domain"
 import { Schema } from "effect"
 
 /** The one contract between producers (API, relay) and consumers (worker): queue names and payloads. */
 export const Queues = {
   holds: "holds",
-  /** One job per event (a history event or an outbox row), with the event's id as job id. */
+  /**
+   * One job per batch the relay hands over (history events or outbox rows), its id derived from
+   * the batch's event ids; jobs of one event each, keyed by its id, from before batches, still run.
+   */
   events: "events",
   /** One job per webhook delivery (an event for one endpoint), with the delivery's id as job id. */
   webhooks: "webhooks",
@@ -21,6 +25,8 @@ export const JobNames = {
   expireDueHolds: "expire-due-holds",
   /** Hand one event to what reacts to it: webhook deliveries, export builds. */
   dispatchEvent: "dispatch-event",
+  /** Hand a batch of events to what reacts to them, set-based: a constant number of statements. */
+  dispatchEvents: "dispatch-events",
   /** POST one event to one webhook endpoint, signed. */
   deliverWebhook: "deliver-webhook",
   /** Write one export's CSV. */
@@ -43,6 +49,11 @@ const prefixedId = (prefix: string) =>
 export const DispatchEventJob = Schema.Struct({ eventId: prefixedId("evt") })
 export type DispatchEventJob = typeof DispatchEventJob.Type
 
+export const DispatchEventsJob = Schema.Struct({
+  eventIds: Schema.NonEmptyArray(prefixedId("evt")),
+})
+export type DispatchEventsJob = typeof DispatchEventsJob.Type
+
 export const DeliverWebhookJob = Schema.Struct({ deliveryId: prefixedId("dlv") })
 export type DeliverWebhookJob = typeof DeliverWebhookJob.Type
 
@@ -50,4 +61,7 @@ export const BuildExportJob = Schema.Struct({ exportId: prefixedId("exp") })
 export type BuildExportJob = typeof BuildExportJob.Type
 
 /** Job ids are derived from what they act on, so enqueuing the same work twice is a no-op. */
+export const dispatchEventsJobId = (eventIds: ReadonlyArray<string>) =>
+  `dispatch-${createHash("sha256").update(eventIds.join(",")).digest("hex").slice(0, 40)}`
+
 export const expireHoldJobId = (transactionId: string) => `expire-hold-${transactionId}`

@@ -1,5 +1,11 @@
 import { Outbox } from "@txn/db"
-import { BuildExportJob, DispatchEventJob, JobNames, type JobQueue } from "@txn/queue"
+import {
+  BuildExportJob,
+  DispatchEventJob,
+  DispatchEventsJob,
+  JobNames,
+  type JobQueue,
+} from "@txn/queue"
 import type { Job } from "bullmq"
 import { Effect, Schema } from "effect"
 import { deliveryJobOptions, exportJobOptions } from "../jobOptions.ts"
@@ -48,4 +54,44 @@ export const dispatchEvent =
       Outbox.markDispatched(eventId).pipe(Effect.annotateLogs({ jobId: job.id })),
     )
     return { eventId, deliveries: deliveries.length }
+  }
+
+/**
+ * Hands a batch of events to what reacts to them, as `dispatchEvent` does one, in a constant
+ * number of statements however large the batch: its deliveries created and read back in one
+ * (committed before their jobs are enqueued), its history events' `relayed_events` rows cleared
+ * in two, its outbox events marked in one. Marked only after all of it is enqueued; a rerun
+ * creates and enqueues nothing twice.
+ */
+export const dispatchEvents =
+  (
+    runtime: WorkerRuntime,
+    queues: { readonly webhooks: JobQueue; readonly exports: JobQueue },
+    settings: BackgroundSettings,
+  ) =>
+  async (job: Job) => {
+    const { eventIds } = decodeJob(DispatchEventsJob, job)
+    const { deliveries, exports } = await runtime.runPromise(Outbox.createBatchDeliveries(eventIds))
+    if (deliveries.length > 0) {
+      await queues.webhooks.addBulk(
+        deliveries.map((deliveryId) => ({
+          name: JobNames.deliverWebhook,
+          data: { deliveryId },
+          opts: deliveryJobOptions(settings, deliveryId),
+        })),
+      )
+    }
+    if (exports.length > 0) {
+      await queues.exports.addBulk(
+        exports.map((exportId) => ({
+          name: JobNames.buildExport,
+          data: { exportId: Schema.decodeUnknownSync(BuildExportJob.fields.exportId)(exportId) },
+          opts: exportJobOptions(exportId),
+        })),
+      )
+    }
+    await runtime.runPromise(
+      Outbox.markBatchDispatched(eventIds).pipe(Effect.annotateLogs({ jobId: job.id })),
+    )
+    return { events: eventIds.length, deliveries: deliveries.length }
   }

@@ -1,0 +1,155 @@
+import { Outbox } from "@txn/db"
+import { Transactions } from "@txn/domain"
+import { JobNames, type JobQueue, Queues } from "@txn/queue"
+import { eventually } from "@txn/testing"
+import type { Job } from "bullmq"
+import { Effect, Redacted } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { dispatchEvents } from "../src/jobs/dispatchEvent.ts"
+import { relayHistoryBatch } from "../src/Relay.ts"
+import { defaultSettings } from "../src/settings.ts"
+import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
+import { backends, inspect } from "./backends.ts"
+import { type Background, startBackground } from "./background.ts"
+import { startCountingProxy } from "./countingProxy.ts"
+import { makeRepositoryRuntime } from "./fixtures.ts"
+
+describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, skipped }) => {
+  let bg: Background
+  let proxy: Awaited<ReturnType<typeof startCountingProxy>>
+  // The same database through a hop that counts statements.
+  let counted: ReturnType<typeof makeRepositoryRuntime>
+
+  beforeAll(async () => {
+    if (skipped) return
+    bg = await startBackground({ redisUrl, workers: false, label: "dispatch" })
+    const url = new URL(Redacted.value(bg.database.url))
+    proxy = await startCountingProxy({ host: url.hostname, port: Number(url.port || 5432) })
+    url.host = `127.0.0.1:${proxy.port}`
+    counted = makeRepositoryRuntime(Redacted.make(url.href))
+  })
+  afterAll(async () => {
+    if (skipped) return
+    await counted.dispose()
+    await proxy.close()
+    await bg.close()
+  })
+
+  /** `n` new transactions' created events, handed over by the relay; and the jobs it enqueued. */
+  const relayed = async (events: JobQueue, n: number) => {
+    const account = await bg.openAccount(`Batch of ${n}`)
+    const made = await bg.runtime.runPromise(
+      Effect.forEach(Array.from({ length: n }), () =>
+        Transactions.use((t) => t.create(bg.userId, bg.transaction(account))),
+      ),
+    )
+    const rows = await bg.query<{ seq: string }>(
+      "select seq::text as seq from transaction_events where transaction_id = any($1) order by seq",
+      made.map((t) => t.id),
+    )
+    const ids = rows.map((row) => Outbox.historyEventId(row.seq))
+    const handed: Array<string> = []
+    let batches = 0
+    // A transaction running anywhere on the server holds the history back until it ends.
+    await eventually(
+      async () => {
+        const batch = await bg.runtime.runPromise(
+          relayHistoryBatch(events, { ...defaultSettings, relayBatch: 500 }),
+        )
+        if (batch.count > 0) batches += 1
+        handed.push(...batch.events.map((event) => event.id))
+        return ids.every((id) => handed.includes(id)) ? true : undefined
+      },
+      { what: "the history events to be handed over" },
+    )
+    const jobs = (await inspect(events).getJobs(["waiting", "delayed", "active"])).filter(
+      (job) =>
+        job.name === JobNames.dispatchEvents &&
+        (job.data as { eventIds: ReadonlyArray<string> }).eventIds.some((id) => ids.includes(id)),
+    )
+    return { ids, jobs, batches }
+  }
+
+  const dispatch = async (
+    queues: { webhooks: JobQueue; exports: JobQueue },
+    eventIds: ReadonlyArray<string>,
+  ) => {
+    const job = { id: "counted", name: JobNames.dispatchEvents, data: { eventIds } } as Job
+    const before = proxy.statements()
+    const outcome = await dispatchEvents(
+      counted as unknown as WorkerRuntime,
+      queues,
+      defaultSettings,
+    )(job)
+    return { outcome, statements: proxy.statements() - before }
+  }
+
+  it.skipIf(skipped)(
+    "enqueues one job per relayed batch and dispatches it in the same few statements for 2 events as for 40, each subscribed delivery created and enqueued once",
+    async () => {
+      const events = bg.queues.queue(Queues.events)
+      const webhooks = bg.queues.queue(Queues.webhooks)
+      const exports = bg.queues.queue(Queues.exports)
+      await bg.createWebhook({
+        url: "http://127.0.0.1:9/hooks",
+        eventTypes: ["transaction.created"],
+      })
+      // Warms the pool up: its connections' first statements are not the dispatch's.
+      const warm = await relayed(events, 1)
+      await dispatch({ webhooks, exports }, warm.ids)
+
+      const statements: Array<number> = []
+      for (const n of [2, 40]) {
+        const { ids, jobs, batches } = await relayed(events, n)
+        // One job per batch the relay handed over, not one per event.
+        expect(jobs).toHaveLength(batches)
+        expect(jobs.flatMap((job) => job.data.eventIds).sort()).toEqual([...ids].sort())
+        const first = await dispatch({ webhooks, exports }, ids)
+        statements.push(first.statements)
+        expect(first.outcome).toEqual({ events: n, deliveries: n })
+        const deliveries = await bg.query<{ id: string; eventId: string }>(
+          "select id, event_id from webhook_deliveries where event_id = any($1)",
+          ids,
+        )
+        expect(deliveries.map((delivery) => delivery.eventId).sort()).toEqual([...ids].sort())
+        for (const delivery of deliveries) {
+          expect((await inspect(webhooks).getJob(delivery.id))?.name).toBe(JobNames.deliverWebhook)
+        }
+        expect(
+          await bg.query(
+            "select seq from relayed_events where seq = any($1::bigint[])",
+            ids.map((id) => Outbox.historySeqOf(id)),
+          ),
+        ).toEqual([])
+        // Again, as a retried job would: nothing created twice.
+        const again = await dispatch({ webhooks, exports }, ids)
+        expect(again.outcome).toEqual({ events: n, deliveries: n })
+        expect(
+          await bg.query("select id from webhook_deliveries where event_id = any($1)", ids),
+        ).toHaveLength(n)
+      }
+      // Created and read back in one statement, the relayed rows cleared in two.
+      expect(statements[1]).toBe(statements[0])
+      expect(statements[0]).toBeLessThanOrEqual(3)
+      await Promise.all([events.close(), webhooks.close(), exports.close()])
+    },
+  )
+
+  it.skipIf(skipped)(
+    "costs events no webhook subscribes to no delivery and no more statements",
+    async () => {
+      const events = bg.queues.queue(Queues.events)
+      const webhooks = bg.queues.queue(Queues.webhooks)
+      const exports = bg.queues.queue(Queues.exports)
+      await bg.query("update webhooks set status = 'disabled', disabled_reason = 'test'")
+      const { ids } = await relayed(events, 40)
+      const { outcome, statements } = await dispatch({ webhooks, exports }, ids)
+      expect(outcome).toEqual({ events: 40, deliveries: 0 })
+      expect(statements).toBeLessThanOrEqual(3)
+      expect(
+        await bg.query("select id from webhook_deliveries where event_id = any($1)", ids),
+      ).toEqual([])
+      await Promise.all([events.close(), webhooks.close(), exports.close()])
+    },
+  )
+})
