@@ -1,7 +1,7 @@
 import { Outbox } from "@txn/db"
 import { Transactions } from "@txn/domain"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
-import { eventually } from "@txn/testing"
+import { eventually, startCountingProxy } from "@txn/testing"
 import type { Job } from "bullmq"
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -11,7 +11,6 @@ import { defaultSettings } from "../src/settings.ts"
 import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
 import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
-import { startCountingProxy } from "./countingProxy.ts"
 import { makeRepositoryRuntime } from "./fixtures.ts"
 
 describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, skipped }) => {

@@ -91,6 +91,7 @@ export const freePort = async () => {
   return port
 }
 
+export * from "./CountingProxy.ts"
 export * from "./StallingProxy.ts"
 
 /**
