@@ -38,7 +38,7 @@ interface Entry {
  * key it names, in every process, within a round trip of the change committing. Without a working
  * LISTEN (not yet connected, or the connection dropped) nothing is held and every request looks
  * its key up, until listening again: a change in that gap would go unheard. A lookup that raced
- * a change is not kept. A hit sends no statement: the uses it serves are written in the
+ * a change to its key is not kept. A hit sends no statement: the uses it serves are written in the
  * background, at most one per key and minute.
  */
 export const layer = (options: CredentialCacheOptions) =>
@@ -51,11 +51,12 @@ export const layer = (options: CredentialCacheOptions) =>
       const entries = new Map<string, Entry>()
       const unrecorded = new Map<ApiKeyId, number>()
       let listening = false
-      // Moves on with every change heard; a lookup started before one is not kept.
-      let generation = 0
+      // The key ids heard of while each lookup is running: a lookup is not kept if its key (or
+      // every key, `*`) changed meanwhile, whatever the other keys heard of do.
+      const running = new Set<Set<string>>()
 
       const forget = (keyId: string) => {
-        generation++
+        for (const heard of running) heard.add(keyId)
         if (keyId === "*") return entries.clear()
         for (const [hash, entry] of entries) {
           if (entry.credential.keyId === keyId) entries.delete(hash)
@@ -131,13 +132,19 @@ export const layer = (options: CredentialCacheOptions) =>
               return Effect.succeed(Option.some(held.credential))
             }
             if (held !== undefined) entries.delete(hash)
-            const started = generation
+            const heard = new Set<string>()
+            running.add(heard)
             return Effect.map(lookup, (found) => {
-              if (Option.isSome(found) && listening && generation === started) {
+              if (
+                Option.isSome(found) &&
+                listening &&
+                !heard.has("*") &&
+                !heard.has(found.value.keyId)
+              ) {
                 keep(hash, found.value, at)
               }
               return found
-            })
+            }).pipe(Effect.ensuring(Effect.sync(() => running.delete(heard))))
           }),
         forget: (keyId) => Effect.sync(() => forget(keyId)),
       })

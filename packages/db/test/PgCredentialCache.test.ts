@@ -1,6 +1,6 @@
-import { Access, type ApiKey } from "@txn/domain"
+import { Access, type ApiKey, type Credential, CredentialCache } from "@txn/domain"
 import { testDatabaseUrl } from "@txn/testing"
-import { Effect, Layer, Logger, ManagedRuntime, Tracer } from "effect"
+import { Effect, Layer, Logger, ManagedRuntime, Option, Tracer } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import {
   type CredentialCacheOptions,
@@ -72,7 +72,7 @@ const start = async (options: Partial<CredentialCacheOptions> = {}) => {
     const keys = (await access((a) => a.listApiKeys({ userId: key.userId }))) as Array<ApiKey>
     return keys.find((listed) => listed.id === key.id)?.lastUsedAt
   }
-  return { clock, authenticate, newKey, access, lastUsedAt }
+  return { clock, authenticate, newKey, access, lastUsedAt, runtime }
 }
 
 describe("PgCredentialCache", () => {
@@ -133,6 +133,28 @@ describe("PgCredentialCache", () => {
     cache.clock.now += 2_000
     expect((await cache.authenticate(secret)).statements).toBe(0)
     await expect.poll(() => cache.lastUsedAt(apiKey)).toBe(new Date(cache.clock.now).toISOString())
+  })
+
+  it("keeps a key looked up while another key was revoked", async () => {
+    const cache = await start()
+    const kept = await cache.newKey()
+    const other = await cache.newKey()
+    const credential = (await cache.runtime.runPromise(
+      Access.use((a) => a.authenticate(kept.secret)),
+    )) as Credential
+    await cache.runtime.runPromise(CredentialCache.use((c) => c.forget(kept.apiKey.id)))
+    // The lookup of one key runs while another is revoked: only a change to its own key voids it.
+    const revokingMeanwhile = Effect.promise(() =>
+      cache.access((a) => a.revokeApiKey({ id: other.apiKey.id })),
+    ).pipe(Effect.as(Option.some(credential)))
+    await cache.runtime.runPromise(
+      CredentialCache.use((c) => c.authenticate(kept.secret, revokingMeanwhile)),
+    )
+    expect(await cache.authenticate(kept.secret)).toEqual({
+      outcome: kept.apiKey.id,
+      statements: 0,
+    })
+    expect((await cache.authenticate(other.secret)).outcome).toBe("Unauthorized")
   })
 
   it("forgets a key revoked through this process before the revocation answers", async () => {
