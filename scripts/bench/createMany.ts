@@ -9,9 +9,14 @@
  * transaction (Linux). Bounded: each client stops after `durationMs` or `maxBatches` batches.
  */
 import { randomBytes } from "node:crypto"
-import { Access } from "@txn/domain"
-import { Effect } from "effect"
-import { cpuMsOf, openBenchDatabase, percentile, type Server, startApi } from "./harness.ts"
+import {
+  benchUser,
+  cpuMsOf,
+  openBenchDatabase,
+  percentile,
+  type Server,
+  startApi,
+} from "./harness.ts"
 
 const batchSize = 1000
 const accountCount = 100
@@ -46,19 +51,7 @@ export const run = async () => {
   const database = await openBenchDatabase()
   let api: Server | undefined
   try {
-    const key = await database.access.runPromise(
-      Access.use((access) =>
-        Effect.gen(function* () {
-          const user = yield* access.createUser({ name: "Bench user" })
-          const { secret } = yield* access.createApiKey({
-            userId: user.id,
-            name: "bench",
-            scopes: ["read", "write"],
-          })
-          return secret
-        }),
-      ).pipe(Effect.orDie),
-    )
+    const key = (await benchUser(database)).secret
     // Batches are what is measured here, not the rate limit.
     api = await startApi(database, { TXN_RATE_LIMIT_PER_MINUTE: "1000000" })
     const { base } = api

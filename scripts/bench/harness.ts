@@ -11,6 +11,7 @@ import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { type AppConfig, loadConfigOrExit } from "@txn/config"
 import { connectDatabase, createDatabase, dropDatabase, migrate } from "@txn/db"
+import { Access } from "@txn/domain"
 import {
   apiNodeFlags,
   compileCacheDirectory,
@@ -87,6 +88,22 @@ export const openBenchDatabase = async (): Promise<BenchDatabase> => {
   }
   return { config, url: url.href, access, close }
 }
+
+/** A user of the bench database with one read-write API key. */
+export const benchUser = (database: BenchDatabase) =>
+  database.access.runPromise(
+    Access.use((access) =>
+      Effect.gen(function* () {
+        const user = yield* access.createUser({ name: "Bench user" })
+        const { apiKey, secret } = yield* access.createApiKey({
+          userId: user.id,
+          name: "bench",
+          scopes: ["read", "write"],
+        })
+        return { userId: user.id, keyId: apiKey.id, secret }
+      }),
+    ).pipe(Effect.orDie),
+  )
 
 /** A process of the benchmark's own, listening on a loopback port. */
 export interface Server {

@@ -24,10 +24,9 @@
  */
 import { createHash } from "node:crypto"
 import { cpus, loadavg } from "node:os"
-import { Access } from "@txn/domain"
-import { Effect } from "effect"
 import pg from "pg"
 import {
+  benchUser,
   cpuMsOf,
   openBenchDatabase,
   percentile,
@@ -97,19 +96,7 @@ export const run = async (options: ThroughputOptions) => {
     () => new pg.Client({ connectionString: database.url }),
   )
   try {
-    const { userId, keyId, secret } = await database.access.runPromise(
-      Access.use((access) =>
-        Effect.gen(function* () {
-          const user = yield* access.createUser({ name: "Bench user" })
-          const { apiKey, secret } = yield* access.createApiKey({
-            userId: user.id,
-            name: "bench",
-            scopes: ["read", "write"],
-          })
-          return { userId: user.id, keyId: apiKey.id, secret }
-        }),
-      ).pipe(Effect.orDie),
-    )
+    const { userId, keyId, secret } = await benchUser(database)
     api = await startApi(database, {
       DATABASE_POOL_MAX: String(poolSize),
       TXN_RATE_LIMIT_PER_MINUTE: "1000000000",

@@ -22,7 +22,6 @@
 import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { createServer, Agent as HttpAgent, type IncomingMessage, request } from "node:http"
-import { Access } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import {
   BullHoldScheduler,
@@ -38,6 +37,7 @@ import { consume } from "../../apps/worker/src/consume.ts"
 import { decodeJob } from "../../apps/worker/src/jobs/decode.ts"
 import {
   type BenchDatabase,
+  benchUser,
   cpuMsOf,
   openBenchDatabase,
   percentile,
@@ -369,19 +369,7 @@ const endToEnd = async (backend: "redis" | "postgres", seconds: number) => {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: singleClients })
   const figures: Array<LoadFigures> = []
   try {
-    const key = await database.access.runPromise(
-      Access.use((access) =>
-        Effect.gen(function* () {
-          const user = yield* access.createUser({ name: "Bench user" })
-          const { secret } = yield* access.createApiKey({
-            userId: user.id,
-            name: "bench",
-            scopes: ["read", "write"],
-          })
-          return secret
-        }),
-      ).pipe(Effect.orDie),
-    )
+    const key = (await benchUser(database)).secret
     const env = {
       // The API checks the webhook's URL when it is created, the worker when it connects.
       TXN_WEBHOOK_ALLOW_PRIVATE: "true",

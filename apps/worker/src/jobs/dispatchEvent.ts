@@ -18,6 +18,22 @@ const exportIdOf = (data: Record<string, unknown>) =>
     Schema.Struct({ export: Schema.Struct({ id: BuildExportJob.fields.exportId }) }),
   )(data).export.id
 
+/** The delivery jobs of `deliveries`, each keyed by its delivery's id. */
+const enqueueDeliveries = async (
+  webhooks: JobQueue,
+  settings: BackgroundSettings,
+  deliveries: ReadonlyArray<string>,
+) => {
+  if (deliveries.length === 0) return
+  await webhooks.addBulk(
+    deliveries.map((deliveryId) => ({
+      name: JobNames.deliverWebhook,
+      data: { deliveryId },
+      opts: deliveryJobOptions(settings, deliveryId),
+    })),
+  )
+}
+
 /**
  * Hands one outbox event to what reacts to it: a delivery per subscribed webhook (created once,
  * whatever the number of runs) and, for a new export, its build job. The event is marked
@@ -37,15 +53,7 @@ export const dispatchEvent =
     if (event === undefined) return { eventId, outcome: "missing" }
     if (event.dispatchedAt !== null) return { eventId, outcome: "alreadyDispatched" }
     const deliveries = await runtime.runPromise(Outbox.createDeliveries(event))
-    if (deliveries.length > 0) {
-      await queues.webhooks.addBulk(
-        deliveries.map((deliveryId) => ({
-          name: JobNames.deliverWebhook,
-          data: { deliveryId },
-          opts: deliveryJobOptions(settings, deliveryId),
-        })),
-      )
-    }
+    await enqueueDeliveries(queues.webhooks, settings, deliveries)
     if (event.type === "export.created") {
       const exportId = exportIdOf(event.data)
       await queues.exports.add(JobNames.buildExport, { exportId }, exportJobOptions(exportId))
@@ -72,15 +80,7 @@ export const dispatchEvents =
   async (job: Job) => {
     const { eventIds } = decodeJob(DispatchEventsJob, job)
     const { deliveries, exports } = await runtime.runPromise(Outbox.createBatchDeliveries(eventIds))
-    if (deliveries.length > 0) {
-      await queues.webhooks.addBulk(
-        deliveries.map((deliveryId) => ({
-          name: JobNames.deliverWebhook,
-          data: { deliveryId },
-          opts: deliveryJobOptions(settings, deliveryId),
-        })),
-      )
-    }
+    await enqueueDeliveries(queues.webhooks, settings, deliveries)
     if (exports.length > 0) {
       await queues.exports.addBulk(
         exports.map((exportId) => ({
