@@ -10,7 +10,8 @@ import { parseArgs } from "node:util"
 const usage = `Usage: npm run bench [-- <scenario> ...] [--seconds <n>] [--rounds <n>]
   scenarios   flood, throughput, createMany, worker, relay (default: all)
   --seconds   seconds per system and round of each throughput load, and of each worker load (default 4)
-  --rounds    rounds of each throughput load and of the worker's trivial jobs, the systems alternating (default 3)`
+  --rounds    rounds of each throughput load and of the worker's trivial jobs, the systems alternating (default 3)
+  --loads     the throughput loads to run, comma-separated: list-10k, list-100k, create, create-hot (default: all)`
 
 const fail = (message: string): never => {
   console.error(`${message}\n\n${usage}`)
@@ -23,6 +24,7 @@ const { values, positionals } = (() => {
       options: {
         seconds: { type: "string", default: "4" },
         rounds: { type: "string", default: "3" },
+        loads: { type: "string" },
         help: { type: "boolean", default: false },
       },
       allowPositionals: true,
@@ -46,6 +48,7 @@ const integer = (name: string, text: string, max: number) => {
 const options = {
   seconds: integer("seconds", values.seconds, 3_600),
   rounds: integer("rounds", values.rounds, 100),
+  loads: values.loads?.split(",").filter((name) => name !== ""),
 }
 
 const scenarios: Record<string, () => Promise<void>> = {

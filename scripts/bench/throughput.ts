@@ -42,6 +42,8 @@ export interface ThroughputOptions {
   /** Per system and round. */
   readonly seconds: number
   readonly rounds: number
+  /** The loads to run by name; all when not given. */
+  readonly loads?: ReadonlyArray<string> | undefined
 }
 
 const poolSize = 10
@@ -84,7 +86,13 @@ interface Load {
 const randomAmount = () => 1 + Math.floor(Math.random() * 1_000)
 const randomDirection = () => (Math.random() < 0.5 ? "credit" : "debit")
 
+const loadNames = [...listSizes.map((rows) => `list-${rows / 1000}k`), "create", "create-hot"]
+
 export const run = async (options: ThroughputOptions) => {
+  const unknown = options.loads?.filter((name) => !loadNames.includes(name)) ?? []
+  if (unknown.length > 0) {
+    throw new Error(`Unknown load ${unknown.join(", ")}; known: ${loadNames.join(", ")}`)
+  }
   const setupStarted = performance.now()
   const database = await openBenchDatabase()
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(new URL(database.url).hostname)
@@ -250,7 +258,7 @@ export const run = async (options: ThroughputOptions) => {
         ],
       }
     }
-    const loads = [
+    const allLoads = [
       ...listSizes.map((rows, i) => listLoad(rows, listed[i]!)),
       createLoad(
         "create",
@@ -263,6 +271,7 @@ export const run = async (options: ThroughputOptions) => {
         () => hot,
       ),
     ]
+    const loads = allLoads.filter((load) => options.loads?.includes(load.name) ?? true)
 
     console.log(
       `PostgreSQL ${version?.server_version} (${database.config.databaseUrl === undefined ? "embedded" : "DATABASE_URL's server"}), ` +

@@ -1,12 +1,15 @@
 import {
   type BalanceAccount,
   balanceDeltas,
+  balanceLimit,
   batchBalanceRefusals,
   batchRefusal,
+  type IdempotencyRecord,
   type Transaction,
 } from "@txn/domain"
 import { Effect } from "effect"
 import type { SqlClient } from "effect/sql"
+import { keyLifetime } from "./PgIdempotencyStore.ts"
 import { columns } from "./transactions/rows.ts"
 
 /** A PostgreSQL array literal of `values` (`null` as SQL NULL), for one `::type[]` parameter. */
@@ -159,3 +162,121 @@ export const insertTransactions = (
     }
     return batch
   })
+
+/** One single create of a group: its transaction, who makes it, and its idempotency key. */
+export interface GroupedCreate {
+  readonly transaction: Transaction
+  readonly actor: string
+  readonly key: IdempotencyRecord | undefined
+}
+
+/**
+ * Single creates of several callers in one statement, so in one round trip and one commit, each
+ * as `createStatement` writes one: its key holding its answer (an expired key is taken over), the
+ * balance, the row, its `created` event and its ledger entry. The accounts are locked in id order,
+ * as every writer locks them. An account is written only when its items fit whatever order they
+ * came in: with all of its credits and none of its debits, and with all of its debits and none of
+ * its credits, every figure stays within the bounds `balanceRefusal` keeps (funds included); then
+ * no order of them could be refused, and taking them all is what taking them one by one would
+ * have done. Items of other accounts are not written: the statement answers those accounts as
+ * `unfit`, and the caller decides their items one at a time. Besides the ids of the transactions
+ * it wrote, it answers the accounts it wrote as `fitting`. An item whose key is taken, or whose account is not the user's in
+ * that currency, is not written either, as in `createStatement`. Keys in the same group are
+ * distinct (the caller's duty). Sent on its own: a database transaction of its own.
+ */
+export const createGroupStatement = (
+  sql: SqlClient.SqlClient,
+  group: ReadonlyArray<GroupedCreate>,
+) => {
+  const c = columnsOf(group.map((g) => g.transaction))
+  const key = (f: (key: IdempotencyRecord) => string) =>
+    arrayOf(group.map((g) => (g.key === undefined ? null : f(g.key))))
+  const limit = String(balanceLimit)
+  const cols = sql.literal(columns)
+  return sql<{ readonly outcome: "written" | "fitting" | "unfit"; readonly id: string }>`
+    with item as (
+      select * from unnest(
+        ${c.id}::text[], ${c.accountId}::text[], ${c.userId}::text[], ${c.direction}::text[],
+        ${c.amount}::bigint[], ${c.currency}::text[], ${c.status}::text[],
+        ${c.description}::text[], ${c.category}::text[], ${c.counterparty}::text[],
+        ${c.reference}::text[], ${c.occurredAt}::timestamptz[], ${c.expiresAt}::timestamptz[],
+        ${c.metadata}::jsonb[], ${c.version}::integer[], ${c.reversalOf}::text[],
+        ${c.reversedBy}::text[], ${c.transferId}::text[], ${c.createdAt}::timestamptz[],
+        ${c.updatedAt}::timestamptz[], ${c.changes}::jsonb[], ${c.posted}::bigint[],
+        ${c.pendingCredits}::bigint[], ${c.pendingDebits}::bigint[],
+        ${arrayOf(group.map((g) => g.actor))}::text[], ${key((k) => k.key)}::text[],
+        ${key((k) => k.operation)}::text[], ${key((k) => k.requestHash)}::text[],
+        ${key((k) => JSON.stringify(k.response))}::jsonb[]
+      ) with ordinality as r(${sql.literal(itemColumns.replace(/, ord$/, ""))}, actor, key,
+                            operation, request_hash, response, ord)
+    ), held as (
+      select id, user_id, currency, allow_negative, posted_balance, pending_credits, pending_debits
+        from accounts where id in (select account_id from item)
+       order by id for update
+    ), mine as (
+      select i.* from item i
+        join held h on h.id = i.account_id and h.user_id = i.user_id and h.currency = i.currency
+    ), checked as (
+      select h.id,
+             h.posted_balance + s.posted_credits <= ${sql.literal(limit)}
+         and h.posted_balance - s.posted_debits >= -${sql.literal(limit)}
+         and h.pending_credits + s.pending_credits <= ${sql.literal(limit)}
+         and h.pending_debits + s.pending_debits <= ${sql.literal(limit)}
+         and h.posted_balance + h.pending_credits + s.posted_credits + s.pending_credits
+             <= ${sql.literal(limit)}
+         and h.posted_balance - h.pending_debits - s.posted_debits - s.pending_debits
+             >= case when h.allow_negative then -${sql.literal(limit)} else 0 end as fits
+        from held h
+        join (select account_id,
+                     sum(greatest(posted_delta, 0)) as posted_credits,
+                     sum(greatest(-posted_delta, 0)) as posted_debits,
+                     sum(pending_credits_delta) as pending_credits,
+                     sum(pending_debits_delta) as pending_debits
+                from mine group by account_id) s on s.account_id = h.id
+    ), fitting as (
+      select id from checked where fits
+    ), claim as (
+      insert into idempotency_keys
+        (user_id, key, operation, request_hash, response, created_at, expires_at)
+      select user_id, key, operation, request_hash, response, created_at,
+             created_at + ${keyLifetime}::interval
+        from mine
+       where key is not null and account_id in (select id from fitting)
+       order by user_id, key
+      on conflict (user_id, key) do update
+         set operation = excluded.operation, request_hash = excluded.request_hash,
+             response = excluded.response, created_at = excluded.created_at,
+             expires_at = excluded.expires_at
+       where idempotency_keys.expires_at <= excluded.created_at
+      returning user_id, key
+    ), go as (
+      select * from mine
+       where account_id in (select id from fitting)
+         and (key is null or (user_id, key) in (select user_id, key from claim))
+    ), balance as (
+      update accounts a
+         set posted_balance = a.posted_balance + d.posted,
+             pending_credits = a.pending_credits + d.pending_credits,
+             pending_debits = a.pending_debits + d.pending_debits
+        from (select account_id, sum(posted_delta) as posted,
+                     sum(pending_credits_delta) as pending_credits,
+                     sum(pending_debits_delta) as pending_debits
+                from go group by account_id) d
+       where a.id = d.account_id
+    ), inserted as (
+      insert into transactions (${cols})
+      select ${cols} from go order by ord
+      returning id
+    ), event as (
+      insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+      select id, user_id, version, 'created', actor, changes, created_at from go order by ord
+    ), entry as (
+      insert into ledger_entries
+        (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
+      select account_id, id, posted_delta, pending_credits_delta, pending_debits_delta, created_at
+        from go order by ord
+    )
+    select 'written' as outcome, id from inserted
+    union all
+    select case when fits then 'fitting' else 'unfit' end, id from checked`
+}

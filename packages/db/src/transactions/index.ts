@@ -2,6 +2,7 @@ import { type IdempotencyRecord, type Transaction, TransactionRepository } from 
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { atPort, transactionAtPort } from "../DatabaseError.ts"
+import { groupCommit } from "./groupCommit.ts"
 import { lifecycle } from "./lifecycle.ts"
 import { reads } from "./read.ts"
 import { createTransaction, insertMany } from "./write.ts"
@@ -14,13 +15,17 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const port = atPort(sql)
+    const grouped = groupCommit(sql)
     return TransactionRepository.of({
       create: Effect.fn("TransactionsDb.create")(function* (
         t: Transaction,
         key?: IdempotencyRecord,
       ) {
-        return yield* createTransaction(sql, t, key)
-      }, port),
+        // Inside a database transaction the create is part of it; on its own it joins a group.
+        const open = yield* Effect.serviceOption(sql.transactionService)
+        if (Option.isSome(open)) return yield* port(createTransaction(sql, t, key))
+        return yield* grouped(t, key)
+      }),
 
       insert: Effect.fn("TransactionsDb.insert")(function* (t: Transaction) {
         const written = yield* createTransaction(sql, t, undefined)
