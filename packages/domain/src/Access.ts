@@ -10,7 +10,7 @@ import {
   type ListApiKeys,
   type RevokeApiKey,
 } from "./ApiKey.ts"
-import { sha256Hex } from "./Common.ts"
+import { Sha256, sha256Hex } from "./Common.ts"
 import { NotFound, Unauthorized } from "./Errors.ts"
 import { newApiKeyId, newUserId } from "./Ids.ts"
 import { type User, UserRepository } from "./User.ts"
@@ -66,7 +66,7 @@ export class Access extends Context.Service<
         createApiKey: Effect.fn("Access.createApiKey")(function* (input) {
           yield* userExists(input.userId)
           const secret = newSecret()
-          const hash = yield* Effect.promise(() => hashSecret(secret))
+          const hash = yield* Sha256.use((sha256) => sha256(secret))
           const apiKey = yield* keys.insert(
             {
               id: newApiKeyId(),
@@ -95,7 +95,7 @@ export class Access extends Context.Service<
           if (!secretPattern.test(secret)) return yield* invalidKey
           const found = yield* cache.authenticate(
             secret,
-            Effect.promise(() => hashSecret(secret)).pipe(
+            Sha256.use((sha256) => sha256(secret)).pipe(
               Effect.flatMap((hash) => keys.use(hash, new Date())),
             ),
           )

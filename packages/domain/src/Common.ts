@@ -1,4 +1,4 @@
-import { Result, Schema } from "effect"
+import { Context, Effect, Result, Schema } from "effect"
 import { Base64Url } from "effect/encoding"
 
 /** Free text stored verbatim; bounded so one request cannot bloat a row. */
@@ -178,3 +178,13 @@ export const sha256Hex = async (text: string) => {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")
 }
+
+/**
+ * How the use cases compute `sha256Hex` (request hashes, API-key hashes): WebCrypto's by
+ * default, which runs each digest as a job on another thread and answers through a promise. A
+ * process may provide a digest that answers at once (node:crypto's), the same bytes cheaper.
+ */
+export const Sha256 = Context.Reference<(text: string) => Effect.Effect<string>>(
+  "@txn/domain/Sha256",
+  { defaultValue: () => (text) => Effect.promise(() => sha256Hex(text)) },
+)

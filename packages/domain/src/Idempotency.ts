@@ -1,5 +1,5 @@
 import { Context, Effect, Schema } from "effect"
-import { sha256Hex } from "./Common.ts"
+import { Sha256 } from "./Common.ts"
 import { IdempotencyKeyReused } from "./Errors.ts"
 import type { UserId } from "./Ids.ts"
 
@@ -85,7 +85,7 @@ export const requestHash = (
   input: { readonly idempotencyKey?: string | undefined },
 ): Effect.Effect<string> => {
   const { idempotencyKey: _, ...body } = input
-  return Effect.promise(() => sha256Hex(canonical({ operation, body })))
+  return Sha256.use((sha256) => sha256(canonical({ operation, body })))
 }
 
 /** The error of a key sent again with a different request. */

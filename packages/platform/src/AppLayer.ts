@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import {
   type CredentialCacheOptions,
   PgAccountRepository,
@@ -17,11 +18,12 @@ import {
   CredentialCache,
   Exports,
   type HoldScheduler,
+  Sha256,
   Transactions,
   Transfers,
   Webhooks,
 } from "@txn/domain"
-import { Layer, type Redacted } from "effect"
+import { Effect, Layer, type Redacted } from "effect"
 import { type Log, logLayer } from "./Log.ts"
 import { type WebhookTargetOptions, webhookTargetPolicyLayer } from "./WebhookTargets.ts"
 
@@ -38,6 +40,11 @@ export interface AppLayerOptions {
    */
   readonly credentialCache?: CredentialCacheOptions
 }
+
+/** SHA-256 in this thread, at once: WebCrypto's digest of the same bytes without its job and promise. */
+export const nodeSha256 = Layer.succeed(Sha256, (text: string) =>
+  Effect.sync(() => createHash("sha256").update(text, "utf8").digest("hex")),
+)
 
 /** Use cases over their PostgreSQL repositories; built once per process into a ManagedRuntime. */
 export const makeAppLayer = (options: AppLayerOptions) =>
@@ -72,6 +79,7 @@ export const makeAppLayer = (options: AppLayerOptions) =>
       PgDatabase.layer({ url: options.databaseUrl, maxConnections: options.databasePoolMax }),
     ),
     Layer.provideMerge(logLayer(options.log)),
+    Layer.provideMerge(nodeSha256),
     // A database that cannot be reached at start-up is fatal, not a domain error.
     Layer.orDie,
   )

@@ -3,6 +3,8 @@ import {
   Currency,
   HoldScheduler,
   newUserId,
+  Sha256,
+  sha256Hex,
   Transactions,
   UserRepository,
 } from "@txn/domain"
@@ -126,5 +128,30 @@ describe("makeAppLayer", () => {
       expect(Cause.hasDies(exit.cause)).toBe(true)
       expect(Cause.pretty(exit.cause)).not.toContain("pw-not-logged")
     }
+  })
+})
+
+describe("the app's SHA-256", () => {
+  const texts = [
+    "",
+    "abc",
+    '{"body":{"amount":1250,"currency":"EUR"},"operation":"transactions.create"}',
+    "Café ☕ 𝄞 — ünïcödé",
+    "x".repeat(100_000),
+  ]
+
+  it("gives the bytes WebCrypto gives, so keys and request hashes stored before still match", async () => {
+    for (const text of texts) {
+      const ours = await runtime.runPromise(Sha256.use((sha256) => sha256(text)))
+      expect(ours, JSON.stringify(text.slice(0, 20))).toBe(await sha256Hex(text))
+    }
+  })
+
+  it("answers in the same turn, without WebCrypto's promise", async () => {
+    await runtime.runPromise(Effect.void)
+    const exit = runtime.runSyncExit(Sha256.use((sha256) => sha256("abc")))
+    expect(exit).toEqual(
+      Exit.succeed("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    )
   })
 })
