@@ -3,10 +3,10 @@ import { stringify } from "csv-stringify/sync"
 import { Effect, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import {
+  fieldColumns,
   listConditions,
   type TransactionRow,
   toTransaction,
-  columns as transactionColumns,
 } from "./transactions/rows.ts"
 
 /** The CSV's columns, in order; the header row names them. */
@@ -104,19 +104,6 @@ const snapshotConditions = (sql: SqlClient.SqlClient, selection: Selection) => [
 ]
 
 /**
- * The transaction columns under their TypeScript names, for a client without result transforms:
- * renaming every column of every row took a fifth of a build's time.
- */
-const camelColumns = transactionColumns
-  .split(",")
-  .map((column) => column.trim())
-  .map((column) => {
-    const camel = column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())
-    return camel === column ? column : `${column} as "${camel}"`
-  })
-  .join(", ")
-
-/**
  * One batch: the next `limit` rows after `lastId` in list order, newest first. It reads the same
  * index range a list page does, so each batch costs the same wherever it starts; the tests check
  * the plans. The position is the last written row's own `(occurred_at, id)`, looked up by id so it
@@ -136,7 +123,7 @@ export const batchStatement = (
         ]
   const raw = sql.withoutTransforms()
   return raw<TransactionRow>`
-    select ${raw.literal(camelColumns)} from transactions
+    select ${raw.literal(fieldColumns)} from transactions
      where ${sql.and([...snapshotConditions(sql, selection), ...after])}
      order by occurred_at desc, id desc
      limit ${limit}`

@@ -90,6 +90,17 @@ export const rowCodec = <Fields extends Schema.Struct.Fields>(schema: Schema.Str
   return {
     /** Snake-case column names, comma-separated, in the schema's field order. */
     columns: fields.map(([name]) => snakeCase(name)).join(", "),
+    /**
+     * The same columns under their field names (`occurred_at as "occurredAt"`), for a client
+     * without result transforms (`sql.withoutTransforms()`): its rows need no renaming, which
+     * otherwise rebuilds every row of a result once more before `decode` builds it again.
+     */
+    fieldColumns: fields
+      .map(([name]) => {
+        const column = snakeCase(name)
+        return column === name ? column : `${column} as "${name}"`
+      })
+      .join(", "),
     decode,
   }
 }

@@ -18,7 +18,7 @@ import { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql"
 import { atPort } from "../DatabaseError.ts"
 import { iso, pageOf } from "../rows.ts"
-import { columns, listStatement, type TransactionRow, toTransaction } from "./rows.ts"
+import { fieldColumns, listStatement, type TransactionRow, toTransaction } from "./rows.ts"
 
 interface EventRow {
   readonly seq: string
@@ -43,11 +43,14 @@ const toEvent = (row: EventRow): TransactionEvent => ({
 })
 
 /** The transaction as it is now, if the user has it; a fresh statement, so a fresh snapshot. */
-export const findTransaction = (sql: SqlClient.SqlClient, userId: UserId, id: TransactionId) =>
-  sql<TransactionRow>`
-    select ${sql.literal(columns)} from transactions where id = ${id} and user_id = ${userId}`.pipe(
+export const findTransaction = (sql: SqlClient.SqlClient, userId: UserId, id: TransactionId) => {
+  const raw = sql.withoutTransforms()
+  return raw<TransactionRow>`
+    select ${raw.literal(fieldColumns)} from transactions
+     where id = ${id} and user_id = ${userId}`.pipe(
     Effect.map((rows) => Option.fromNullishOr(rows[0]).pipe(Option.map(toTransaction))),
   )
+}
 
 type Reads = Pick<
   TransactionRepository["Service"],

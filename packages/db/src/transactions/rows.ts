@@ -56,6 +56,9 @@ export const toTransaction = (row: TransactionRow): Transaction => decoded(codec
 /** Every column of `transactions`, in the row schema's order. */
 export const columns = codec.columns
 
+/** `columns` under the row schema's field names, for a client without result transforms. */
+export const fieldColumns = codec.fieldColumns
+
 /** `columns`, each qualified by `alias`. */
 export const prefixed = (alias: string) =>
   columns
@@ -90,6 +93,7 @@ export const listConditions = (
  * table is; the tests check the plans.
  */
 export const listStatement = (sql: SqlClient.SqlClient, userId: UserId, q: ListTransactions) => {
+  const raw = sql.withoutTransforms()
   const limit = q.limit ?? defaultLimit
   const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
   const conditions = [
@@ -98,8 +102,8 @@ export const listStatement = (sql: SqlClient.SqlClient, userId: UserId, q: ListT
       ? []
       : [sql`(occurred_at, id) < (${after.at}::timestamptz, ${after.id})`]),
   ]
-  return sql<TransactionRow>`
-    select ${sql.literal(columns)} from transactions where ${sql.and(conditions)}
+  return raw<TransactionRow>`
+    select ${raw.literal(fieldColumns)} from transactions where ${sql.and(conditions)}
     order by occurred_at desc, id desc
     limit ${limit + 1}`
 }
