@@ -23,6 +23,8 @@ export interface Admission {
   readonly budget: RateLimitDecision
   /** When the answer is due; the procedures run against the same moment. */
   readonly deadline: Deadline
+  /** The body, read whole and checked to be UTF-8; none for GET and HEAD. */
+  readonly body: string | undefined
 }
 
 /**
@@ -116,7 +118,7 @@ const readBody = async (
  * request (known procedure or not) against the key's budget or the client address's, refuses the
  * request outright when none of them fits, then refuses a query string or body that is not UTF-8.
  * Answers the request itself and returns undefined when it refuses; otherwise tRPC takes over,
- * reading the checked body from `request.body`.
+ * with the checked body.
  */
 export const admit = async (
   app: AppContext,
@@ -176,15 +178,14 @@ export const admit = async (
     )
   }
 
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    const body = await readBody(request, options.maxBodyBytes)
-    if (body === "gone") {
-      response.destroy()
-      return undefined
-    }
-    if (typeof body !== "string") return refuse(body)
-    // tRPC's Node adapter reads a string `body` instead of the stream.
-    Object.assign(request, { body })
+  if (request.method === "GET" || request.method === "HEAD") {
+    return { caller, budget, deadline, body: undefined }
   }
-  return { caller, budget, deadline }
+  const body = await readBody(request, options.maxBodyBytes)
+  if (body === "gone") {
+    response.destroy()
+    return undefined
+  }
+  if (typeof body !== "string") return refuse(body)
+  return { caller, budget, deadline, body }
 }

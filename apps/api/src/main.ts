@@ -10,11 +10,16 @@ import { createApiServer } from "./server.ts"
 const app = await startAppProcess("api")
 const { config, log, queues, holds, runtime } = app
 
-// Rate limits are shared by every replica through Redis when there is one.
+// Rate limits are shared by every replica through Redis when there is one. The counts of the
+// requests that arrive together go to Redis in one write (auto-pipelining), not one each.
 const redis =
   config.redisUrl === undefined
     ? undefined
-    : new Redis(Redacted.value(config.redisUrl), { enableOfflineQueue: false, lazyConnect: false })
+    : new Redis(Redacted.value(config.redisUrl), {
+        enableOfflineQueue: false,
+        lazyConnect: false,
+        enableAutoPipelining: true,
+      })
 redis?.on("error", (error) => log.warn({ error: error.message }, "rate limit store unreachable"))
 
 const server = createApiServer(

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { Duplex } from "node:stream"
 import { resolveResponse } from "@trpc/server/http"
 import { Unavailable } from "@txn/domain"
-import { type Admission, admit } from "./admission.ts"
+import { admit } from "./admission.ts"
 import type { AppContext } from "./context.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
@@ -111,9 +111,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
         method: request.method ?? "GET",
         headers: request.headers as Record<string, string>,
         signal: abort.signal,
-        ...((request as { body?: string }).body === undefined
-          ? {}
-          : { body: (request as { body?: string }).body }),
+        ...(admission.body === undefined ? {} : { body: admission.body }),
       }),
       // As tRPC's adapters pass it: still percent-encoded (tRPC decodes it), no slash at the end.
       path: url.pathname.slice("/trpc/".length).replace(/\/$/, ""),
