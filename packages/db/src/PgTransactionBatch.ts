@@ -8,64 +8,81 @@ import {
   type Transaction,
 } from "@txn/domain"
 import { Effect } from "effect"
-import type { SqlClient } from "effect/sql"
+import type { SqlClient, Statement } from "effect/sql"
 import { keyLifetime } from "./PgIdempotencyStore.ts"
 import { columns } from "./transactions/rows.ts"
 
+/** One element of a PostgreSQL array literal: numbers bare, text quoted (escaped only if needed). */
+const element = (value: string | number | bigint | null) => {
+  if (value === null) return "NULL"
+  if (typeof value !== "string") return String(value)
+  return value.includes('"') || value.includes("\\")
+    ? `"${value.replace(/["\\]/g, "\\$&")}"`
+    : `"${value}"`
+}
+
 /** A PostgreSQL array literal of `values` (`null` as SQL NULL), for one `::type[]` parameter. */
 const arrayOf = (values: ReadonlyArray<string | number | bigint | null>) =>
-  `{${values
-    .map((value) =>
-      value === null
-        ? "NULL"
-        : `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
+  `{${values.map(element).join(",")}}`
+
+/**
+ * JSON documents as one JSON array, for `jsonArray`: already JSON, they go as they are, where an
+ * array literal would escape every quote in them.
+ */
+const jsonArrayOf = (documents: ReadonlyArray<string>) => `[${documents.join(",")}]`
+
+/** A `jsonArrayOf` parameter as a `jsonb[]`, its elements in order. */
+const jsonArray = (sql: SqlClient.SqlClient, documents: string) =>
+  sql`array(select value from jsonb_array_elements(${documents}::jsonb)
+             with ordinality as e(value, n) order by n)`
+
+/**
+ * The `created` event's changes: every field, from nothing to its value, in the transaction's
+ * field order; the JSON `JSON.stringify` gives the same object, written without building it.
+ */
+export const createdChanges = (t: Transaction) =>
+  `{${Object.keys(t)
+    .map(
+      (field) =>
+        `${JSON.stringify(field)}:{"from":null,"to":${JSON.stringify(t[field as keyof Transaction])}}`,
     )
     .join(",")}}`
 
-/** The `created` event's changes: every field, from nothing to its value. */
-const createdChanges = (t: Transaction) =>
-  JSON.stringify(
-    Object.fromEntries(
-      Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]),
-    ),
-  )
-
 /** The columns of `unnest`'s rows: the table's, then the event's and ledger entry's, then the order. */
-const itemColumns = `${columns}, changes, posted_delta, pending_credits_delta, pending_debits_delta, ord`
+const itemColumns = `${columns}, changes, posted_delta, pending_credits_delta, pending_debits_delta`
 
 /**
- * The batch as one typed array per column (and per event and ledger field), in batch order:
- * PostgreSQL reads each with its type's array input, once, and `unnest` zips them into rows.
+ * `unnest` of the batch, one row per transaction in batch order with `ord` its position: the
+ * table's columns, its `created` event's changes and its ledger entry's deltas, then `extra`
+ * (typed array parameters, one more column each, named by `extraColumns`). Each column goes as one
+ * typed array (JSON ones as one JSON array), which PostgreSQL reads once.
  */
-const columnsOf = (batch: ReadonlyArray<Transaction>) => {
+const items = (
+  sql: SqlClient.SqlClient,
+  batch: ReadonlyArray<Transaction>,
+  extra: { readonly arrays: Statement.Fragment; readonly columns: string } = {
+    arrays: sql``,
+    columns: "",
+  },
+) => {
   const deltas = batch.map((t) => balanceDeltas(t, null, t.status))
   const of = (f: (t: Transaction) => string | number | bigint | null) => arrayOf(batch.map(f))
-  return {
-    id: of((t) => t.id),
-    accountId: of((t) => t.accountId),
-    userId: of((t) => t.userId),
-    direction: of((t) => t.direction),
-    amount: of((t) => t.amount),
-    currency: of((t) => t.currency),
-    status: of((t) => t.status),
-    description: of((t) => t.description),
-    category: of((t) => t.category),
-    counterparty: of((t) => t.counterparty),
-    reference: of((t) => t.reference),
-    occurredAt: of((t) => t.occurredAt),
-    expiresAt: of((t) => t.expiresAt),
-    metadata: of((t) => JSON.stringify(t.metadata)),
-    version: of((t) => t.version),
-    reversalOf: of((t) => t.reversalOf),
-    reversedBy: of((t) => t.reversedBy),
-    transferId: of((t) => t.transferId),
-    createdAt: of((t) => t.createdAt),
-    updatedAt: of((t) => t.updatedAt),
-    changes: of(createdChanges),
-    posted: arrayOf(deltas.map((d) => d.posted)),
-    pendingCredits: arrayOf(deltas.map((d) => d.pendingCredits)),
-    pendingDebits: arrayOf(deltas.map((d) => d.pendingDebits)),
-  }
+  return sql`unnest(
+    ${of((t) => t.id)}::text[], ${of((t) => t.accountId)}::text[], ${of((t) => t.userId)}::text[],
+    ${of((t) => t.direction)}::text[], ${of((t) => t.amount)}::bigint[],
+    ${of((t) => t.currency)}::text[], ${of((t) => t.status)}::text[],
+    ${of((t) => t.description)}::text[], ${of((t) => t.category)}::text[],
+    ${of((t) => t.counterparty)}::text[], ${of((t) => t.reference)}::text[],
+    ${of((t) => t.occurredAt)}::timestamptz[], ${of((t) => t.expiresAt)}::timestamptz[],
+    ${jsonArray(sql, jsonArrayOf(batch.map((t) => JSON.stringify(t.metadata))))},
+    ${of((t) => t.version)}::integer[], ${of((t) => t.reversalOf)}::text[],
+    ${of((t) => t.reversedBy)}::text[], ${of((t) => t.transferId)}::text[],
+    ${of((t) => t.createdAt)}::timestamptz[], ${of((t) => t.updatedAt)}::timestamptz[],
+    ${jsonArray(sql, jsonArrayOf(batch.map(createdChanges)))},
+    ${arrayOf(deltas.map((d) => d.posted))}::bigint[],
+    ${arrayOf(deltas.map((d) => d.pendingCredits))}::bigint[],
+    ${arrayOf(deltas.map((d) => d.pendingDebits))}::bigint[]${extra.arrays}
+  ) with ordinality as r(${sql.literal(itemColumns)}${sql.literal(extra.columns)}, ord)`
 }
 
 /**
@@ -117,19 +134,9 @@ export const insertTransactions = (
     )
     if (refusal !== undefined) return yield* refusal
     const cols = sql.literal(columns)
-    const c = columnsOf(batch)
     const [written] = yield* sql<{ readonly count: number }>`
       with item as (
-        select * from unnest(
-          ${c.id}::text[], ${c.accountId}::text[], ${c.userId}::text[], ${c.direction}::text[],
-          ${c.amount}::bigint[], ${c.currency}::text[], ${c.status}::text[],
-          ${c.description}::text[], ${c.category}::text[], ${c.counterparty}::text[],
-          ${c.reference}::text[], ${c.occurredAt}::timestamptz[], ${c.expiresAt}::timestamptz[],
-          ${c.metadata}::jsonb[], ${c.version}::integer[], ${c.reversalOf}::text[],
-          ${c.reversedBy}::text[], ${c.transferId}::text[], ${c.createdAt}::timestamptz[],
-          ${c.updatedAt}::timestamptz[], ${c.changes}::jsonb[], ${c.posted}::bigint[],
-          ${c.pendingCredits}::bigint[], ${c.pendingDebits}::bigint[]
-        ) with ordinality as r(${sql.literal(itemColumns)})
+        select * from ${items(sql, batch)}
       ), inserted as (
         insert into transactions (${cols})
         select ${cols} from item order by ord
@@ -188,27 +195,21 @@ export const createGroupStatement = (
   sql: SqlClient.SqlClient,
   group: ReadonlyArray<GroupedCreate>,
 ) => {
-  const c = columnsOf(group.map((g) => g.transaction))
   const key = (f: (key: IdempotencyRecord) => string) =>
     arrayOf(group.map((g) => (g.key === undefined ? null : f(g.key))))
   const limit = String(balanceLimit)
   const cols = sql.literal(columns)
+  const arrays = sql`,
+    ${arrayOf(group.map((g) => g.actor))}::text[], ${key((k) => k.key)}::text[],
+    ${key((k) => k.operation)}::text[], ${key((k) => k.requestHash)}::text[],
+    ${jsonArray(sql, jsonArrayOf(group.map((g) => (g.key === undefined ? "null" : JSON.stringify(g.key.response)))))}`
   return sql<{ readonly outcome: "written" | "fitting" | "unfit"; readonly id: string }>`
     with item as (
-      select * from unnest(
-        ${c.id}::text[], ${c.accountId}::text[], ${c.userId}::text[], ${c.direction}::text[],
-        ${c.amount}::bigint[], ${c.currency}::text[], ${c.status}::text[],
-        ${c.description}::text[], ${c.category}::text[], ${c.counterparty}::text[],
-        ${c.reference}::text[], ${c.occurredAt}::timestamptz[], ${c.expiresAt}::timestamptz[],
-        ${c.metadata}::jsonb[], ${c.version}::integer[], ${c.reversalOf}::text[],
-        ${c.reversedBy}::text[], ${c.transferId}::text[], ${c.createdAt}::timestamptz[],
-        ${c.updatedAt}::timestamptz[], ${c.changes}::jsonb[], ${c.posted}::bigint[],
-        ${c.pendingCredits}::bigint[], ${c.pendingDebits}::bigint[],
-        ${arrayOf(group.map((g) => g.actor))}::text[], ${key((k) => k.key)}::text[],
-        ${key((k) => k.operation)}::text[], ${key((k) => k.requestHash)}::text[],
-        ${key((k) => JSON.stringify(k.response))}::jsonb[]
-      ) with ordinality as r(${sql.literal(itemColumns.replace(/, ord$/, ""))}, actor, key,
-                            operation, request_hash, response, ord)
+      select * from ${items(
+        sql,
+        group.map((g) => g.transaction),
+        { arrays, columns: ", actor, key, operation, request_hash, response" },
+      )}
     ), held as (
       select id, user_id, currency, allow_negative, posted_balance, pending_credits, pending_debits
         from accounts where id in (select account_id from item)

@@ -332,4 +332,51 @@ describe("single creates made together", () => {
     ])
     expect(exits.slice(1).map((exit) => written(exit)?.id)).toEqual(ids)
   })
+
+  it("stores text, metadata, keys and answers exactly as sent", async () => {
+    const first = await newAccount()
+    const account = await newAccount()
+    const texts = [
+      'quote " and \\ backslash',
+      "\\N",
+      "NULL",
+      "{a,b}",
+      "",
+      "Café ☕ 𝄞",
+      "  spaced  ",
+    ]
+    const creates = texts.map((text, i) => {
+      const transaction = credit(account, 1 + i, {
+        description: text,
+        counterparty: text === "" ? null : text,
+        metadata: { text, nested: `{"${text}"}`, [text || "empty"]: "NULL" },
+      })
+      return { transaction, key: keyFor(transaction, `key ${text} ${i}`) }
+    })
+    const { exits } = await together([{ transaction: credit(first, 1) }, ...creates])
+    expect(exits.every((exit) => written(exit) !== undefined)).toBe(true)
+    const rows = await runtime.runPromise(
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        return yield* sql<{
+          readonly id: string
+          readonly description: string | null
+          readonly counterparty: string | null
+          readonly metadata: unknown
+        }>`select id, description, counterparty, metadata from transactions
+            where account_id = ${account.id}`
+      }),
+    )
+    const keys = (await stored(account)).keys
+    for (const { transaction, key } of creates) {
+      const row = rows.find((r) => r.id === transaction.id)
+      expect(row).toEqual({
+        id: transaction.id,
+        description: transaction.description,
+        counterparty: transaction.counterparty,
+        metadata: transaction.metadata,
+      })
+      expect(keys.find((k) => k.key === key.key)?.response).toEqual(transaction)
+    }
+  })
 })

@@ -9,12 +9,8 @@ import { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql"
 import { DatabaseError, typed } from "../DatabaseError.ts"
 import { keyLifetime } from "../PgIdempotencyStore.ts"
-import { insertTransactions } from "../PgTransactionBatch.ts"
+import { createdChanges, insertTransactions } from "../PgTransactionBatch.ts"
 import { columns, type TransactionRow, toTransaction } from "./rows.ts"
-
-/** The `created` event's changes: every field, from nothing to its value. */
-const createdChanges = (t: Transaction) =>
-  Object.fromEntries(Object.entries(t).map(([field, value]) => [field, { from: null, to: value }]))
 
 /**
  * One create in one statement, so in one round trip and (sent on its own) its own database
@@ -75,7 +71,7 @@ export const createStatement = (
       returning ${cols}
     ), event as (
       insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-      select id, user_id, version, 'created', ${actor}, ${JSON.stringify(createdChanges(t))}::jsonb,
+      select id, user_id, version, 'created', ${actor}, ${createdChanges(t)}::jsonb,
              created_at
         from inserted
     ), entry as (
