@@ -99,13 +99,13 @@ export const groupCommit = (
         if (row.outcome === "written") written.add(row.id)
         else if (row.outcome === "unfit") unfit.add(row.id)
       }
-      // Not written on an account it fits: its key was taken, or the account is not the user's
-      // in that currency; the use case tells which, as after `createStatement`.
       const undecided: Array<Entry> = []
       for (const entry of group) {
         const t = entry.request.transaction
         if (written.has(t.id)) entry.completeUnsafe(Exit.succeed(Option.some(t)))
         else if (unfit.has(t.accountId)) undecided.push(entry)
+        // Its key was taken, or the account is not the user's in that currency: nothing was
+        // recorded, and the use case tells which, as after `createStatement`.
         else entry.completeUnsafe(Exit.succeed(Option.none()))
       }
       yield* eachAlone(undecided)
