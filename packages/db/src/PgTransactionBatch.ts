@@ -86,6 +86,39 @@ const items = (
 }
 
 /**
+ * The writes of the items of CTE `source` (rows of `items`): `inserted` (the transactions, each
+ * answering its id), their `created` events by `actor`, their ledger entries, and their accounts'
+ * balances changed by each account's sum, all in batch order.
+ */
+const writes = (sql: SqlClient.SqlClient, source: string, actor: Statement.Fragment) => {
+  const cols = sql.literal(columns)
+  const from = sql.literal(source)
+  return sql`inserted as (
+      insert into transactions (${cols})
+      select ${cols} from ${from} order by ord
+      returning id
+    ), event as (
+      insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
+      select id, user_id, version, 'created', ${actor}, changes, created_at from ${from} order by ord
+    ), balance as (
+      update accounts a
+         set posted_balance = a.posted_balance + d.posted,
+             pending_credits = a.pending_credits + d.pending_credits,
+             pending_debits = a.pending_debits + d.pending_debits
+        from (select account_id, sum(posted_delta) as posted,
+                     sum(pending_credits_delta) as pending_credits,
+                     sum(pending_debits_delta) as pending_debits
+                from ${from} group by account_id) d
+       where a.id = d.account_id
+    ), entry as (
+      insert into ledger_entries
+        (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
+      select account_id, id, posted_delta, pending_credits_delta, pending_debits_delta, created_at
+        from ${from} order by ord
+    )`
+}
+
+/**
  * Inserts a batch of transactions with, for each, its `created` event, its ledger entry and its
  * share of the account's balance change, in two statements whatever the batch size: one locks
  * the accounts (in id order, as every writer does, so batches and single writes never deadlock
@@ -133,34 +166,10 @@ export const insertTransactions = (
       })),
     )
     if (refusal !== undefined) return yield* refusal
-    const cols = sql.literal(columns)
     const [written] = yield* sql<{ readonly count: number }>`
       with item as (
         select * from ${items(sql, batch)}
-      ), inserted as (
-        insert into transactions (${cols})
-        select ${cols} from item order by ord
-        returning 1
-      ), event as (
-        insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-        select id, user_id, version, 'created', ${actor}, changes, created_at
-          from item order by ord
-      ), balance as (
-        update accounts a
-           set posted_balance = a.posted_balance + d.posted,
-               pending_credits = a.pending_credits + d.pending_credits,
-               pending_debits = a.pending_debits + d.pending_debits
-          from (select account_id, sum(posted_delta) as posted,
-                       sum(pending_credits_delta) as pending_credits,
-                       sum(pending_debits_delta) as pending_debits
-                  from item group by account_id) d
-         where a.id = d.account_id
-      ), entry as (
-        insert into ledger_entries
-          (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
-        select account_id, id, posted_delta, pending_credits_delta, pending_debits_delta, created_at
-          from item order by ord
-      )
+      ), ${writes(sql, "item", sql`${actor}`)}
       select count(*)::integer as count from inserted`
     // The rows hold exactly the values sent (timestamps are UTC at millisecond precision, as read
     // back), so the batch is the answer: no row is sent back and decoded again.
@@ -198,7 +207,6 @@ export const createGroupStatement = (
   const key = (f: (key: IdempotencyRecord) => string) =>
     arrayOf(group.map((g) => (g.key === undefined ? null : f(g.key))))
   const limit = String(balanceLimit)
-  const cols = sql.literal(columns)
   const arrays = sql`,
     ${arrayOf(group.map((g) => g.actor))}::text[], ${key((k) => k.key)}::text[],
     ${key((k) => k.operation)}::text[], ${key((k) => k.requestHash)}::text[],
@@ -254,29 +262,7 @@ export const createGroupStatement = (
       select * from mine
        where account_id in (select id from fitting)
          and (key is null or (user_id, key) in (select user_id, key from claim))
-    ), balance as (
-      update accounts a
-         set posted_balance = a.posted_balance + d.posted,
-             pending_credits = a.pending_credits + d.pending_credits,
-             pending_debits = a.pending_debits + d.pending_debits
-        from (select account_id, sum(posted_delta) as posted,
-                     sum(pending_credits_delta) as pending_credits,
-                     sum(pending_debits_delta) as pending_debits
-                from go group by account_id) d
-       where a.id = d.account_id
-    ), inserted as (
-      insert into transactions (${cols})
-      select ${cols} from go order by ord
-      returning id
-    ), event as (
-      insert into transaction_events (transaction_id, user_id, version, kind, actor, changes, at)
-      select id, user_id, version, 'created', actor, changes, created_at from go order by ord
-    ), entry as (
-      insert into ledger_entries
-        (account_id, transaction_id, posted_delta, pending_credits_delta, pending_debits_delta, recorded_at)
-      select account_id, id, posted_delta, pending_credits_delta, pending_debits_delta, created_at
-        from go order by ord
-    )
+    ), ${writes(sql, "go", sql`actor`)}
     select 'written' as outcome, id from inserted
     union all
     select case when fits then 'fitting' else 'unfit' end, id from checked`
