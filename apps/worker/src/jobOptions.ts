@@ -1,3 +1,4 @@
+import { deliverWebhooksJobId } from "@txn/queue"
 import type { JobsOptions } from "bullmq"
 import type { BackgroundSettings } from "./settings.ts"
 
@@ -11,8 +12,11 @@ export const eventJobOptions: JobsOptions = {
 }
 
 /**
- * A delivery's job, keyed by the delivery's id. BullMQ's exponential backoff waits
- * `webhookBackoffMs * 2^(n-1)` after the n-th failure, as `retryDelayMs` computes.
+ * A delivery's job, keyed by the delivery's id, for a delivery that has had `attemptsMade`
+ * attempts already. BullMQ's exponential backoff waits `delay * 2^(n-1)` after the job's n-th
+ * failure, which is the delivery's `attemptsMade + n`-th attempt: with `delay` at
+ * `webhookBackoffMs * 2^attemptsMade` that is `retryDelayMs` of that attempt, the time the
+ * delivery log gives as its next attempt.
  */
 export const deliveryJobOptions = (
   settings: BackgroundSettings,
@@ -22,7 +26,15 @@ export const deliveryJobOptions = (
   ...retention,
   jobId: deliveryId,
   attempts: Math.max(1, settings.webhookAttempts - attemptsMade),
-  backoff: { type: "exponential", delay: settings.webhookBackoffMs },
+  backoff: { type: "exponential", delay: settings.webhookBackoffMs * 2 ** attemptsMade },
+})
+
+/** A job of several deliveries' first attempts, keyed by their ids. */
+export const deliveriesJobOptions = (deliveryIds: ReadonlyArray<string>): JobsOptions => ({
+  ...retention,
+  jobId: deliverWebhooksJobId(deliveryIds),
+  attempts: 10,
+  backoff: { type: "exponential", delay: 1_000 },
 })
 
 export const exportJobOptions = (exportId: string): JobsOptions => ({

@@ -37,6 +37,11 @@ export interface BackgroundSettings {
    * receiver's answer time: 100 keeps up with 1,000 events/s to a receiver answering in 100 ms.
    */
   readonly webhookConcurrency: number
+  /**
+   * Deliveries per job of first attempts (see `deliverWebhooks`): claimed in one statement and
+   * sent together, so a job of many deliveries costs the queue and the database about what one does.
+   */
+  readonly webhookBatch: number
 }
 
 const day = 24 * 60 * 60 * 1000
@@ -58,6 +63,7 @@ export const defaultSettings: BackgroundSettings = {
   lockDurationMs: 30_000,
   eventConcurrency: 20,
   webhookConcurrency: 100,
+  webhookBatch: 20,
 }
 
 /** The delay before the attempt after `attempt` (1-based): the first delay, doubled each time. */

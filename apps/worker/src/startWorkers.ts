@@ -5,6 +5,7 @@ import { consume } from "./consume.ts"
 import { startHoldsWorker } from "./HoldsWorker.ts"
 import { buildExport } from "./jobs/buildExport.ts"
 import { deliverWebhook } from "./jobs/deliverWebhook.ts"
+import { deliverWebhooks } from "./jobs/deliverWebhooks.ts"
 import { dispatchEvent, dispatchEvents } from "./jobs/dispatchEvent.ts"
 import { purgeExpired, reconcileBalances } from "./jobs/maintenance.ts"
 import { type HistoryRelayed, runRelay } from "./Relay.ts"
@@ -66,7 +67,15 @@ export const startWorkers = async (options: WorkersOptions) => {
     consume({
       queues,
       queue: Queues.webhooks,
-      processors: { [JobNames.deliverWebhook]: deliverWebhook(runtime, settings, webhookClient) },
+      processors: {
+        [JobNames.deliverWebhooks]: deliverWebhooks(
+          runtime,
+          settings,
+          webhookClient,
+          producers.webhooks,
+        ),
+        [JobNames.deliverWebhook]: deliverWebhook(runtime, settings, webhookClient),
+      },
       log,
       settings: { ...workerSettings, concurrency: settings.webhookConcurrency },
     }),

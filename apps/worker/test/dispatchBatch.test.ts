@@ -69,6 +69,20 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
     return { ids, jobs, batches }
   }
 
+  /** The jobs of the webhooks queue that carry any of `deliveries`. */
+  const deliveryJobsOf = async (
+    webhooks: JobQueue,
+    deliveries: ReadonlyArray<{ readonly id: string }>,
+  ) => {
+    const ids = new Set(deliveries.map((delivery) => delivery.id))
+    const jobs = await inspect(webhooks).getJobs(["waiting", "delayed", "active", "completed"])
+    return jobs.filter((job) =>
+      ((job.data as { deliveryIds?: ReadonlyArray<string> }).deliveryIds ?? []).some((id) =>
+        ids.has(id),
+      ),
+    ) as Array<Job<{ deliveryIds: Array<string> }>>
+  }
+
   const dispatch = async (
     queues: { webhooks: JobQueue; exports: JobQueue },
     eventIds: ReadonlyArray<string>,
@@ -111,18 +125,25 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
           ids,
         )
         expect(deliveries.map((delivery) => delivery.eventId).sort()).toEqual([...ids].sort())
-        for (const delivery of deliveries) {
-          expect((await inspect(webhooks).getJob(delivery.id))?.name).toBe(JobNames.deliverWebhook)
-        }
+        // First attempts go webhookBatch deliveries to a job, each delivery in exactly one.
+        const firstAttempts = await deliveryJobsOf(webhooks, deliveries)
+        expect(firstAttempts.map((job) => job.name)).toEqual(
+          firstAttempts.map(() => JobNames.deliverWebhooks),
+        )
+        expect(firstAttempts).toHaveLength(Math.ceil(n / defaultSettings.webhookBatch))
+        expect(firstAttempts.flatMap((job) => job.data.deliveryIds).sort()).toEqual(
+          deliveries.map((delivery) => delivery.id).sort(),
+        )
         expect(
           await bg.query(
             "select seq from relayed_events where seq = any($1::bigint[])",
             ids.map((id) => Outbox.historySeqOf(id)),
           ),
         ).toEqual([])
-        // Again, as a retried job would: nothing created twice.
+        // Again, as a retried job would: nothing created or enqueued twice.
         const again = await dispatch({ webhooks, exports }, ids)
         expect(again.outcome).toEqual({ events: n, deliveries: n })
+        expect(await deliveryJobsOf(webhooks, deliveries)).toHaveLength(firstAttempts.length)
         expect(
           await bg.query("select id from webhook_deliveries where event_id = any($1)", ids),
         ).toHaveLength(n)

@@ -101,6 +101,46 @@ export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) 
     return { _tag: "Leased", until: new Date() } as Claim
   })
 
+/**
+ * `claimDelivery` for several deliveries in one statement: claims, counts and logs the attempt of
+ * each one that can be tried now (pending, not leased, its endpoint active, attempts left) and
+ * answers those, with their events. Rows another transaction is claiming are skipped, not waited
+ * for. Whatever it does not answer is for `claimDelivery` to look at one by one.
+ */
+export const claimDeliveries = (ids: ReadonlyArray<string>, leaseMs: number, maxAttempts: number) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql<ClaimedDelivery>`
+      with claimed as (
+        update webhook_deliveries d
+           set attempts = d.attempts + 1,
+               lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+          from webhooks w
+         where d.id in (select id from webhook_deliveries
+                         where id in ${sql.in(ids)}
+                         order by id for update skip locked)
+           and w.id = d.webhook_id and w.status = 'active'
+           and d.status = 'pending' and (d.lease_until is null or d.lease_until < now())
+           and d.attempts < ${maxAttempts}
+        returning d.id, d.attempts as attempt, d.webhook_id, w.url, w.secret, d.event_id
+      ),
+      started as (
+        insert into webhook_attempts (delivery_id, attempt, at)
+        select id, attempt, now() from claimed
+      ),
+      interrupted as (
+        update webhook_attempts a set error = ${interruptedAttempt}
+          from claimed c
+         where a.delivery_id = c.id and a.attempt < c.attempt
+           and a.duration_ms is null and a.error is null
+      )
+      select c.id, c.attempt, c.webhook_id, c.url, c.secret, c.event_id,
+             e.type as event_type, e.data as event_data, e.created_at as event_created_at
+        from claimed c
+        cross join lateral txn_event(c.event_id) e
+       order by c.id`
+  })
+
 export interface AttemptOutcome {
   readonly statusCode: number | null
   readonly error: string | null

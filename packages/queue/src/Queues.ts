@@ -10,7 +10,11 @@ export const Queues = {
    * the batch's event ids; jobs of one event each, keyed by its id, from before batches, still run.
    */
   events: "events",
-  /** One job per webhook delivery (an event for one endpoint), with the delivery's id as job id. */
+  /**
+   * First attempts of a dispatched batch's deliveries, a job per batch of them (its id derived from
+   * their ids); then one job per delivery (an event for one endpoint) that needs another attempt,
+   * with the delivery's id as job id.
+   */
   webhooks: "webhooks",
   /** One job per CSV export, with the export's id as job id. */
   exports: "exports",
@@ -29,6 +33,8 @@ export const JobNames = {
   dispatchEvents: "dispatch-events",
   /** POST one event to one webhook endpoint, signed. */
   deliverWebhook: "deliver-webhook",
+  /** The first attempt of several deliveries: claimed in one statement, POSTed together. */
+  deliverWebhooks: "deliver-webhooks",
   /** Write one export's CSV. */
   buildExport: "build-export",
   /** Compare every stored balance with the sum of its postings. */
@@ -57,11 +63,19 @@ export type DispatchEventsJob = typeof DispatchEventsJob.Type
 export const DeliverWebhookJob = Schema.Struct({ deliveryId: prefixedId("dlv") })
 export type DeliverWebhookJob = typeof DeliverWebhookJob.Type
 
+export const DeliverWebhooksJob = Schema.Struct({
+  deliveryIds: Schema.NonEmptyArray(prefixedId("dlv")),
+})
+export type DeliverWebhooksJob = typeof DeliverWebhooksJob.Type
+
 export const BuildExportJob = Schema.Struct({ exportId: prefixedId("exp") })
 export type BuildExportJob = typeof BuildExportJob.Type
 
 /** Job ids are derived from what they act on, so enqueuing the same work twice is a no-op. */
 export const dispatchEventsJobId = (eventIds: ReadonlyArray<string>) =>
   `dispatch-${createHash("sha256").update(eventIds.join(",")).digest("hex").slice(0, 40)}`
+
+export const deliverWebhooksJobId = (deliveryIds: ReadonlyArray<string>) =>
+  `deliveries-${createHash("sha256").update(deliveryIds.join(",")).digest("hex").slice(0, 40)}`
 
 export const expireHoldJobId = (transactionId: string) => `expire-hold-${transactionId}`

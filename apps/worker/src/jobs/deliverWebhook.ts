@@ -33,21 +33,80 @@ export class DeliveryFailed extends Error {
 }
 
 /**
- * Sends one event to one endpoint, signed, and logs the attempt. A 2xx answer delivers it; any
- * other answer, a redirect, a timeout or a network error is a failed attempt, retried by BullMQ
- * with exponential backoff until the attempts run out. The event id is in the body and in the
- * `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates. The
- * attempt is counted when it is claimed, before the request leaves, so `Txn-Delivery-Attempt`
- * counts every try, one cut short by a crash included.
+ * Sends a claimed delivery's event to its endpoint, signed, and records the attempt's outcome: a
+ * 2xx answer delivers it; any other answer, a redirect, a timeout or a network error is a failed
+ * attempt, with the time of the next one if attempts are left. The event id is in the body and in
+ * the `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates. Answers
+ * the delivery's status afterwards, and why the attempt failed if it did.
+ */
+export const attemptDelivery = async (
+  runtime: WorkerRuntime,
+  settings: BackgroundSettings,
+  client: WebhookClient,
+  delivery: Deliveries.ClaimedDelivery,
+) => {
+  const body = JSON.stringify({
+    id: delivery.eventId,
+    type: delivery.eventType,
+    createdAt: delivery.eventCreatedAt.toISOString(),
+    data: delivery.eventData,
+  })
+  const attempt = delivery.attempt
+  const started = performance.now()
+  let statusCode: number | null = null
+  let error: string | null = null
+  try {
+    const response = await client.post(delivery.url, {
+      body,
+      signal: AbortSignal.timeout(settings.webhookTimeoutMs),
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "txn-webhooks/1",
+        "txn-signature": signatureOf(delivery.secret, body, Math.floor(Date.now() / 1000)),
+        "txn-event-id": delivery.eventId,
+        "txn-event-type": delivery.eventType,
+        "txn-delivery-id": delivery.id,
+        "txn-delivery-attempt": String(attempt),
+      },
+    })
+    statusCode = response.status
+    if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`
+  } catch (cause) {
+    error = describe(cause, settings.webhookTimeoutMs)
+  }
+  const delivered = error === null
+  const status = await runtime.runPromise(
+    Deliveries.recordAttempt(delivery, {
+      statusCode,
+      error,
+      durationMs: Math.round(performance.now() - started),
+      delivered,
+      nextAttemptAt:
+        delivered || attempt >= settings.webhookAttempts
+          ? null
+          : new Date(Date.now() + retryDelayMs(settings, attempt)),
+      disableIfFailingSince: new Date(Date.now() - settings.webhookDisableAfterMs),
+    }),
+  )
+  return { status, attempt, error }
+}
+
+/** How long a run holds a claimed delivery: long enough to send and record one attempt. */
+export const leaseMs = (settings: BackgroundSettings) => settings.webhookTimeoutMs + 5_000
+
+/**
+ * Sends one event to one endpoint (see `attemptDelivery`); a failed attempt is retried by BullMQ
+ * with exponential backoff until the attempts run out. The attempt is counted when it is claimed,
+ * before the request leaves, so `Txn-Delivery-Attempt` counts every try, one cut short by a crash
+ * included.
  */
 export const deliverWebhook =
   (runtime: WorkerRuntime, settings: BackgroundSettings, client: WebhookClient) =>
   async (job: Job, token?: string) => {
     const { deliveryId } = decodeJob(DeliverWebhookJob, job)
-    // Long enough to send and record one attempt; a killed run's lease lapses after it.
-    const lease = settings.webhookTimeoutMs + 5_000
+    // A killed run's lease lapses after this.
     const claim = await runtime.runPromise(
-      Deliveries.claimDelivery(deliveryId, lease, settings.webhookAttempts),
+      Deliveries.claimDelivery(deliveryId, leaseMs(settings), settings.webhookAttempts),
     )
     if (claim._tag === "Settled") return { deliveryId, status: "settled" }
     if (claim._tag === "Leased") {
@@ -59,50 +118,11 @@ export const deliverWebhook =
       await runtime.runPromise(Deliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
       return { deliveryId, status: "failed" }
     }
-    const delivery = claim.delivery
-
-    const body = JSON.stringify({
-      id: delivery.eventId,
-      type: delivery.eventType,
-      createdAt: delivery.eventCreatedAt.toISOString(),
-      data: delivery.eventData,
-    })
-    const attempt = delivery.attempt
-    const started = performance.now()
-    let statusCode: number | null = null
-    let error: string | null = null
-    try {
-      const response = await client.post(delivery.url, {
-        body,
-        signal: AbortSignal.timeout(settings.webhookTimeoutMs),
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "txn-webhooks/1",
-          "txn-signature": signatureOf(delivery.secret, body, Math.floor(Date.now() / 1000)),
-          "txn-event-id": delivery.eventId,
-          "txn-event-type": delivery.eventType,
-          "txn-delivery-id": delivery.id,
-          "txn-delivery-attempt": String(attempt),
-        },
-      })
-      statusCode = response.status
-      if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`
-    } catch (cause) {
-      error = describe(cause, settings.webhookTimeoutMs)
-    }
-    const delivered = error === null
-    const status = await runtime.runPromise(
-      Deliveries.recordAttempt(delivery, {
-        statusCode,
-        error,
-        durationMs: Math.round(performance.now() - started),
-        delivered,
-        nextAttemptAt:
-          delivered || attempt >= settings.webhookAttempts
-            ? null
-            : new Date(Date.now() + retryDelayMs(settings, attempt)),
-        disableIfFailingSince: new Date(Date.now() - settings.webhookDisableAfterMs),
-      }),
+    const { status, attempt, error } = await attemptDelivery(
+      runtime,
+      settings,
+      client,
+      claim.delivery,
     )
     // Thrown, BullMQ retries it after its backoff; the attempt is already in the log.
     if (status === "pending") throw new DeliveryFailed(`Attempt ${attempt} failed: ${error}`)

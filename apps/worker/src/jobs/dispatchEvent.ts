@@ -6,9 +6,9 @@ import {
   JobNames,
   type JobQueue,
 } from "@txn/queue"
-import type { Job } from "bullmq"
+import type { Job, JobsOptions } from "bullmq"
 import { Effect, Schema } from "effect"
-import { deliveryJobOptions, exportJobOptions } from "../jobOptions.ts"
+import { deliveriesJobOptions, deliveryJobOptions, exportJobOptions } from "../jobOptions.ts"
 import type { BackgroundSettings } from "../settings.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
 import { decodeJob } from "./decode.ts"
@@ -19,7 +19,7 @@ const exportIdOf = (data: Record<string, unknown>) =>
   )(data).export.id
 
 /** The delivery jobs of `deliveries`, each keyed by its delivery's id. */
-const enqueueDeliveries = async (
+const enqueueEachDelivery = async (
   webhooks: JobQueue,
   settings: BackgroundSettings,
   deliveries: ReadonlyArray<string>,
@@ -32,6 +32,28 @@ const enqueueDeliveries = async (
       opts: deliveryJobOptions(settings, deliveryId),
     })),
   )
+}
+
+/**
+ * The first attempts of `deliveries`, `webhookBatch` to a job (see `deliverWebhooks`), each job
+ * keyed by its deliveries' ids: the same deliveries make the same jobs, so a rerun adds none.
+ */
+const enqueueFirstAttempts = async (
+  webhooks: JobQueue,
+  settings: BackgroundSettings,
+  deliveries: ReadonlyArray<string>,
+) => {
+  const sorted = [...deliveries].sort()
+  const jobs: Array<{ name: string; data: { deliveryIds: Array<string> }; opts: JobsOptions }> = []
+  for (let at = 0; at < sorted.length; at += settings.webhookBatch) {
+    const deliveryIds = sorted.slice(at, at + settings.webhookBatch)
+    jobs.push({
+      name: JobNames.deliverWebhooks,
+      data: { deliveryIds },
+      opts: deliveriesJobOptions(deliveryIds),
+    })
+  }
+  if (jobs.length > 0) await webhooks.addBulk(jobs)
 }
 
 /**
@@ -53,7 +75,7 @@ export const dispatchEvent =
     if (event === undefined) return { eventId, outcome: "missing" }
     if (event.dispatchedAt !== null) return { eventId, outcome: "alreadyDispatched" }
     const deliveries = await runtime.runPromise(Outbox.createDeliveries(event))
-    await enqueueDeliveries(queues.webhooks, settings, deliveries)
+    await enqueueEachDelivery(queues.webhooks, settings, deliveries)
     if (event.type === "export.created") {
       const exportId = exportIdOf(event.data)
       await queues.exports.add(JobNames.buildExport, { exportId }, exportJobOptions(exportId))
@@ -80,7 +102,7 @@ export const dispatchEvents =
   async (job: Job) => {
     const { eventIds } = decodeJob(DispatchEventsJob, job)
     const { deliveries, exports } = await runtime.runPromise(Outbox.createBatchDeliveries(eventIds))
-    await enqueueDeliveries(queues.webhooks, settings, deliveries)
+    await enqueueFirstAttempts(queues.webhooks, settings, deliveries)
     if (exports.length > 0) {
       await queues.exports.addBulk(
         exports.map((exportId) => ({

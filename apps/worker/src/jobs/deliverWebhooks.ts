@@ -1,0 +1,68 @@
+import { Deliveries } from "@txn/db"
+import { DeliverWebhooksJob, JobNames, type JobQueue } from "@txn/queue"
+import type { Job } from "bullmq"
+import { deliveryJobOptions } from "../jobOptions.ts"
+import { type BackgroundSettings, retryDelayMs } from "../settings.ts"
+import type { WebhookClient } from "../WebhookClient.ts"
+import type { WorkerRuntime } from "../WorkerRuntime.ts"
+import { decodeJob } from "./decode.ts"
+import { attemptDelivery, leaseMs } from "./deliverWebhook.ts"
+
+/**
+ * The first attempt of several deliveries at once: claimed in one statement, sent together, each
+ * outcome recorded as `deliverWebhook` records it. What needs more than that goes on as a job of its
+ * own, keyed by the delivery's id: a failed delivery with attempts left (delayed until its next
+ * attempt is due, its retries then BullMQ's), and a delivery this job could not claim (leased by
+ * another run, settled, its endpoint disabled: that job tells which). A run that dies midway is run
+ * again: what it had delivered is settled, what it had claimed is leased until its lease lapses,
+ * and both go to their own jobs, which find them so.
+ */
+export const deliverWebhooks =
+  (
+    runtime: WorkerRuntime,
+    settings: BackgroundSettings,
+    client: WebhookClient,
+    webhooks: JobQueue,
+  ) =>
+  async (job: Job) => {
+    const { deliveryIds } = decodeJob(DeliverWebhooksJob, job)
+    const claimed = await runtime.runPromise(
+      Deliveries.claimDeliveries(deliveryIds, leaseMs(settings), settings.webhookAttempts),
+    )
+    const outcomes = await Promise.all(
+      claimed.map((delivery) => attemptDelivery(runtime, settings, client, delivery)),
+    )
+    const taken = new Set(claimed.map((delivery) => delivery.id))
+    const own = [
+      ...deliveryIds
+        .filter((id) => !taken.has(id))
+        .map((deliveryId) => ({ deliveryId, attemptsMade: 0, delay: 0 })),
+      ...claimed.flatMap((delivery, i) =>
+        outcomes[i]?.status === "pending"
+          ? [
+              {
+                deliveryId: delivery.id,
+                attemptsMade: delivery.attempt,
+                // When the delivery log says its next attempt is due.
+                delay: retryDelayMs(settings, delivery.attempt),
+              },
+            ]
+          : [],
+      ),
+    ]
+    if (own.length > 0) {
+      await webhooks.addBulk(
+        own.map(({ deliveryId, attemptsMade, delay }) => ({
+          name: JobNames.deliverWebhook,
+          data: { deliveryId },
+          opts: { ...deliveryJobOptions(settings, deliveryId, attemptsMade), delay },
+        })),
+      )
+    }
+    return {
+      deliveries: deliveryIds.length,
+      attempted: claimed.length,
+      delivered: outcomes.filter((outcome) => outcome.status === "delivered").length,
+      ownJobs: own.length,
+    }
+  }

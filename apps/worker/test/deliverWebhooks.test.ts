@@ -1,0 +1,152 @@
+import { Outbox } from "@txn/db"
+import { JobNames, type JobQueue, Queues } from "@txn/queue"
+import { startCountingProxy } from "@txn/testing"
+import type { Job } from "bullmq"
+import { Redacted } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { deliverWebhooks } from "../src/jobs/deliverWebhooks.ts"
+import { type BackgroundSettings, defaultSettings, retryDelayMs } from "../src/settings.ts"
+import { makeWebhookClient } from "../src/WebhookClient.ts"
+import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
+import { backends, inspect } from "./backends.ts"
+import { type Background, startBackground } from "./background.ts"
+import { makeRepositoryRuntime } from "./fixtures.ts"
+import { type Answer, startReceiver } from "./receiver.ts"
+
+// The receivers here listen on loopback, which deliveries refuse unless private targets are allowed.
+const webhookClient = makeWebhookClient({ allowPrivate: true })
+afterAll(() => webhookClient.close())
+
+const settings: BackgroundSettings = { ...defaultSettings, webhookBackoffMs: 60_000 }
+
+describe.each(backends)("first attempts sent together on $name", ({ redisUrl, skipped }) => {
+  let bg: Background
+  let proxy: Awaited<ReturnType<typeof startCountingProxy>>
+  // The same database through a hop that counts statements.
+  let counted: ReturnType<typeof makeRepositoryRuntime>
+  let webhooks: JobQueue
+
+  beforeAll(async () => {
+    if (skipped) return
+    bg = await startBackground({ redisUrl, workers: false, label: "first-attempts" })
+    const url = new URL(Redacted.value(bg.database.url))
+    proxy = await startCountingProxy({ host: url.hostname, port: Number(url.port || 5432) })
+    url.host = `127.0.0.1:${proxy.port}`
+    counted = makeRepositoryRuntime(Redacted.make(url.href))
+    webhooks = bg.queues.queue(Queues.webhooks)
+  })
+  afterAll(async () => {
+    if (skipped) return
+    await webhooks.close()
+    await counted.dispose()
+    await proxy.close()
+    await bg.close()
+  })
+
+  /** An endpoint on `account.created`, and `n` deliveries to it as dispatching leaves them. */
+  const deliveriesTo = async (n: number, answer: (attempt: number) => Answer) => {
+    const receiver = await startReceiver((_event, attempt) => answer(attempt))
+    const webhook = await bg.createWebhook({ url: receiver.url, eventTypes: ["account.created"] })
+    receiver.useSecret(webhook.secret)
+    const deliveryIds: Array<string> = []
+    for (let i = 0; i < n; i++) {
+      const account = await bg.openAccount(`Together ${i}`)
+      const [event] = await bg.query<{ id: string }>(
+        "select id from outbox where type = 'account.created' and data->'account'->>'id' = $1",
+        account.id,
+      )
+      const stored = await bg.runtime.runPromise(Outbox.findEvent(event!.id))
+      await bg.runtime.runPromise(Outbox.createDeliveries(stored!))
+      const [delivery] = await bg.query<{ id: string }>(
+        "select id from webhook_deliveries where event_id = $1 and webhook_id = $2",
+        event!.id,
+        webhook.id,
+      )
+      deliveryIds.push(delivery!.id)
+    }
+    return { receiver, webhook, deliveryIds }
+  }
+
+  const run = async (deliveryIds: ReadonlyArray<string>) => {
+    const job = { id: "together", name: JobNames.deliverWebhooks, data: { deliveryIds } } as Job
+    const before = proxy.statements()
+    const outcome = await deliverWebhooks(
+      counted as unknown as WorkerRuntime,
+      settings,
+      webhookClient,
+      webhooks,
+    )(job)
+    return { outcome, statements: proxy.statements() - before }
+  }
+
+  const stateOf = (deliveryIds: ReadonlyArray<string>) =>
+    bg.query<{ id: string; status: string; attempts: number; nextAttemptAt: Date | null }>(
+      `select id, status, attempts, next_attempt_at from webhook_deliveries
+        where id = any($1) order by id`,
+      deliveryIds,
+    )
+
+  it.skipIf(skipped)(
+    "claims a job's deliveries in one statement and delivers each once, signed",
+    async () => {
+      const { receiver, deliveryIds } = await deliveriesTo(6, () => 200)
+      // Warms the pool up: its connections' first statements are not the job's.
+      await run([deliveryIds[0]!])
+      const rest = deliveryIds.slice(1)
+      const { outcome, statements } = await run(rest)
+      expect(outcome).toEqual({ deliveries: 5, attempted: 5, delivered: 5, ownJobs: 0 })
+      // One claim for all five, then each outcome; one by one it was two statements each.
+      expect(statements).toBeLessThanOrEqual(1 + rest.length)
+      expect((await stateOf(deliveryIds)).map((d) => [d.status, d.attempts])).toEqual(
+        deliveryIds.map(() => ["delivered", 1]),
+      )
+      expect(receiver.rejected).toEqual([])
+      expect(receiver.requests.map((r) => r.deliveryId).sort()).toEqual([...deliveryIds].sort())
+      await receiver.close()
+    },
+  )
+
+  it.skipIf(skipped)(
+    "hands a failed first attempt to the delivery's own job, due when the delivery log says",
+    async () => {
+      const { receiver, deliveryIds } = await deliveriesTo(2, () => 503)
+      const started = Date.now()
+      const { outcome } = await run(deliveryIds)
+      expect(outcome).toEqual({ deliveries: 2, attempted: 2, delivered: 0, ownJobs: 2 })
+      for (const delivery of await stateOf(deliveryIds)) {
+        expect(delivery).toMatchObject({ status: "pending", attempts: 1 })
+        const due = delivery.nextAttemptAt!.getTime()
+        expect(due).toBeGreaterThanOrEqual(started + retryDelayMs(settings, 1) - 1_000)
+        const job = await inspect(webhooks).getJob(delivery.id)
+        expect(job?.name).toBe(JobNames.deliverWebhook)
+        expect(job?.opts.delay).toBe(retryDelayMs(settings, 1))
+        // Its retries are BullMQ's: the attempts left, each gap as `retryDelayMs` of that attempt.
+        expect(job?.opts.attempts).toBe(settings.webhookAttempts - 1)
+        expect(job?.opts.backoff).toEqual({ type: "exponential", delay: retryDelayMs(settings, 2) })
+      }
+      await receiver.close()
+    },
+  )
+
+  it.skipIf(skipped)(
+    "leaves a delivery it cannot claim to a job of its own, and sends nothing twice when run again",
+    async () => {
+      const { receiver, deliveryIds } = await deliveriesTo(3, () => 200)
+      const [leased, ...free] = deliveryIds as [string, ...Array<string>]
+      await bg.query(
+        "update webhook_deliveries set lease_until = now() + interval '1 hour' where id = $1",
+        leased,
+      )
+      const first = await run(deliveryIds)
+      expect(first.outcome).toEqual({ deliveries: 3, attempted: 2, delivered: 2, ownJobs: 1 })
+      const own = await inspect(webhooks).getJob(leased)
+      expect(own?.name).toBe(JobNames.deliverWebhook)
+      expect(own?.opts.delay ?? 0).toBe(0)
+      // Run again, as after a crash once the requests went out: the delivered are settled.
+      const again = await run(deliveryIds)
+      expect(again.outcome).toMatchObject({ attempted: 0, delivered: 0 })
+      expect(receiver.requests.map((r) => r.deliveryId).sort()).toEqual([...free].sort())
+      await receiver.close()
+    },
+  )
+})
