@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
 
 /** What a delivery job needs to send one event to one endpoint. */
 export interface ClaimedDelivery {
@@ -28,6 +28,44 @@ export type Claim =
 export const interruptedAttempt = "Interrupted before its outcome was recorded"
 
 /**
+ * The claim of the deliveries `which` selects (a condition on `d`) that can be tried now: each
+ * leased for `leaseMs`, its attempt counted and logged, an earlier attempt whose outcome never
+ * came back marked interrupted; answers those claimed, with their events, in id order.
+ */
+const claimStatement = (
+  sql: SqlClient.SqlClient,
+  which: Statement.Fragment,
+  leaseMs: number,
+  maxAttempts: number,
+) =>
+  sql<ClaimedDelivery>`
+    with claimed as (
+      update webhook_deliveries d
+         set attempts = d.attempts + 1,
+             lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+        from webhooks w
+       where ${which} and w.id = d.webhook_id and w.status = 'active'
+         and d.status = 'pending' and (d.lease_until is null or d.lease_until < now())
+         and d.attempts < ${maxAttempts}
+      returning d.id, d.attempts as attempt, d.webhook_id, w.url, w.secret, d.event_id
+    ),
+    started as (
+      insert into webhook_attempts (delivery_id, attempt, at)
+      select id, attempt, now() from claimed
+    ),
+    interrupted as (
+      update webhook_attempts a set error = ${interruptedAttempt}
+        from claimed c
+       where a.delivery_id = c.id and a.attempt < c.attempt
+         and a.duration_ms is null and a.error is null
+    )
+    select c.id, c.attempt, c.webhook_id, c.url, c.secret, c.event_id,
+           e.type as event_type, e.data as event_data, e.created_at as event_created_at
+      from claimed c
+      cross join lateral txn_event(c.event_id) e
+     order by c.id`
+
+/**
  * Takes the delivery's lease for `leaseMs` and counts and logs the attempt in the same
  * statement, before anything is sent: a worker killed in the middle of sending still leaves the
  * attempt counted, the next one goes out with the next number, and the log shows the lost one
@@ -38,31 +76,7 @@ export const interruptedAttempt = "Interrupted before its outcome was recorded"
 export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const [claimed] = yield* sql<ClaimedDelivery>`
-      with claimed as (
-        update webhook_deliveries d
-           set attempts = d.attempts + 1,
-               lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
-          from webhooks w
-         where d.id = ${id} and w.id = d.webhook_id and w.status = 'active'
-           and d.status = 'pending' and (d.lease_until is null or d.lease_until < now())
-           and d.attempts < ${maxAttempts}
-        returning d.id, d.attempts as attempt, d.webhook_id, w.url, w.secret, d.event_id
-      ),
-      started as (
-        insert into webhook_attempts (delivery_id, attempt, at)
-        select id, attempt, now() from claimed
-      ),
-      interrupted as (
-        update webhook_attempts a set error = ${interruptedAttempt}
-          from claimed c
-         where a.delivery_id = c.id and a.attempt < c.attempt
-           and a.duration_ms is null and a.error is null
-      )
-      select c.id, c.attempt, c.webhook_id, c.url, c.secret, c.event_id,
-             e.type as event_type, e.data as event_data, e.created_at as event_created_at
-        from claimed c
-        cross join lateral txn_event(c.event_id) e`
+    const [claimed] = yield* claimStatement(sql, sql`d.id = ${id}`, leaseMs, maxAttempts)
     if (claimed !== undefined) return { _tag: "Claimed", delivery: claimed } as Claim
     const [row] = yield* sql<{
       readonly status: string
@@ -110,35 +124,13 @@ export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) 
 export const claimDeliveries = (ids: ReadonlyArray<string>, leaseMs: number, maxAttempts: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    return yield* sql<ClaimedDelivery>`
-      with claimed as (
-        update webhook_deliveries d
-           set attempts = d.attempts + 1,
-               lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
-          from webhooks w
-         where d.id in (select id from webhook_deliveries
-                         where id in ${sql.in(ids)}
-                         order by id for update skip locked)
-           and w.id = d.webhook_id and w.status = 'active'
-           and d.status = 'pending' and (d.lease_until is null or d.lease_until < now())
-           and d.attempts < ${maxAttempts}
-        returning d.id, d.attempts as attempt, d.webhook_id, w.url, w.secret, d.event_id
-      ),
-      started as (
-        insert into webhook_attempts (delivery_id, attempt, at)
-        select id, attempt, now() from claimed
-      ),
-      interrupted as (
-        update webhook_attempts a set error = ${interruptedAttempt}
-          from claimed c
-         where a.delivery_id = c.id and a.attempt < c.attempt
-           and a.duration_ms is null and a.error is null
-      )
-      select c.id, c.attempt, c.webhook_id, c.url, c.secret, c.event_id,
-             e.type as event_type, e.data as event_data, e.created_at as event_created_at
-        from claimed c
-        cross join lateral txn_event(c.event_id) e
-       order by c.id`
+    return yield* claimStatement(
+      sql,
+      sql`d.id in (select id from webhook_deliveries where id in ${sql.in(ids)}
+                    order by id for update skip locked)`,
+      leaseMs,
+      maxAttempts,
+    )
   })
 
 export interface AttemptOutcome {
