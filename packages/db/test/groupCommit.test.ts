@@ -379,4 +379,24 @@ describe("single creates made together", () => {
       expect(keys.find((k) => k.key === key.key)?.response).toEqual(transaction)
     }
   })
+
+  it("carries at most maxGroup creates a statement; the rest go in the next group", async () => {
+    const first = await newAccount()
+    const accounts = await Promise.all(Array.from({ length: 10 }, () => newAccount()))
+    const creates = Array.from({ length: 249 }, (_, i) => {
+      const transaction = credit(accounts[i % 10]!, 1 + i)
+      return { transaction, key: keyFor(transaction) }
+    })
+    const { exits, statements } = await together([{ transaction: credit(first, 1) }, ...creates])
+    // The first alone, then 200, then 49.
+    expect(statements).toBe(3)
+    expect(exits.every((exit) => written(exit) !== undefined)).toBe(true)
+    for (const [i, account] of accounts.entries()) {
+      const expected = creates.map((c) => c.transaction).filter((_, j) => j % 10 === i)
+      const held = await stored(account)
+      expect(held.ids).toEqual(expected.map((t) => t.id).sort())
+      expect(held.posted).toBe(expected.reduce((sum, t) => sum + t.amount, 0))
+      expect(held.keys).toHaveLength(expected.length)
+    }
+  })
 })
