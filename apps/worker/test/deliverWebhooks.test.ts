@@ -87,7 +87,7 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
     )
 
   it.skipIf(skipped)(
-    "claims a job's deliveries in one statement and delivers each once, signed",
+    "claims a job's deliveries in one statement, delivers each once, signed, and records them in one",
     async () => {
       const { receiver, deliveryIds } = await deliveriesTo(6, () => 200)
       // Warms the pool up: its connections' first statements are not the job's.
@@ -95,8 +95,8 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
       const rest = deliveryIds.slice(1)
       const { outcome, statements } = await run(rest)
       expect(outcome).toEqual({ deliveries: 5, attempted: 5, delivered: 5, ownJobs: 0 })
-      // One claim for all five, then each outcome; one by one it was two statements each.
-      expect(statements).toBeLessThanOrEqual(1 + rest.length)
+      // One claim and one record for all five; one by one it was two statements each.
+      expect(statements).toBe(2)
       expect((await stateOf(deliveryIds)).map((d) => [d.status, d.attempts])).toEqual(
         deliveryIds.map(() => ["delivered", 1]),
       )
@@ -147,6 +147,54 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
       expect(again.outcome).toMatchObject({ attempted: 0, delivered: 0 })
       expect(receiver.requests.map((r) => r.deliveryId).sort()).toEqual([...free].sort())
       await receiver.close()
+    },
+  )
+
+  it.skipIf(skipped)(
+    "records each endpoint's outcomes as its own: a success clears a streak, failures extend or end one",
+    async () => {
+      const fine = await deliveriesTo(2, () => 200)
+      const failing = await deliveriesTo(2, () => 500)
+      const doomed = await deliveriesTo(1, () => 500)
+      const failingSince = (webhookId: string, interval: string) =>
+        bg.query(
+          "update webhooks set failing_since = now() - $2::interval where id = $1",
+          webhookId,
+          interval,
+        )
+      await failingSince(fine.webhook.id, "1 day")
+      await failingSince(failing.webhook.id, "1 hour")
+      await failingSince(doomed.webhook.id, "3 days 1 minute")
+      const all = [...fine.deliveryIds, ...failing.deliveryIds, ...doomed.deliveryIds]
+      const { outcome, statements } = await run(all)
+      expect(outcome).toEqual({ deliveries: 5, attempted: 5, delivered: 2, ownJobs: 3 })
+      expect(statements).toBe(2)
+      const states = new Map((await stateOf(all)).map((d) => [d.id, d]))
+      for (const id of fine.deliveryIds) expect(states.get(id)?.status).toBe("delivered")
+      for (const id of [...failing.deliveryIds, ...doomed.deliveryIds]) {
+        expect(states.get(id)).toMatchObject({ status: "pending", attempts: 1 })
+      }
+      const endpoints = await bg.query<{
+        id: string
+        status: string
+        failingSince: Date | null
+        disabledReason: string | null
+      }>("select id, status, failing_since, disabled_reason from webhooks where id = any($1)", [
+        fine.webhook.id,
+        failing.webhook.id,
+        doomed.webhook.id,
+      ])
+      const endpoint = (id: string) => endpoints.find((e) => e.id === id)!
+      expect(endpoint(fine.webhook.id)).toMatchObject({ status: "active", failingSince: null })
+      expect(endpoint(failing.webhook.id)).toMatchObject({ status: "active", disabledReason: null })
+      expect(endpoint(failing.webhook.id).failingSince?.getTime()).toBeLessThan(
+        Date.now() - 30 * 60_000,
+      )
+      expect(endpoint(doomed.webhook.id).status).toBe("disabled")
+      expect(endpoint(doomed.webhook.id).disabledReason).toMatch(
+        /^Disabled after failing every delivery since .*; last error: HTTP 500$/,
+      )
+      await Promise.all([fine, failing, doomed].map((e) => e.receiver.close()))
     },
   )
 })

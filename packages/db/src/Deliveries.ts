@@ -144,66 +144,91 @@ export interface AttemptOutcome {
   readonly disableIfFailingSince: Date
 }
 
+/** The status a delivery is left in by an attempt's outcome, if its run still holds it. */
+const statusAfter = (outcome: AttemptOutcome) =>
+  outcome.delivered ? "delivered" : outcome.nextAttemptAt === null ? "failed" : "pending"
+
 /**
- * Logs the attempt's outcome and settles the delivery and its endpoint in one statement (so one
- * round trip, atomic without a transaction of its own): a success clears the endpoint's failing
- * streak; a failure starts or extends it, and a streak older than the limit disables the
- * endpoint, saying why. The attempt's own log line is always written. The delivery is settled by
- * the run holding its latest attempt, or by any run whose receiver answered 2xx (delivered is
- * true whoever sent it, even after the delivery was given up on); a run whose lease lapsed and
- * was taken over changes nothing else and gets `superseded`. Returns the delivery's status
- * afterwards.
+ * Logs attempts' outcomes and settles their deliveries and endpoints in one statement (so one
+ * round trip, atomic without a transaction of its own), however many there are: a success clears
+ * its endpoint's failing streak; an endpoint whose settled attempts all failed starts or extends
+ * its streak, and a streak older than the limit disables it, saying why. Each attempt's own log
+ * line is always written. A delivery is settled by the run holding its latest attempt, or by any
+ * run whose receiver answered 2xx (delivered is true whoever sent it, even after the delivery was
+ * given up on); a run whose lease lapsed and was taken over changes nothing else and gets
+ * `superseded`. Answers each delivery's status afterwards, in the order given.
  */
-export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome) =>
+export const recordAttempts = (
+  attempts: ReadonlyArray<{ readonly delivery: ClaimedDelivery; readonly outcome: AttemptOutcome }>,
+) =>
   Effect.gen(function* () {
+    if (attempts.length === 0) return []
     const sql = yield* SqlClient.SqlClient
-    const attempt = delivery.attempt
-    const status = outcome.delivered
-      ? "delivered"
-      : outcome.nextAttemptAt === null
-        ? "failed"
-        : "pending"
-    const since = outcome.disableIfFailingSince.toISOString()
-    const lastError = outcome.error ?? `HTTP ${outcome.statusCode}`
-    // Only once the delivery is settled does its endpoint's streak change.
-    const endpoint = outcome.delivered
-      ? sql`
-        update webhooks set failing_since = null, updated_at = now()
-         where id = ${delivery.webhookId} and failing_since is not null
-           and exists (select from settled)`
-      : sql`
-        update webhooks
-           set failing_since = coalesce(failing_since, now()),
-               status = case when failing_since < ${since}::timestamptz
-                             then 'disabled' else status end,
-               disabled_reason = case when failing_since < ${since}::timestamptz
-                                      then 'Disabled after failing every delivery since ' || txn_iso(failing_since)
-                                           || '; last error: ' || ${lastError}
-                                      else disabled_reason end,
-               updated_at = now()
-         where id = ${delivery.webhookId} and exists (select from settled)`
-    const [row] = yield* sql<{ readonly settled: boolean }>`
-      with logged as (
-        update webhook_attempts
-           set status_code = ${outcome.statusCode}, error = ${outcome.error},
-               duration_ms = ${outcome.durationMs}
-         where delivery_id = ${delivery.id} and attempt = ${attempt}
+    const rows = attempts.map(({ delivery, outcome }) => ({
+      id: delivery.id,
+      webhook_id: delivery.webhookId,
+      attempt: delivery.attempt,
+      status_code: outcome.statusCode,
+      error: outcome.error,
+      duration_ms: outcome.durationMs,
+      delivered: outcome.delivered,
+      next_attempt_at: outcome.nextAttemptAt?.toISOString() ?? null,
+      status: statusAfter(outcome),
+      last_error: outcome.error ?? `HTTP ${outcome.statusCode}`,
+      since: outcome.disableIfFailingSince.toISOString(),
+    }))
+    const settled = yield* sql<{ readonly id: string }>`
+      with outcome as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as o(
+          id text, webhook_id text, attempt integer, status_code integer, error text,
+          duration_ms integer, delivered boolean, next_attempt_at timestamptz, status text,
+          last_error text, since timestamptz)
+      ),
+      logged as (
+        update webhook_attempts a
+           set status_code = o.status_code, error = o.error, duration_ms = o.duration_ms
+          from outcome o
+         where a.delivery_id = o.id and a.attempt = o.attempt
       ),
       settled as (
-        update webhook_deliveries
-           set status = ${status}, last_status_code = ${outcome.statusCode},
-               last_error = ${outcome.error}, lease_until = null, updated_at = now(),
-               next_attempt_at = ${outcome.nextAttemptAt?.toISOString() ?? null}::timestamptz,
-               delivered_at = case when ${outcome.delivered} then now() else null end
-         where id = ${delivery.id}
-           and ((status = 'pending' and attempts = ${attempt})
-                or (${outcome.delivered} and status <> 'delivered'))
-        returning id
+        update webhook_deliveries d
+           set status = o.status, last_status_code = o.status_code, last_error = o.error,
+               lease_until = null, updated_at = now(), next_attempt_at = o.next_attempt_at,
+               delivered_at = case when o.delivered then now() else null end
+          from outcome o
+         where d.id = o.id
+           and ((d.status = 'pending' and d.attempts = o.attempt)
+                or (o.delivered and d.status <> 'delivered'))
+        returning d.id, o.webhook_id, o.delivered, o.last_error, o.since
       ),
-      endpoint as (${endpoint})
-      select exists (select from settled) as settled`
-    return row?.settled === true ? status : ("superseded" as const)
+      -- Only once a delivery is settled does its endpoint's streak change.
+      cleared as (
+        update webhooks set failing_since = null, updated_at = now()
+         where id in (select webhook_id from settled where delivered) and failing_since is not null
+      ),
+      failing as (
+        update webhooks w
+           set failing_since = coalesce(w.failing_since, now()),
+               status = case when w.failing_since < f.since then 'disabled' else w.status end,
+               disabled_reason = case when w.failing_since < f.since
+                                      then 'Disabled after failing every delivery since ' || txn_iso(w.failing_since)
+                                           || '; last error: ' || f.last_error
+                                      else w.disabled_reason end,
+               updated_at = now()
+          from (select webhook_id, max(last_error) as last_error, min(since) as since
+                  from settled group by webhook_id having not bool_or(delivered)) f
+         where w.id = f.webhook_id
+      )
+      select id from settled`
+    const done = new Set(settled.map((row) => row.id))
+    return attempts.map(({ delivery, outcome }) =>
+      done.has(delivery.id) ? statusAfter(outcome) : ("superseded" as const),
+    )
   })
+
+/** `recordAttempts` of one attempt. */
+export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome) =>
+  Effect.map(recordAttempts([{ delivery, outcome }]), ([status]) => status ?? "superseded")
 
 /** A delivery its endpoint's disabling stopped: failed, without another attempt. */
 export const abandonDelivery = (id: string, reason: string) =>

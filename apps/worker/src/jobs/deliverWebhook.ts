@@ -33,18 +33,17 @@ export class DeliveryFailed extends Error {
 }
 
 /**
- * Sends a claimed delivery's event to its endpoint, signed, and records the attempt's outcome: a
- * 2xx answer delivers it; any other answer, a redirect, a timeout or a network error is a failed
- * attempt, with the time of the next one if attempts are left. The event id is in the body and in
- * the `Txn-Event-Id` header, the same on every attempt, so a receiver can drop duplicates. Answers
- * the delivery's status afterwards, and why the attempt failed if it did.
+ * Sends a claimed delivery's event to its endpoint, signed, and answers the attempt's outcome for
+ * `recordAttempt(s)`: a 2xx answer delivers it; any other answer, a redirect, a timeout or a
+ * network error is a failed attempt, with the time of the next one if attempts are left. The event
+ * id is in the body and in the `Txn-Event-Id` header, the same on every attempt, so a receiver can
+ * drop duplicates.
  */
-export const attemptDelivery = async (
-  runtime: WorkerRuntime,
+export const sendDelivery = async (
   settings: BackgroundSettings,
   client: WebhookClient,
   delivery: Deliveries.ClaimedDelivery,
-) => {
+): Promise<Deliveries.AttemptOutcome> => {
   const body = JSON.stringify({
     id: delivery.eventId,
     type: delivery.eventType,
@@ -75,27 +74,24 @@ export const attemptDelivery = async (
     error = describe(cause, settings.webhookTimeoutMs)
   }
   const delivered = error === null
-  const status = await runtime.runPromise(
-    Deliveries.recordAttempt(delivery, {
-      statusCode,
-      error,
-      durationMs: Math.round(performance.now() - started),
-      delivered,
-      nextAttemptAt:
-        delivered || attempt >= settings.webhookAttempts
-          ? null
-          : new Date(Date.now() + retryDelayMs(settings, attempt)),
-      disableIfFailingSince: new Date(Date.now() - settings.webhookDisableAfterMs),
-    }),
-  )
-  return { status, attempt, error }
+  return {
+    statusCode,
+    error,
+    durationMs: Math.round(performance.now() - started),
+    delivered,
+    nextAttemptAt:
+      delivered || attempt >= settings.webhookAttempts
+        ? null
+        : new Date(Date.now() + retryDelayMs(settings, attempt)),
+    disableIfFailingSince: new Date(Date.now() - settings.webhookDisableAfterMs),
+  }
 }
 
 /** How long a run holds a claimed delivery: long enough to send and record one attempt. */
 export const leaseMs = (settings: BackgroundSettings) => settings.webhookTimeoutMs + 5_000
 
 /**
- * Sends one event to one endpoint (see `attemptDelivery`); a failed attempt is retried by BullMQ
+ * Sends one event to one endpoint (see `sendDelivery`) and records the outcome; a failed attempt is retried by BullMQ
  * with exponential backoff until the attempts run out. The attempt is counted when it is claimed,
  * before the request leaves, so `Txn-Delivery-Attempt` counts every try, one cut short by a crash
  * included.
@@ -118,13 +114,12 @@ export const deliverWebhook =
       await runtime.runPromise(Deliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
       return { deliveryId, status: "failed" }
     }
-    const { status, attempt, error } = await attemptDelivery(
-      runtime,
-      settings,
-      client,
-      claim.delivery,
-    )
+    const delivery = claim.delivery
+    const outcome = await sendDelivery(settings, client, delivery)
+    const status = await runtime.runPromise(Deliveries.recordAttempt(delivery, outcome))
     // Thrown, BullMQ retries it after its backoff; the attempt is already in the log.
-    if (status === "pending") throw new DeliveryFailed(`Attempt ${attempt} failed: ${error}`)
-    return { deliveryId, status, attempt }
+    if (status === "pending") {
+      throw new DeliveryFailed(`Attempt ${delivery.attempt} failed: ${outcome.error}`)
+    }
+    return { deliveryId, status, attempt: delivery.attempt }
   }

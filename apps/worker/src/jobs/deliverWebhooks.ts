@@ -6,11 +6,11 @@ import { type BackgroundSettings, retryDelayMs } from "../settings.ts"
 import type { WebhookClient } from "../WebhookClient.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
 import { decodeJob } from "./decode.ts"
-import { attemptDelivery, leaseMs } from "./deliverWebhook.ts"
+import { leaseMs, sendDelivery } from "./deliverWebhook.ts"
 
 /**
- * The first attempt of several deliveries at once: claimed in one statement, sent together, each
- * outcome recorded as `deliverWebhook` records it. What needs more than that goes on as a job of its
+ * The first attempt of several deliveries at once: claimed in one statement, sent together, their
+ * outcomes recorded in one statement once all have answered (or timed out, within their lease). What needs more than that goes on as a job of its
  * own, keyed by the delivery's id: a failed delivery with attempts left (delayed until its next
  * attempt is due, its retries then BullMQ's), and a delivery this job could not claim (leased by
  * another run, settled, its endpoint disabled: that job tells which). A run that dies midway is run
@@ -29,8 +29,11 @@ export const deliverWebhooks =
     const claimed = await runtime.runPromise(
       Deliveries.claimDeliveries(deliveryIds, leaseMs(settings), settings.webhookAttempts),
     )
-    const outcomes = await Promise.all(
-      claimed.map((delivery) => attemptDelivery(runtime, settings, client, delivery)),
+    const sent = await Promise.all(
+      claimed.map((delivery) => sendDelivery(settings, client, delivery)),
+    )
+    const statuses = await runtime.runPromise(
+      Deliveries.recordAttempts(claimed.map((delivery, i) => ({ delivery, outcome: sent[i]! }))),
     )
     const taken = new Set(claimed.map((delivery) => delivery.id))
     const own = [
@@ -38,7 +41,7 @@ export const deliverWebhooks =
         .filter((id) => !taken.has(id))
         .map((deliveryId) => ({ deliveryId, attemptsMade: 0, delay: 0 })),
       ...claimed.flatMap((delivery, i) =>
-        outcomes[i]?.status === "pending"
+        statuses[i] === "pending"
           ? [
               {
                 deliveryId: delivery.id,
@@ -62,7 +65,7 @@ export const deliverWebhooks =
     return {
       deliveries: deliveryIds.length,
       attempted: claimed.length,
-      delivered: outcomes.filter((outcome) => outcome.status === "delivered").length,
+      delivered: statuses.filter((status) => status === "delivered").length,
       ownJobs: own.length,
     }
   }
