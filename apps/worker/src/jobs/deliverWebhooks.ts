@@ -10,12 +10,13 @@ import { leaseMs, sendDelivery } from "./deliverWebhook.ts"
 
 /**
  * The first attempt of several deliveries at once: claimed in one statement, sent together, their
- * outcomes recorded in one statement once all have answered (or timed out, within their lease). What needs more than that goes on as a job of its
- * own, keyed by the delivery's id: a failed delivery with attempts left (delayed until its next
- * attempt is due, its retries then BullMQ's), and a delivery this job could not claim (leased by
- * another run, settled, its endpoint disabled: that job tells which). A run that dies midway is run
- * again: what it had delivered is settled, what it had claimed is leased until its lease lapses,
- * and both go to their own jobs, which find them so.
+ * outcomes recorded in one statement once all have answered (or timed out, within their lease).
+ * What needs more than that goes on as a job of its own, keyed by the delivery's id: a failed
+ * delivery with attempts left (delayed until its next attempt is due, its retries then BullMQ's),
+ * and a delivery this job could not claim (leased by another run, settled, its endpoint disabled:
+ * that job tells which). A run that dies midway is run again: what it had recorded is settled,
+ * what it had claimed is leased until its lease lapses, and both go to their own jobs, which find
+ * them so.
  */
 export const deliverWebhooks =
   (
