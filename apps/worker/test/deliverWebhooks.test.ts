@@ -1,16 +1,13 @@
 import { Outbox } from "@txn/db"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
-import { startCountingProxy } from "@txn/testing"
 import type { Job } from "bullmq"
-import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deliverWebhooks } from "../src/jobs/deliverWebhooks.ts"
 import { type BackgroundSettings, defaultSettings, retryDelayMs } from "../src/settings.ts"
 import { makeWebhookClient } from "../src/WebhookClient.ts"
-import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
 import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
-import { makeRepositoryRuntime } from "./fixtures.ts"
+import { countedRuntime } from "./fixtures.ts"
 import { type Answer, startReceiver } from "./receiver.ts"
 
 // The receivers here listen on loopback, which deliveries refuse unless private targets are allowed.
@@ -21,25 +18,20 @@ const settings: BackgroundSettings = { ...defaultSettings, webhookBackoffMs: 60_
 
 describe.each(backends)("first attempts sent together on $name", ({ redisUrl, skipped }) => {
   let bg: Background
-  let proxy: Awaited<ReturnType<typeof startCountingProxy>>
   // The same database through a hop that counts statements.
-  let counted: ReturnType<typeof makeRepositoryRuntime>
+  let counted: Awaited<ReturnType<typeof countedRuntime>>
   let webhooks: JobQueue
 
   beforeAll(async () => {
     if (skipped) return
     bg = await startBackground({ redisUrl, workers: false, label: "first-attempts" })
-    const url = new URL(Redacted.value(bg.database.url))
-    proxy = await startCountingProxy({ host: url.hostname, port: Number(url.port || 5432) })
-    url.host = `127.0.0.1:${proxy.port}`
-    counted = makeRepositoryRuntime(Redacted.make(url.href))
+    counted = await countedRuntime(bg.database.url)
     webhooks = bg.queues.queue(Queues.webhooks)
   })
   afterAll(async () => {
     if (skipped) return
     await webhooks.close()
-    await counted.dispose()
-    await proxy.close()
+    await counted.close()
     await bg.close()
   })
 
@@ -69,14 +61,9 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
 
   const run = async (deliveryIds: ReadonlyArray<string>) => {
     const job = { id: "together", name: JobNames.deliverWebhooks, data: { deliveryIds } } as Job
-    const before = proxy.statements()
-    const outcome = await deliverWebhooks(
-      counted as unknown as WorkerRuntime,
-      settings,
-      webhookClient,
-      webhooks,
-    )(job)
-    return { outcome, statements: proxy.statements() - before }
+    const before = counted.statements()
+    const outcome = await deliverWebhooks(counted.runtime, settings, webhookClient, webhooks)(job)
+    return { outcome, statements: counted.statements() - before }
   }
 
   const stateOf = (deliveryIds: ReadonlyArray<string>) =>

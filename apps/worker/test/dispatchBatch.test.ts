@@ -1,36 +1,30 @@
 import { Outbox } from "@txn/db"
 import { Transactions } from "@txn/domain"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
-import { eventually, startCountingProxy } from "@txn/testing"
+import { eventually } from "@txn/testing"
 import type { Job } from "bullmq"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { dispatchEvents } from "../src/jobs/dispatchEvent.ts"
 import { relayHistoryBatch } from "../src/Relay.ts"
 import { defaultSettings } from "../src/settings.ts"
-import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
 import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
-import { makeRepositoryRuntime } from "./fixtures.ts"
+import { countedRuntime } from "./fixtures.ts"
 
 describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, skipped }) => {
   let bg: Background
-  let proxy: Awaited<ReturnType<typeof startCountingProxy>>
   // The same database through a hop that counts statements.
-  let counted: ReturnType<typeof makeRepositoryRuntime>
+  let counted: Awaited<ReturnType<typeof countedRuntime>>
 
   beforeAll(async () => {
     if (skipped) return
     bg = await startBackground({ redisUrl, workers: false, label: "dispatch" })
-    const url = new URL(Redacted.value(bg.database.url))
-    proxy = await startCountingProxy({ host: url.hostname, port: Number(url.port || 5432) })
-    url.host = `127.0.0.1:${proxy.port}`
-    counted = makeRepositoryRuntime(Redacted.make(url.href))
+    counted = await countedRuntime(bg.database.url)
   })
   afterAll(async () => {
     if (skipped) return
-    await counted.dispose()
-    await proxy.close()
+    await counted.close()
     await bg.close()
   })
 
@@ -88,13 +82,9 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
     eventIds: ReadonlyArray<string>,
   ) => {
     const job = { id: "counted", name: JobNames.dispatchEvents, data: { eventIds } } as Job
-    const before = proxy.statements()
-    const outcome = await dispatchEvents(
-      counted as unknown as WorkerRuntime,
-      queues,
-      defaultSettings,
-    )(job)
-    return { outcome, statements: proxy.statements() - before }
+    const before = counted.statements()
+    const outcome = await dispatchEvents(counted.runtime, queues, defaultSettings)(job)
+    return { outcome, statements: counted.statements() - before }
   }
 
   it.skipIf(skipped)(

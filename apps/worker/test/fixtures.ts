@@ -20,8 +20,9 @@ import {
   type UserId,
   UserRepository,
 } from "@txn/domain"
-import { testDatabaseUrl } from "@txn/testing"
+import { startCountingProxy, testDatabaseUrl } from "@txn/testing"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
 
 /**
  * A migrated database of its own on the run's server. The expiry sweep voids every overdue hold
@@ -52,6 +53,28 @@ export const makeRepositoryRuntime = (url: Redacted.Redacted<string>) =>
       PgUserRepository.layer,
     ).pipe(Layer.provideMerge(PgDatabase.layer({ url, maxConnections: 2 }))),
   )
+
+/**
+ * The repositories over the database at `url` through a loopback hop that counts the statements
+ * sent, as a worker runtime for jobs whose round trips a test counts.
+ */
+export const countedRuntime = async (url: Redacted.Redacted<string>) => {
+  const target = new URL(Redacted.value(url))
+  const proxy = await startCountingProxy({
+    host: target.hostname,
+    port: Number(target.port || 5432),
+  })
+  target.host = `127.0.0.1:${proxy.port}`
+  const runtime = makeRepositoryRuntime(Redacted.make(target.href))
+  return {
+    runtime: runtime as unknown as WorkerRuntime,
+    statements: proxy.statements,
+    close: async () => {
+      await runtime.dispose()
+      await proxy.close()
+    },
+  }
+}
 
 /** A user and a EUR account of their own, which may go negative or not as asked. */
 export const createAccountWith = (options: { readonly allowNegative: boolean }) =>
