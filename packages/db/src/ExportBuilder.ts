@@ -2,6 +2,7 @@ import { ExportFilters, type ExportId, type Transaction, type UserId } from "@tx
 import { stringify } from "csv-stringify/sync"
 import { Effect, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
+import { withoutTransforms } from "./rows.ts"
 import {
   fieldColumns,
   listConditions,
@@ -121,7 +122,7 @@ export const batchStatement = (
       : [
           sql`(occurred_at, id) < ((select t.occurred_at from transactions t where t.id = ${lastId}), ${lastId})`,
         ]
-  const raw = sql.withoutTransforms()
+  const raw = withoutTransforms(sql)
   return raw<TransactionRow>`
     select ${raw.literal(fieldColumns)} from transactions
      where ${sql.and([...snapshotConditions(sql, selection), ...after])}

@@ -1,5 +1,6 @@
 import { encodeCursor, type Page } from "@txn/domain"
 import type { Schema, SchemaAST } from "effect"
+import type { SqlClient } from "effect/sql"
 
 /** Values as the driver returns them: timestamptz as Date, bigint as bigint. */
 export const iso = (value: Date): string => value.toISOString()
@@ -8,6 +9,18 @@ export const isoOrNull = (value: Date | null): string | null => (value === null 
 
 /** Amounts are checked in the database to be at most 2^53-1, so the conversion is exact. */
 export const toNumber = (value: bigint | number | string): number => Number(value)
+
+const rawClients = new WeakMap<SqlClient.SqlClient, SqlClient.SqlClient>()
+
+/** `sql` without result transforms, made once per client: each call of its own builds a client. */
+export const withoutTransforms = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
+  let raw = rawClients.get(sql)
+  if (raw === undefined) {
+    raw = sql.withoutTransforms()
+    rawClients.set(sql, raw)
+  }
+  return raw
+}
 
 /** Turns user text into a LIKE pattern that matches it literally. */
 export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, "\\$&")}%`

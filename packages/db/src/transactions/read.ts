@@ -17,7 +17,7 @@ import {
 import { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql"
 import { atPort } from "../DatabaseError.ts"
-import { iso, pageOf } from "../rows.ts"
+import { iso, pageOf, withoutTransforms } from "../rows.ts"
 import { fieldColumns, listStatement, type TransactionRow, toTransaction } from "./rows.ts"
 
 interface EventRow {
@@ -44,7 +44,7 @@ const toEvent = (row: EventRow): TransactionEvent => ({
 
 /** The transaction as it is now, if the user has it; a fresh statement, so a fresh snapshot. */
 export const findTransaction = (sql: SqlClient.SqlClient, userId: UserId, id: TransactionId) => {
-  const raw = sql.withoutTransforms()
+  const raw = withoutTransforms(sql)
   return raw<TransactionRow>`
     select ${raw.literal(fieldColumns)} from transactions
      where id = ${id} and user_id = ${userId}`.pipe(

@@ -15,7 +15,7 @@ import {
 } from "@txn/domain"
 import { Schema } from "effect"
 import type { SqlClient } from "effect/sql"
-import { containsPattern, type DecodedRow, rowCodec } from "../rows.ts"
+import { containsPattern, type DecodedRow, rowCodec, withoutTransforms } from "../rows.ts"
 
 /**
  * A `transactions` row as the driver returns it, under the domain's field names: the one
@@ -93,7 +93,7 @@ export const listConditions = (
  * table is; the tests check the plans.
  */
 export const listStatement = (sql: SqlClient.SqlClient, userId: UserId, q: ListTransactions) => {
-  const raw = sql.withoutTransforms()
+  const raw = withoutTransforms(sql)
   const limit = q.limit ?? defaultLimit
   const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
   const conditions = [
