@@ -59,10 +59,10 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
     return { receiver, webhook, deliveryIds }
   }
 
-  const run = async (deliveryIds: ReadonlyArray<string>) => {
+  const run = async (deliveryIds: ReadonlyArray<string>, using = settings) => {
     const job = { id: "together", name: JobNames.deliverWebhooks, data: { deliveryIds } } as Job
     const before = counted.statements()
-    const outcome = await deliverWebhooks(counted.runtime, settings, webhookClient, webhooks)(job)
+    const outcome = await deliverWebhooks(counted.runtime, using, webhookClient, webhooks)(job)
     return { outcome, statements: counted.statements() - before }
   }
 
@@ -182,6 +182,26 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
         /^Disabled after failing every delivery since .*; last error: HTTP 500$/,
       )
       await Promise.all([fine, failing, doomed].map((e) => e.receiver.close()))
+    },
+  )
+
+  it.skipIf(skipped)(
+    "records a receiver that never answers as timed out, and the others of its job as they went",
+    async () => {
+      const fine = await deliveriesTo(2, () => 200)
+      const stalled = await deliveriesTo(1, () => "hang")
+      const all = [...fine.deliveryIds, ...stalled.deliveryIds]
+      const { outcome } = await run(all, { ...settings, webhookTimeoutMs: 500 })
+      expect(outcome).toEqual({ deliveries: 3, attempted: 3, delivered: 2, ownJobs: 1 })
+      const states = new Map((await stateOf(all)).map((d) => [d.id, d]))
+      for (const id of fine.deliveryIds) expect(states.get(id)?.status).toBe("delivered")
+      expect(states.get(stalled.deliveryIds[0]!)).toMatchObject({ status: "pending", attempts: 1 })
+      const [attempt] = await bg.query<{ error: string | null }>(
+        "select error from webhook_attempts where delivery_id = $1",
+        stalled.deliveryIds[0],
+      )
+      expect(attempt?.error).toBe("No answer within 500 ms")
+      await Promise.all([fine, stalled].map((e) => e.receiver.close()))
     },
   )
 })
