@@ -164,6 +164,21 @@ describe("while PostgreSQL stalls", () => {
       query: () => trpc("accounts.get", { id: account.id }, pg.api.key, "GET"),
       mutation: () =>
         trpc("accounts.create", { name: "During", currency: "EUR" }, pg.api.key, "POST"),
+      // A single create, with its key, through the group commit.
+      create: () =>
+        trpc(
+          "transactions.create",
+          {
+            idempotencyKey: "during-stall",
+            accountId: account.id,
+            direction: "credit",
+            amount: 100,
+            currency: "EUR",
+            description: "During the stall",
+          },
+          pg.api.key,
+          "POST",
+        ),
       unknownKey: () => trpc("accounts.list", {}, unknownKey, "GET"),
       admin: () => trpc("admin.users.create", { name: "During" }, pg.api.adminToken, "POST"),
       download: () =>
@@ -194,7 +209,7 @@ describe("while PostgreSQL stalls", () => {
     expect(during.unknownKey.body.error.message).toBe(
       "The API key cannot be checked right now; try again",
     )
-    for (const keyed of [during.query, during.mutation]) {
+    for (const keyed of [during.query, during.mutation, during.create]) {
       expect(keyed.body.error.message).toBe("The request took too long; try again")
     }
     expect(during.download.body.error.message).toBe(
@@ -206,6 +221,7 @@ describe("while PostgreSQL stalls", () => {
     const after = {
       query: await calls.query(),
       mutation: await calls.mutation(),
+      create: await calls.create(),
       unknownKey: await calls.unknownKey(),
       admin: await calls.admin(),
       download: await calls.download(),
@@ -213,6 +229,17 @@ describe("while PostgreSQL stalls", () => {
     }
     expect(ok(after.query).id).toBe(account.id)
     expect(ok(after.mutation).name).toBe("During")
+    // Refused during the stall, it may still have committed once the stall ended: its retry with
+    // the key is written once either way.
+    expect(ok(after.create).description).toBe("During the stall")
+    const listed = ok(
+      await trpc("transactions.list", { accountId: account.id, limit: 200 }, pg.api.key, "GET"),
+    )
+    expect(
+      (listed.items as Array<{ description: string }>).filter(
+        (t) => t.description === "During the stall",
+      ),
+    ).toHaveLength(1)
     expect([after.unknownKey.status, after.unknownKey.tag]).toEqual([401, "Unauthorized"])
     expect(ok(after.admin).name).toBe("During")
     expect(after.download.status).toBe(200)
