@@ -1,7 +1,7 @@
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
 import { onShutdown, startAppProcess } from "@txn/platform"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
 import { makeRateLimit } from "./rateLimit.ts"
 import { makeReadinessCheck } from "./readiness.ts"
@@ -54,15 +54,8 @@ if (!listening) {
   await app.close()
   process.exit(1)
 }
-const { port } = server.address() as AddressInfo
-log.info(
-  {
-    url: `http://${config.host}:${port}`,
-    queueBackend: queues.kind,
-  },
-  "api listening",
-)
-
+// Before the line that says it listens: a SIGTERM sent on reading that line must find the
+// handler, or Node's default ends the process on the spot, with nothing closed.
 onShutdown(log, { stopping: "api shutting down", stopped: "api stopped" }, async () => {
   // Finish the requests in flight, refuse new ones; give up on stragglers after 10 s.
   server.close()
@@ -73,3 +66,12 @@ onShutdown(log, { stopping: "api shutting down", stopped: "api stopped" }, async
   redis?.disconnect()
   await app.close()
 })
+
+const { port } = server.address() as AddressInfo
+log.info(
+  {
+    url: `http://${config.host}:${port}`,
+    queueBackend: queues.kind,
+  },
+  "api listening",
+)

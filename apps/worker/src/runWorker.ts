@@ -18,7 +18,6 @@ export const runWorker = async (settings: Partial<BackgroundSettings> = {}) => {
     settings,
     webhookNetwork: { allowPrivate: config.webhookAllowPrivate },
   })
-  log.info({ queueBackend: queues.kind, queues: Object.values(Queues) }, "worker started")
   onShutdown(
     log,
     { stopping: "worker shutting down; finishing jobs in flight", stopped: "worker stopped" },
@@ -27,4 +26,6 @@ export const runWorker = async (settings: Partial<BackgroundSettings> = {}) => {
       await app.close()
     },
   )
+  // After the handlers: a SIGTERM sent on reading this line must find them.
+  log.info({ queueBackend: queues.kind, queues: Object.values(Queues) }, "worker started")
 }
