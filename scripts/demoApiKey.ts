@@ -1,7 +1,8 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
 import { dirname } from "node:path"
 import { Access, type Scope, type UserId, UserRepository } from "@txn/domain"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /** Fixed, so restarts (and the data made through the demo key) keep the same owner. */
 export const demoUserId = "usr_00000000000000000000000dev" as UserId

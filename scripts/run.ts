@@ -17,7 +17,9 @@ import {
   makeAccessLayer,
   primeCompileCache,
 } from "@txn/platform"
-import { Effect, ManagedRuntime, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 import { demoUserId, ensureDemoApiKey } from "./demoApiKey.ts"
 
 const mode = process.argv[2] === "dev" ? "dev" : "start"

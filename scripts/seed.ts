@@ -48,8 +48,12 @@ import {
   UserRepository,
 } from "@txn/domain"
 import { Presets, SingleBar } from "cli-progress"
-import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as SqlClient from "effect/sql/SqlClient"
 import { demoUserId } from "./demoApiKey.ts"
 
 const usage = `Usage: npm run seed -- --rows <n> [--user <usr_id> | --new-user] [--accounts <n>]

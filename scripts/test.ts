@@ -8,7 +8,8 @@ import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { loadConfigOrExit } from "@txn/config"
 import { connectDatabaseOrExit, createDatabase, dropDatabase, migrate, PgDatabase } from "@txn/db"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 
 const config = loadConfigOrExit()
 const server = await connectDatabaseOrExit(config)

@@ -14,7 +14,7 @@
 import { Agent, request } from "node:http"
 import { Worker } from "node:worker_threads"
 import { Access } from "@txn/domain"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { FlooderOptions, FlooderReport } from "./flooder.ts"
 import { cpuMsOf, openBenchDatabase, percentile, type Server, sleep, startApi } from "./harness.ts"
 

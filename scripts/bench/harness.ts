@@ -18,7 +18,9 @@ import {
   makeAccessLayer,
   primeCompileCache,
 } from "@txn/platform"
-import { Effect, ManagedRuntime, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -31,7 +31,9 @@ import {
   Queues,
 } from "@txn/queue"
 import { Queue, Worker } from "bullmq"
-import { Effect, ManagedRuntime, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
 import { consume } from "../../apps/worker/src/consume.ts"
 import { decodeJob } from "../../apps/worker/src/jobs/decode.ts"

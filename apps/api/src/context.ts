@@ -10,7 +10,11 @@ import {
   type Webhooks,
 } from "@txn/domain"
 import type { Log } from "@txn/platform"
-import { Cause, Effect, Exit, type ManagedRuntime, Redacted } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 import { beforeDeadline, type Deadline } from "./deadline.ts"
 import type { RateLimit, RateLimitDecision } from "./rateLimit.ts"
 

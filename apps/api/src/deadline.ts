@@ -1,4 +1,5 @@
-import { Effect, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 
 /**
  * When a request must have its answer. Authentication, the rate limit and the use case all wait

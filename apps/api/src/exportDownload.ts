@@ -9,7 +9,12 @@ import {
   Unavailable,
   ValidationError,
 } from "@txn/domain"
-import { Cause, Effect, Exit, Option, Result, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { ambiguousAuthorization } from "./admission.ts"
 import { type AppContext, authenticate, type Caller } from "./context.ts"
 import { beforeDeadline, type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"

@@ -1,5 +1,6 @@
-import { Effect, type ManagedRuntime } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import * as SqlClient from "effect/sql/SqlClient"
 import { beforeDeadline, type Deadline, promiseBeforeDeadline } from "./deadline.ts"
 
 /**

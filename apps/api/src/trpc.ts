@@ -14,7 +14,11 @@ import {
   Unauthorized,
   Unavailable,
 } from "@txn/domain"
-import { Cause, Effect, Exit, Option, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { AppServices, Caller, RequestContext } from "./context.ts"
 import { beforeDeadline } from "./deadline.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"

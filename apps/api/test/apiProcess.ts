@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { freePort, testDatabaseUrl } from "@txn/testing"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { expect } from "vitest"
 import type { Json } from "./harness.ts"
 

@@ -1,5 +1,5 @@
 import { makeId, newTransactionId, type Transaction, TransactionRepository } from "@txn/domain"
-import { SqlClient } from "effect/sql"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 

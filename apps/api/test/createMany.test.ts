@@ -1,4 +1,4 @@
-import { SqlClient } from "effect/sql"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 

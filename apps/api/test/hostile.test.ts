@@ -9,8 +9,8 @@ import {
   type TransactionId,
   TransactionRepository,
 } from "@txn/domain"
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"

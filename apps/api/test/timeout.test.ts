@@ -1,7 +1,9 @@
 import { Accounts, HoldScheduler } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import { LogCapture, testDatabaseUrl } from "@txn/testing"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startTestApi, type TestApi } from "./harness.ts"
 

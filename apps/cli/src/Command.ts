@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util"
 import { CreateApiKey, CreateUser, ListApiKeys, RevokeApiKey } from "@txn/domain"
-import { Result, Schema, SchemaIssue } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 
 /** One thing the CLI can do, its input already valid by the domain's own schemas. */
 export type Command =

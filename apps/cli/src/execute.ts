@@ -1,5 +1,5 @@
 import { Access, type ApiKey } from "@txn/domain"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Command, invocation } from "./Command.ts"
 
 /** A command's result, both ways: JSON for scripts, text for people. */

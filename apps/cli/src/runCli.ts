@@ -1,7 +1,11 @@
 import { loadConfigOrExit } from "@txn/config"
 import { connectDatabase, migrate } from "@txn/db"
 import { makeAccessLayer } from "@txn/platform"
-import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
 import { parseCommand } from "./Command.ts"
 import { execute } from "./execute.ts"
 

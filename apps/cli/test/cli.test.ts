@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url"
 import { Access, hashSecret, newApiKeyId, newUserId } from "@txn/domain"
 import { makeAccessLayer } from "@txn/platform"
 import { runNode, testDatabaseUrl } from "@txn/testing"
-import { Effect, ManagedRuntime, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))

@@ -1,7 +1,8 @@
 import { Deliveries, Outbox } from "@txn/db"
 import { dispatchEventsJobId, JobNames, type JobQueue } from "@txn/queue"
-import { Duration, Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 import { deliveryJobOptions, eventJobOptions } from "./jobOptions.ts"
 import type { BackgroundSettings } from "./settings.ts"
 

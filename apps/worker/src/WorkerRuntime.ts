@@ -1,7 +1,7 @@
 import type { PgClient } from "@effect/sql-pg"
 import type { Transactions } from "@txn/domain"
-import type { ManagedRuntime } from "effect"
-import type { SqlClient } from "effect/sql"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import type * as SqlClient from "effect/sql/SqlClient"
 
 /** The use cases and the database client the worker's jobs run on. */
 export type WorkerRuntime = ManagedRuntime.ManagedRuntime<

@@ -1,6 +1,6 @@
 import type { Log } from "@txn/platform"
 import { JobNames, type QueueBackend, Queues } from "@txn/queue"
-import { Fiber } from "effect"
+import * as Fiber from "effect/Fiber"
 import { consume } from "./consume.ts"
 import { startHoldsWorker } from "./HoldsWorker.ts"
 import { buildExport } from "./jobs/buildExport.ts"

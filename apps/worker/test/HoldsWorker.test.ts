@@ -19,8 +19,11 @@ import {
   Queues,
 } from "@txn/queue"
 import { eventually, uniquePrefix } from "@txn/testing"
-import { Effect, ManagedRuntime, type Redacted, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startHoldsWorker } from "../src/HoldsWorker.ts"
 import { backends, finishedJob, inspect } from "./backends.ts"

@@ -10,8 +10,10 @@ import {
   Queues,
 } from "@txn/queue"
 import { eventually, uniquePrefix } from "@txn/testing"
-import { Effect, ManagedRuntime, type Redacted } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import type * as Redacted from "effect/Redacted"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { consume } from "../src/consume.ts"
 import { buildExport } from "../src/jobs/buildExport.ts"

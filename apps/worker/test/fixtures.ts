@@ -21,7 +21,10 @@ import {
   UserRepository,
 } from "@txn/domain"
 import { startCountingProxy, testDatabaseUrl } from "@txn/testing"
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
 
 /**

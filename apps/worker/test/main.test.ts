@@ -3,7 +3,8 @@ import { once } from "node:events"
 import { fileURLToPath } from "node:url"
 import { type Account, type TransactionId, TransactionRepository } from "@txn/domain"
 import { eventually } from "@txn/testing"
-import { Option, Redacted } from "effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import {
   createAccount,

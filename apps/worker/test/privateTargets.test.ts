@@ -1,7 +1,7 @@
 import type { LookupFunction } from "node:net"
 import { type WebhookId, Webhooks } from "@txn/domain"
 import { eventually } from "@txn/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Background, startBackground } from "./background.ts"
 import { connectionFailed, startReceiver } from "./receiver.ts"

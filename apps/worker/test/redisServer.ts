@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { once } from "node:events"
 import { eventually, freePort } from "@txn/testing"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
 
 /** Why tests that start a Redis server of their own are skipped here, if they are. */

@@ -1,5 +1,9 @@
-import { Cause, Effect, Option, Schema } from "effect"
-import { type SqlClient, SqlError } from "effect/sql"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as SqlClient from "effect/sql/SqlClient"
+import * as SqlError from "effect/sql/SqlError"
 
 /** SQLSTATEs after which PostgreSQL has rolled the whole transaction back and running it again is safe. */
 const conflictStates = new Set(["40P01", "40001"])

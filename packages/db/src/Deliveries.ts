@@ -1,5 +1,6 @@
-import { Effect } from "effect"
-import { SqlClient, type Statement } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
+import type * as Statement from "effect/sql/Statement"
 
 /** What a delivery job needs to send one event to one endpoint. */
 export interface ClaimedDelivery {

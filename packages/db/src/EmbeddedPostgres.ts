@@ -3,7 +3,7 @@ import { mkdir, readFile, realpath } from "node:fs/promises"
 import { createConnection } from "node:net"
 import { isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import pg from "pg"
 import { createDatabase } from "./createDatabase.ts"
 

@@ -1,7 +1,9 @@
 import { ExportFilters, type ExportId, type Transaction, type UserId } from "@txn/domain"
 import { stringify } from "csv-stringify/sync"
-import { Effect, Result, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SqlClient from "effect/sql/SqlClient"
 import { withoutTransforms } from "./rows.ts"
 import {
   fieldColumns,

@@ -1,6 +1,6 @@
 import { idempotencyKeyDays } from "@txn/domain"
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 
 export interface Mismatch {
   readonly accountId: string

@@ -1,5 +1,5 @@
-import { Effect } from "effect"
-import { Migrator } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Migrator from "effect/sql/Migrator"
 import initial from "./migrations/0001_initial.ts"
 import apiKeys from "./migrations/0002_api_keys.ts"
 import history from "./migrations/0003_history.ts"

@@ -6,8 +6,10 @@ import {
   type Scope,
   type UserId,
 } from "@txn/domain"
-import { Effect, Layer, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { iso, isoOrNull } from "./rows.ts"
 
 interface ApiKeyRow {

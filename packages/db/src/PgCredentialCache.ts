@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto"
 import { PgClient, PgConnection } from "@effect/sql-pg"
 import { type ApiKeyId, ApiKeyRepository, type Credential, CredentialCache } from "@txn/domain"
-import { Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 
 /** Where migration 0018's triggers announce a changed key: its id, or `*` for every key. */
 export const channel = "api_key_changes"

@@ -1,5 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
-import { type Redacted, String as Str } from "effect"
+import type * as Redacted from "effect/Redacted"
+import * as Str from "effect/String"
 
 export interface DatabaseOptions {
   readonly url: Redacted.Redacted<string>

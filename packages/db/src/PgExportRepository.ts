@@ -1,6 +1,8 @@
 import { type Export, ExportRepository, exportRetentionDays } from "@txn/domain"
-import { Effect, Layer, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "./DatabaseError.ts"
 
 /** The fields in the schema's order (jsonb keeps object keys in an order of its own). */

@@ -1,6 +1,7 @@
 import { IdempotencyStore, idempotencyKeyDays, type UserId } from "@txn/domain"
-import { Effect, Layer } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as SqlClient from "effect/sql/SqlClient"
 import { atPort, transactionAtPort } from "./DatabaseError.ts"
 
 /** How long a key is remembered, as an interval of SQL. */

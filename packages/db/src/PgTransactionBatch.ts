@@ -7,8 +7,9 @@ import {
   type IdempotencyRecord,
   type Transaction,
 } from "@txn/domain"
-import { Effect } from "effect"
-import type { SqlClient, Statement } from "effect/sql"
+import * as Effect from "effect/Effect"
+import type * as SqlClient from "effect/sql/SqlClient"
+import type * as Statement from "effect/sql/Statement"
 import { keyLifetime } from "./PgIdempotencyStore.ts"
 import { columns } from "./transactions/rows.ts"
 

@@ -8,8 +8,10 @@ import {
   TransferRepository,
   type UserId,
 } from "@txn/domain"
-import { Effect, Layer, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { atPort, transactionAtPort } from "./DatabaseError.ts"
 import { iso, toNumber } from "./rows.ts"
 import { insertTransaction } from "./transactions/write.ts"

@@ -1,6 +1,8 @@
 import { type User, type UserId, UserRepository } from "@txn/domain"
-import { Effect, Layer, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "./DatabaseError.ts"
 import { iso } from "./rows.ts"
 

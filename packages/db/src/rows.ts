@@ -1,6 +1,7 @@
 import { encodeCursor, type Page } from "@txn/domain"
-import type { Schema, SchemaAST } from "effect"
-import type { SqlClient } from "effect/sql"
+import type * as Schema from "effect/Schema"
+import type * as SchemaAST from "effect/SchemaAST"
+import type * as SqlClient from "effect/sql/SqlClient"
 
 /** Values as the driver returns them: timestamptz as Date, bigint as bigint. */
 export const iso = (value: Date): string => value.toISOString()

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto"
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Outbox from "../src/Outbox.ts"
 import { createUser, makeRuntime, type TestRuntime } from "./fixtures.ts"

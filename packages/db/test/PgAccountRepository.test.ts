@@ -1,5 +1,5 @@
 import { type Account, AccountRepository, type Currency, type ListAccounts } from "@txn/domain"
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   accountOf,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto"
 import { type ApiKey, ApiKeyRepository, newApiKeyId, type UserId } from "@txn/domain"
-import { Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { at, createUser, makeRuntime, outcome, type TestRuntime } from "./fixtures.ts"
 

@@ -1,6 +1,11 @@
 import { Access, type ApiKey, type Credential, CredentialCache } from "@txn/domain"
 import { testDatabaseUrl } from "@txn/testing"
-import { Effect, Layer, Logger, ManagedRuntime, Option, Tracer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import { afterEach, describe, expect, it } from "vitest"
 import {
   type CredentialCacheOptions,

@@ -8,8 +8,10 @@ import {
   TransactionRepository,
   type UserId,
 } from "@txn/domain"
-import { Effect, Option } from "effect"
-import { SqlClient, type SqlError } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
+import type * as SqlError from "effect/sql/SqlError"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   accountOf,

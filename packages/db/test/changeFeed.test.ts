@@ -9,7 +9,8 @@ import {
   type UserId,
 } from "@txn/domain"
 import { freePort } from "@txn/testing"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../src/EmbeddedPostgres.ts"

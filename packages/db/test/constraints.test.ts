@@ -1,5 +1,5 @@
 import { type Account, newAccountId, newUserId, type UserId } from "@txn/domain"
-import { SqlClient } from "effect/sql"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   accountOf,

@@ -11,8 +11,12 @@ import {
   UserRepository,
 } from "@txn/domain"
 import { testDatabaseUrl } from "@txn/testing"
-import { Effect, Layer, ManagedRuntime } from "effect"
-import { type SqlClient, SqlClient as SqlClientTag, type SqlError } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import type * as SqlClient from "effect/sql/SqlClient"
+import * as SqlClientTag from "effect/sql/SqlClient"
+import type * as SqlError from "effect/sql/SqlError"
 import {
   PgAccountRepository,
   PgApiKeyRepository,

@@ -1,5 +1,7 @@
 import { IdempotencyStore, type UserId } from "@txn/domain"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { PgIdempotencyStore } from "../src/index.ts"
 import { createUser, makeRuntime, type TestRuntime } from "./fixtures.ts"

@@ -7,8 +7,9 @@ import {
   TransactionRepository,
   type UserId,
 } from "@txn/domain"
-import { Effect, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   accountOf,

@@ -9,8 +9,9 @@ import {
   TransactionRepository,
   type UserId,
 } from "@txn/domain"
-import { Effect } from "effect"
-import { SqlClient, Statement } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
+import * as Statement from "effect/sql/Statement"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { accountOf, createUser, insertAccount, makeRuntime, type TestRuntime } from "./fixtures.ts"
 

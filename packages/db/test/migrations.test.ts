@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { SqlClient } from "effect/sql"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { migrate } from "../src/index.ts"
 import { makeRuntime, type TestRuntime } from "./fixtures.ts"

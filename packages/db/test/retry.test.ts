@@ -6,8 +6,13 @@ import {
   type UserId,
 } from "@txn/domain"
 import { eventually } from "@txn/testing"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DatabaseError, PgIdempotencyStore } from "../src/index.ts"
 import {

@@ -1,6 +1,6 @@
 import { Transaction } from "@txn/domain"
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { PgTransactionRepository } from "../src/index.ts"
 import { makeRuntime, type TestRuntime } from "./fixtures.ts"

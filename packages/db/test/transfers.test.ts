@@ -7,8 +7,12 @@ import {
   TransferRepository,
 } from "@txn/domain"
 import { testDatabaseUrl } from "@txn/testing"
-import { Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   PgAccountRepository,

@@ -1,5 +1,8 @@
-import { Context, Effect, Layer, Option } from "effect"
-import { Base64Url } from "effect/encoding"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Base64Url from "effect/encoding/Base64Url"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import {
   type ApiKey,
   ApiKeyRepository,

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Cursor, Limit, Metadata, Name, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
 import { IdempotencyKey } from "./Idempotency.ts"

@@ -1,4 +1,6 @@
-import { Context, type Effect, type Option } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { Account, Balance, ListAccounts, UpdateAccount } from "./Account.ts"
 import type { Page } from "./Common.ts"
 import type { InsufficientFunds } from "./Errors.ts"

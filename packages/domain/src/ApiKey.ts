@@ -1,4 +1,8 @@
-import { Context, Effect, Layer, type Option, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { Name, Timestamp } from "./Common.ts"
 import { ApiKeyId, UserId } from "./Ids.ts"
 

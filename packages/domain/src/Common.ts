@@ -1,5 +1,8 @@
-import { Context, Effect, Result, Schema } from "effect"
-import { Base64Url } from "effect/encoding"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Base64Url from "effect/encoding/Base64Url"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 /** Free text stored verbatim; bounded so one request cannot bloat a row. */
 export const Text = (maxLength: number) =>

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * Active ISO 4217 currencies and their minor-unit exponents (fund codes, precious metals and

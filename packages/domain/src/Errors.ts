@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** One bad field: where it is in the input and what is wrong with it. */
 export const FieldIssue = Schema.Struct({

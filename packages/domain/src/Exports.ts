@@ -1,4 +1,7 @@
-import { Context, Effect, Layer, Option } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { type IdempotencyKeyReused, NotFound } from "./Errors.ts"
 import { type CreateExport, type Export, ExportRepository, type GetExport } from "./Export.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"

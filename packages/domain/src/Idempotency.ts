@@ -1,4 +1,6 @@
-import { Context, Effect, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { Sha256 } from "./Common.ts"
 import { IdempotencyKeyReused } from "./Errors.ts"
 import type { UserId } from "./Ids.ts"

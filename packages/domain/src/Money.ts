@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Currency, exponentOf } from "./Currency.ts"
 
 /** A positive whole number of minor units (cents), exactly representable in a JS number. */

@@ -1,5 +1,7 @@
-import { Context, Result, Schema } from "effect"
-import { Base64Url } from "effect/encoding"
+import * as Context from "effect/Context"
+import * as Base64Url from "effect/encoding/Base64Url"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { Limit } from "./Common.ts"
 import { TransactionId } from "./Ids.ts"
 

@@ -1,4 +1,6 @@
-import { Context, type Effect, type Option } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { Page } from "./Common.ts"
 import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
 import type { IdempotencyRecord } from "./Idempotency.ts"

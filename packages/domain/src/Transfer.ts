@@ -1,4 +1,7 @@
-import { Context, type Effect, type Option, Schema } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { Text, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
 import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"

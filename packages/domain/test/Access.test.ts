@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { Access, hashSecret, newUserId } from "../src/index.ts"
 import { layerMemory } from "./memory.ts"

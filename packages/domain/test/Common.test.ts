@@ -1,4 +1,4 @@
-import { Base64Url } from "effect/encoding"
+import * as Base64Url from "effect/encoding/Base64Url"
 import { describe, expect, it } from "vitest"
 import {
   Cursor,

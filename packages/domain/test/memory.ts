@@ -3,7 +3,9 @@
  * Like the real repositories, every read and write is scoped to the owning user. Each call of a
  * `layer…Memory` function starts from empty storage, so tests never share state.
  */
-import { Effect, Layer, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import {
   Access,
   type Account,

@@ -1,6 +1,7 @@
 import { PgApiKeyRepository, PgDatabase, PgUserRepository } from "@txn/db"
 import { Access, CredentialCache } from "@txn/domain"
-import { Layer, type Redacted } from "effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 
 /**
  * Users and API keys alone (`Access` with its repositories and the SqlClient, so migrations can run

@@ -23,7 +23,9 @@ import {
   Transfers,
   Webhooks,
 } from "@txn/domain"
-import { Effect, Layer, type Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 import { type Log, logLayer } from "./Log.ts"
 import { type WebhookTargetOptions, webhookTargetPolicyLayer } from "./WebhookTargets.ts"
 

@@ -1,7 +1,8 @@
 import { type AppConfig, loadConfigOrExit } from "@txn/config"
 import { connectDatabaseOrExit, migrate } from "@txn/db"
 import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
-import { Effect, ManagedRuntime } from "effect"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import { makeAppLayer } from "./AppLayer.ts"
 import { type Log, makeLog } from "./Log.ts"
 

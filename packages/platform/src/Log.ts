@@ -1,5 +1,8 @@
 import type { LogLevel } from "@txn/config"
-import { Cause, Layer, Logger, References } from "effect"
+import * as Cause from "effect/Cause"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
 import { pino } from "pino"
 
 export type Log = pino.Logger

@@ -1,6 +1,6 @@
 import { isIP } from "node:net"
 import { WebhookTargetPolicy } from "@txn/domain"
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import ipaddr from "ipaddr.js"
 
 export interface WebhookTargetOptions {

@@ -1,5 +1,5 @@
 import type { LogLevel } from "@txn/config"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { describe, expect, it, vi } from "vitest"
 import { logLayer } from "../src/Log.ts"
 import { captureLog } from "./captureLog.ts"

@@ -1,5 +1,6 @@
 import { HoldScheduler, type TransactionId } from "@txn/domain"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { JobQueue } from "./QueueBackend.ts"
 import { expireHoldJobId, JobNames } from "./Queues.ts"
 

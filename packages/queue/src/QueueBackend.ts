@@ -8,7 +8,7 @@ import {
   type WorkerOptions,
   withBackend,
 } from "bullmq"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
 
 /** The part of a BullMQ queue the project uses; the same on the Redis and PostgreSQL backends. */

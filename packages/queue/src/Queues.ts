@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { TransactionId } from "@txn/domain"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** The one contract between producers (API, relay) and consumers (worker): queue names and payloads. */
 export const Queues = {

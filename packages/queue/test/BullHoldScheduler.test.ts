@@ -1,6 +1,9 @@
 import { HoldScheduler, newTransactionId, type TransactionId } from "@txn/domain"
 import { testDatabaseUrl, uniquePrefix } from "@txn/testing"
-import { Effect, Layer, Logger, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Schema from "effect/Schema"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   BullHoldScheduler,

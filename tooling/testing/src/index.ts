@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { createServer } from "node:net"
 import { Writable } from "node:stream"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 
 /**
  * The database `npm test` created for this run (fresh, migrated). Tests that need PostgreSQL get it

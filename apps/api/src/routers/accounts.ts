@@ -6,7 +6,7 @@ import {
   ListAccounts,
   UpdateAccount,
 } from "@txn/domain"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
 export const accountsRouter = router({

@@ -11,7 +11,7 @@ import {
   TransitionTransaction,
   UpdateTransaction,
 } from "@txn/domain"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
 
 export const transactionsRouter = router({

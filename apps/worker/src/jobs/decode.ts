@@ -1,5 +1,6 @@
 import { type Job, UnrecoverableError } from "bullmq"
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 type JobSchema = Schema.Top & { readonly DecodingServices: never }
 

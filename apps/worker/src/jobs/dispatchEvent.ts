@@ -7,7 +7,8 @@ import {
   type JobQueue,
 } from "@txn/queue"
 import type { Job, JobsOptions } from "bullmq"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { deliveriesJobOptions, deliveryJobOptions, exportJobOptions } from "../jobOptions.ts"
 import type { BackgroundSettings } from "../settings.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"

@@ -1,6 +1,6 @@
 import { Actor, Transactions } from "@txn/domain"
 import type { Job } from "bullmq"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
 
 const batchSize = 500

@@ -1,7 +1,9 @@
 import { Actor, Transactions } from "@txn/domain"
 import { ExpireHoldJob } from "@txn/queue"
 import { type Job, UnrecoverableError } from "bullmq"
-import { Effect, Result, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
 
 /** Voids one pending transaction once its `expiresAt` has passed. */

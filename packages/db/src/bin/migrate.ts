@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from "@txn/config"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { connectDatabaseOrExit } from "../Database.ts"
 import { migrate } from "../Migrations.ts"
 import * as PgDatabase from "../PgDatabase.ts"

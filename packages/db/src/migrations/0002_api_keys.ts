@@ -1,5 +1,5 @@
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 
 /** API keys: only the SHA-256 of each secret is stored, unique, so a key is found by its hash. */
 export default Effect.gen(function* () {

@@ -1,5 +1,5 @@
-import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as SqlClient from "effect/sql/SqlClient"
 
 /** Each nightly reconciliation run, and every balance it found different from its postings. */
 export default Effect.gen(function* () {

@@ -5,8 +5,12 @@ import {
   type InsufficientFunds,
   type Transaction,
 } from "@txn/domain"
-import { Effect, Exit, Option, Request, RequestResolver } from "effect"
-import type { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Request from "effect/Request"
+import * as RequestResolver from "effect/RequestResolver"
+import type * as SqlClient from "effect/sql/SqlClient"
 import { atPort, retryingConflicts, typed } from "../DatabaseError.ts"
 import { createGroupStatement, type GroupedCreate } from "../PgTransactionBatch.ts"
 import { createTransaction } from "./write.ts"

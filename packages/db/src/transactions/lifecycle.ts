@@ -6,8 +6,9 @@ import {
   type UpdateTransaction,
   type UserId,
 } from "@txn/domain"
-import { Effect, Option } from "effect"
-import type { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as SqlClient from "effect/sql/SqlClient"
 import { atPort, transactionAtPort } from "../DatabaseError.ts"
 import { findTransaction } from "./read.ts"
 import { columns, prefixed, type TransactionRow, toTransaction } from "./rows.ts"

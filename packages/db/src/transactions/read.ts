@@ -14,8 +14,9 @@ import {
   type TransactionRepository,
   type UserId,
 } from "@txn/domain"
-import { Effect, Option } from "effect"
-import type { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "../DatabaseError.ts"
 import { iso, pageOf, withoutTransforms } from "../rows.ts"
 import { fieldColumns, listStatement, type TransactionRow, toTransaction } from "./rows.ts"

@@ -13,8 +13,8 @@ import {
   type UserId,
   UserId as UserIdSchema,
 } from "@txn/domain"
-import { Schema } from "effect"
-import type { SqlClient } from "effect/sql"
+import * as Schema from "effect/Schema"
+import type * as SqlClient from "effect/sql/SqlClient"
 import { containsPattern, type DecodedRow, rowCodec, withoutTransforms } from "../rows.ts"
 
 /**

@@ -5,8 +5,9 @@ import {
   type IdempotencyRecord,
   type Transaction,
 } from "@txn/domain"
-import { Effect, Option } from "effect"
-import type { SqlClient } from "effect/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as SqlClient from "effect/sql/SqlClient"
 import { DatabaseError, typed } from "../DatabaseError.ts"
 import { keyLifetime } from "../PgIdempotencyStore.ts"
 import { createdChanges, insertTransactions } from "../PgTransactionBatch.ts"
