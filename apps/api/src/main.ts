@@ -35,6 +35,7 @@ const server = createApiServer(
     maxBatchCalls: config.maxBatchCalls,
     requestTimeoutMs: config.requestTimeoutMs,
     checkReadiness: makeReadinessCheck({ runtime, queue: holds }),
+    corsOrigins: config.corsOrigins,
   },
 )
 const listening = await new Promise<boolean>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { resolveResponse } from "@trpc/server/http"
 import { Unavailable } from "@txn/domain"
 import { admit } from "./admission.ts"
 import type { AppContext } from "./context.ts"
+import { makeCors } from "./cors.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
@@ -21,6 +22,8 @@ export interface ServerOptions {
    * Unavailable at `deadline` whatever it is still waiting for.
    */
   readonly checkReadiness: (deadline: Deadline) => Promise<void>
+  /** Browser origins whose pages may call the API (TXN_CORS_ORIGINS); none when empty. */
+  readonly corsOrigins: ReadonlyArray<string>
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,100}$/
@@ -76,6 +79,7 @@ const loggedPath = (path: string) =>
  * and /readyz.
  */
 export const createApiServer = (app: AppContext, options: ServerOptions) => {
+  const cors = makeCors(options.corsOrigins)
   const responseMeta = ({ errors }: { errors: ReadonlyArray<{ code: string }> }) =>
     errors.some((error) => error.code === "SERVICE_UNAVAILABLE")
       ? { headers: { "retry-after": String(unavailableRetryAfterSeconds) } }
@@ -130,7 +134,11 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       responseMeta,
     })
     if (response.statusCode === 200) response.statusCode = answer.status
-    for (const [name, value] of answer.headers) response.setHeader(name, value)
+    for (const [name, value] of answer.headers) {
+      // tRPC's Vary joins the front's (Origin), not replaces it.
+      const before = name === "vary" ? response.getHeader("vary") : undefined
+      response.setHeader(name, before === undefined ? value : `${before}, ${value}`)
+    }
     response.end(answer.body === null ? undefined : Buffer.from(await answer.arrayBuffer()))
   }
 
@@ -157,6 +165,14 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       )
     })
 
+    cors(request, response, () => route(request, response, requestId, path))
+  })
+  const route = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+    path: string,
+  ) => {
     if (path === "/healthz") return sendJson(response, 200, { status: "ok" })
     if (path === "/readyz") {
       const deadline = deadlineIn(Math.min(readinessTimeoutMs, options.requestTimeoutMs))
@@ -203,7 +219,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     sendJson(response, 404, {
       error: { tag: "NotFound", message: `No route ${request.method} ${path}`, requestId },
     })
-  })
+  }
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(error, socket),
   )

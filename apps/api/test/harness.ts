@@ -40,6 +40,8 @@ export const startTestApi = async (
     readiness?: typeof makeReadinessCheck
     /** Defaults to TXN_MAX_BATCH_CALLS's default. */
     maxBatchCalls?: number
+    /** Browser origins allowed to call it; none unless given, as in production. */
+    corsOrigins?: ReadonlyArray<string>
   } = {},
 ) => {
   const logs = new LogCapture()
@@ -96,6 +98,7 @@ export const startTestApi = async (
         options.readiness?.({ runtime: appRuntime, queue: holds }) ??
         options.checkReadiness ??
         (async () => {}),
+      corsOrigins: options.corsOrigins ?? [],
     },
   )
   server.listen(0, "127.0.0.1")

@@ -26,6 +26,51 @@ const Url = (protocols: ReadonlyArray<string>) =>
     ),
   )
 
+/**
+ * One browser origin as `Origin` carries it (`https://app.example.com`, `http://localhost:5173`),
+ * or with `:*` for every port of that host (`http://localhost:*`); its canonical form, or what is
+ * wrong with it.
+ */
+export const parseCorsOrigin = (
+  entry: string,
+): { readonly origin: string } | { readonly problem: string } => {
+  const anyPort = entry.endsWith(":*")
+  const base = anyPort ? entry.slice(0, -2) : entry
+  if (!URL.canParse(base)) return { problem: `${JSON.stringify(entry)} is not an origin` }
+  const url = new URL(base)
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return { problem: `${JSON.stringify(entry)} must start with http:// or https://` }
+  }
+  const bare =
+    !base.endsWith("/") &&
+    url.pathname === "/" &&
+    url.search === "" &&
+    url.hash === "" &&
+    url.username === "" &&
+    url.password === "" &&
+    !(anyPort && url.port !== "")
+  if (!bare || base.includes("?") || base.includes("#")) {
+    return {
+      problem: `${JSON.stringify(entry)} must be scheme://host[:port] or scheme://host:*, with no path, query or trailing slash`,
+    }
+  }
+  return { origin: anyPort ? `${url.origin}:*` : url.origin }
+}
+
+const corsOriginEntries = (value: string) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+
+/** What `npm start` and `npm run dev` allow when TXN_CORS_ORIGINS is unset: pages on this machine. */
+export const localCorsOrigins = [
+  "http://localhost:*",
+  "http://127.0.0.1:*",
+  "http://[::1]:*",
+  "https://localhost:*",
+] as const
+
 const Environment = Schema.Struct({
   DATABASE_URL: Schema.optionalKey(Url(["postgres", "postgresql"])),
   DATABASE_POOL_MAX: Schema.optionalKey(PositiveInt),
@@ -65,6 +110,22 @@ const Environment = Schema.Struct({
   ),
   TXN_API_KEY_CACHE_TTL_MS: Schema.optionalKey(NonNegativeInt),
   TXN_API_KEY_CACHE_MAX: Schema.optionalKey(PositiveInt),
+  TXN_CORS_ORIGINS: Schema.optionalKey(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter((value: string) => {
+          if (value.trim() === "none") return true
+          const entries = corsOriginEntries(value)
+          if (entries.length === 0) return "must list origins separated by commas, or be none"
+          for (const entry of entries) {
+            const parsed = parseCorsOrigin(entry)
+            if ("problem" in parsed) return parsed.problem
+          }
+          return true
+        }),
+      ),
+    ),
+  ),
 })
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -104,6 +165,12 @@ export interface AppConfig {
   readonly apiKeyCacheTtlMs: number
   /** API keys one API process keeps checked at most. */
   readonly apiKeyCacheMax: number
+  /**
+   * Browser origins that may call the API from their pages (CORS): `scheme://host[:port]`, or
+   * `scheme://host:*` for any port. None in production unless TXN_CORS_ORIGINS lists them; pages on
+   * localhost otherwise.
+   */
+  readonly corsOrigins: ReadonlyArray<string>
 }
 
 export class ConfigError extends Error {
@@ -154,6 +221,17 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     queuePrefix: e.TXN_QUEUE_PREFIX ?? "txn",
     apiKeyCacheTtlMs: e.TXN_API_KEY_CACHE_TTL_MS ?? 30_000,
     apiKeyCacheMax: e.TXN_API_KEY_CACHE_MAX ?? 10_000,
+    corsOrigins:
+      e.TXN_CORS_ORIGINS === undefined
+        ? env.NODE_ENV === "production"
+          ? []
+          : localCorsOrigins
+        : e.TXN_CORS_ORIGINS.trim() === "none"
+          ? []
+          : corsOriginEntries(e.TXN_CORS_ORIGINS).map((entry) => {
+              const parsed = parseCorsOrigin(entry)
+              return "origin" in parsed ? parsed.origin : entry
+            }),
   }
 }
 

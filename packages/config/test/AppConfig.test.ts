@@ -226,4 +226,51 @@ describe("loadConfig", () => {
       expect(configErrorFor({ [name]: value }).message).toContain(name)
     })
   })
+
+  describe("TXN_CORS_ORIGINS", () => {
+    it("allows pages on this machine when unset, and none with NODE_ENV=production", () => {
+      expect(loadConfig({}).corsOrigins).toEqual([
+        "http://localhost:*",
+        "http://127.0.0.1:*",
+        "http://[::1]:*",
+        "https://localhost:*",
+      ])
+      expect(loadConfig({ NODE_ENV: "production" }).corsOrigins).toEqual([])
+    })
+
+    it("reads a list of origins as browsers send them, any port with :*, or none", () => {
+      expect(
+        loadConfig({
+          NODE_ENV: "production",
+          TXN_CORS_ORIGINS:
+            " https://App.Example.com , http://localhost:5173,https://shop.example:443,http://[::1]:*",
+        }).corsOrigins,
+      ).toEqual([
+        "https://app.example.com",
+        "http://localhost:5173",
+        "https://shop.example",
+        "http://[::1]:*",
+      ])
+      expect(loadConfig({ TXN_CORS_ORIGINS: "none" }).corsOrigins).toEqual([])
+    })
+
+    it.each([
+      "*",
+      "app.example.com",
+      "ftp://app.example.com",
+      "https://app.example.com/",
+      "https://app.example.com/path",
+      "https://app.example.com?x=1",
+      "https://user@app.example.com",
+      "https://app.example.com:99999",
+      "https://app.example.com:8443:*",
+      "null",
+      " , ",
+    ])("rejects %j, naming the variable and the entry", (value) => {
+      const message = configErrorFor({ TXN_CORS_ORIGINS: value }).message
+      expect(message).toContain("TXN_CORS_ORIGINS")
+      if (value.trim().replace(",", "").trim() !== "")
+        expect(message).toContain(JSON.stringify(value.trim()))
+    })
+  })
 })
