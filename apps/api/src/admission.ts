@@ -10,11 +10,20 @@ import {
   rateLimitRefusal,
   setRateLimitHeaders,
 } from "./rateLimit.ts"
-import { requestRefusal } from "./trpc.ts"
 
 export interface AdmissionOptions {
   readonly maxBodyBytes: number
   readonly maxBatchCalls: number
+}
+
+/** What differs between the doors the front admits requests to: tRPC's and REST's. */
+export interface Door {
+  /** The calls a request carries, counted up to one more than `atMost`. */
+  readonly calls: (rawUrl: string, atMost: number) => number
+  /** A refusal's answer body, in the door's own error shape. */
+  readonly refusal: (error: DomainError, requestId: string) => unknown
+  /** What the door's errors call the query string: tRPC's `input`, REST's `query`. */
+  readonly queryField: string
 }
 
 /** What the front door learned about a /trpc request it lets through to tRPC. */
@@ -49,7 +58,7 @@ export const ambiguousAuthorization = (request: IncomingMessage): ValidationErro
  * splits the decoded path, so an encoded comma counts too; what URL normalisation removes
  * (`/../`) can only make this count higher than tRPC's, never lower.
  */
-const callsOf = (rawUrl: string, atMost: number) => {
+export const trpcCallsOf = (rawUrl: string, atMost: number) => {
   const query = rawUrl.indexOf("?")
   if (query === -1 || new URLSearchParams(rawUrl.slice(query)).get("batch") !== "1") return 1
   const path = rawUrl.slice(0, query)
@@ -113,16 +122,17 @@ const readBody = async (
 }
 
 /**
- * The one front door of /trpc, run before tRPC resolves, validates or runs anything: refuses two
- * Authorization headers and batches over the cap, authenticates, counts every call of the
- * request (known procedure or not) against the key's budget or the client address's, refuses the
- * request outright when none of them fits, then refuses a query string or body that is not UTF-8.
- * Answers the request itself and returns undefined when it refuses; otherwise tRPC takes over,
- * with the checked body.
+ * The one front door of /trpc and /v1, run before tRPC or REST resolves, validates or runs
+ * anything: refuses two Authorization headers and batches over the cap, authenticates, counts
+ * every call of the request (known procedure or not) against the key's budget or the client
+ * address's, refuses the request outright when none of them fits, then refuses a query string or
+ * body that is not UTF-8. Answers the request itself, in `door`'s error shape, and returns
+ * undefined when it refuses; otherwise the door takes over, with the checked body.
  */
 export const admit = async (
   app: AppContext,
   options: AdmissionOptions,
+  door: Door,
   request: IncomingMessage,
   response: ServerResponse,
   requestId: string,
@@ -133,14 +143,14 @@ export const admit = async (
       response.setHeader("retry-after", unavailableRetryAfterSeconds)
     }
     response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
-    response.end(JSON.stringify(requestRefusal(error, requestId)))
+    response.end(JSON.stringify(door.refusal(error, requestId)))
     return undefined
   }
   const ambiguous = ambiguousAuthorization(request)
   if (ambiguous !== undefined) return refuse(ambiguous)
 
   const rawUrl = request.url ?? "/"
-  const calls = callsOf(rawUrl, options.maxBatchCalls)
+  const calls = door.calls(rawUrl, options.maxBatchCalls)
   if (calls > options.maxBatchCalls) {
     return refuse(
       new PayloadTooLarge({
@@ -171,7 +181,7 @@ export const admit = async (
     return refuse(
       ValidationError.fromIssues([
         {
-          path: ["input"],
+          path: [door.queryField],
           message: "The query string's percent-encoded bytes are not valid UTF-8",
         },
       ]),

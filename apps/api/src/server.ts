@@ -2,15 +2,23 @@ import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http"
 import type { Duplex } from "node:stream"
 import { resolveResponse } from "@trpc/server/http"
-import { Unavailable } from "@txn/domain"
-import { admit } from "./admission.ts"
+import { Unavailable, ValidationError } from "@txn/domain"
+import { admit, type Door, trpcCallsOf } from "./admission.ts"
 import type { AppContext } from "./context.ts"
 import { makeCors } from "./cors.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
+import { errorBody } from "./rest/errors.ts"
+import { makeRest, openApiDocument } from "./rest/serve.ts"
 import { appRouter } from "./router.ts"
 import { requestRefusal } from "./trpc.ts"
+
+const trpcDoor: Door = { calls: trpcCallsOf, refusal: requestRefusal, queryField: "input" }
+const restDoor: Door = { calls: () => 1, refusal: errorBody, queryField: "query" }
+
+/** A REST body must say it is JSON: curl's `-d` alone sends a form type, which would not parse. */
+const jsonContentType = /^application\/json\s*(;|$)/i
 
 export interface ServerOptions {
   readonly maxBodyBytes: number
@@ -67,6 +75,33 @@ const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
   )
 }
 
+const noRoute = (request: IncomingMessage, requestId: string) => {
+  const url = request.url ?? "/"
+  const path = url.includes("?") ? url.slice(0, url.indexOf("?")) : url
+  return {
+    error: {
+      tag: "NotFound",
+      message: `No route ${request.method} ${loggedPath(path)}`,
+      requestId,
+    },
+  }
+}
+
+/** A door's Fetch answer written whole, its headers over the front's (Vary joins them). */
+const writeAnswer = (
+  response: ServerResponse,
+  status: number,
+  headers: Headers,
+  body: ArrayBuffer | undefined,
+) => {
+  response.statusCode = status
+  for (const [name, value] of headers) {
+    const before = name === "vary" ? response.getHeader("vary") : undefined
+    response.setHeader(name, before === undefined ? value : `${before}, ${value}`)
+  }
+  response.end(body === undefined ? undefined : Buffer.from(body))
+}
+
 /**
  * A path as the request log shows it: up to 200 characters, so a 14 KB URL of batched calls does
  * not write 14 KB of log per request.
@@ -98,6 +133,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     const admission = await admit(
       app,
       options,
+      trpcDoor,
       request,
       response,
       requestId,
@@ -133,13 +169,75 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       }),
       responseMeta,
     })
-    if (response.statusCode === 200) response.statusCode = answer.status
-    for (const [name, value] of answer.headers) {
-      // tRPC's Vary joins the front's (Origin), not replaces it.
-      const before = name === "vary" ? response.getHeader("vary") : undefined
-      response.setHeader(name, before === undefined ? value : `${before}, ${value}`)
+    writeAnswer(
+      response,
+      response.statusCode === 200 ? answer.status : response.statusCode,
+      answer.headers,
+      answer.body === null ? undefined : await answer.arrayBuffer(),
+    )
+  }
+
+  const rest = makeRest(app)
+  const openApiJson = JSON.stringify(openApiDocument())
+  /**
+   * REST under /v1 behind the same front door as tRPC: admitted (authenticated, counted, body
+   * read), then answered by the HttpApi routes with the request's scope.
+   */
+  const serveRest = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+  ) => {
+    const admission = await admit(
+      app,
+      options,
+      restDoor,
+      request,
+      response,
+      requestId,
+      deadlineIn(app.requestTimeoutMs),
+    )
+    if (admission === undefined) return
+    if (
+      admission.body !== undefined &&
+      admission.body !== "" &&
+      !jsonContentType.test(request.headers["content-type"] ?? "")
+    ) {
+      sendJson(
+        response,
+        400,
+        errorBody(
+          ValidationError.fromIssues([
+            {
+              path: ["content-type"],
+              message: "Send the body as JSON, with content-type: application/json",
+            },
+          ]),
+          requestId,
+        ),
+      )
+      return
     }
-    response.end(answer.body === null ? undefined : Buffer.from(await answer.arrayBuffer()))
+    const abort = new AbortController()
+    response.once("close", () => {
+      if (!response.writableFinished) abort.abort()
+    })
+    const answer = await (await rest).serve(
+      new Request(new URL(request.url ?? "/", "http://api"), {
+        method: request.method ?? "GET",
+        headers: request.headers as Record<string, string>,
+        signal: abort.signal,
+        ...(admission.body === undefined ? {} : { body: admission.body }),
+      }),
+      { requestId, deadline: admission.deadline, caller: admission.caller, log: app.log },
+    )
+    const body = await answer.arrayBuffer()
+    if (answer.status === 404 && body.byteLength === 0) {
+      // No operation has this method and path: the router's bare 404, answered like the others.
+      sendJson(response, 404, noRoute(request, requestId))
+      return
+    }
+    writeAnswer(response, answer.status, answer.headers, body)
   }
 
   // Slow or stalled clients are cut off rather than holding sockets forever: headers must arrive
@@ -216,9 +314,25 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       )
       return
     }
-    sendJson(response, 404, {
-      error: { tag: "NotFound", message: `No route ${request.method} ${path}`, requestId },
-    })
+    if (path === "/openapi.json") {
+      response.writeHead(200, { "content-type": "application/json" })
+      response.end(openApiJson)
+      return
+    }
+    if (path.startsWith("/v1/")) {
+      serveRest(request, response, requestId).catch((error: unknown) => {
+        app.log.error({ requestId, error: String(error) }, "request admission failed")
+        if (!response.headersSent) {
+          sendJson(
+            response,
+            503,
+            errorBody(new Unavailable({ message: "Try again shortly" }), requestId),
+          )
+        } else response.destroy()
+      })
+      return
+    }
+    sendJson(response, 404, noRoute(request, requestId))
   }
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(error, socket),

@@ -6,7 +6,6 @@ import {
   TRPCError,
 } from "@trpc/server"
 import {
-  Actor,
   type DomainError,
   type FieldIssue,
   Forbidden,
@@ -15,14 +14,14 @@ import {
   Unavailable,
 } from "@txn/domain"
 import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { AppServices, Caller, RequestContext } from "./context.ts"
-import { beforeDeadline } from "./deadline.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
 import { rateLimitRefusal } from "./rateLimit.ts"
+import { withinRequest } from "./withinRequest.ts"
 
 type IssuePath = StandardSchemaV1Error["issues"][number]["path"]
 
@@ -93,8 +92,6 @@ export const createCallerFactory = t.createCallerFactory
 
 const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
   new TRPCError({ code, message: cause.message, cause })
-
-const tookTooLong = () => new Unavailable({ message: "The request took too long; try again" })
 
 /**
  * A whole /trpc request refused before any of its calls ran, in the shape tRPC answers errors
@@ -203,17 +200,7 @@ export const run = async <A, E extends DomainError>(
   ctx: RequestContext,
   effect: Effect.Effect<A, E, AppServices>,
 ): Promise<A> => {
-  const exit = await ctx.runtime.runPromiseExit(
-    effect.pipe(
-      beforeDeadline(ctx.deadline, () => Effect.fail(tookTooLong())),
-      // Recorded as the author of every change this call makes.
-      Effect.provideService(Actor, ctx.caller.kind === "user" ? ctx.caller.keyId : ctx.caller.kind),
-      Effect.annotateLogs({
-        requestId: ctx.requestId,
-        ...(ctx.caller.kind === "user" ? { userId: ctx.caller.userId } : {}),
-      }),
-    ),
-  )
+  const exit = await ctx.runtime.runPromiseExit(withinRequest(ctx)(effect))
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) {

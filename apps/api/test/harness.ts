@@ -14,6 +14,7 @@ import type { AppContext } from "../src/context.ts"
 import { makeRateLimit, type RateLimit } from "../src/rateLimit.ts"
 import type { makeReadinessCheck } from "../src/readiness.ts"
 import { createApiServer } from "../src/server.ts"
+import { makeDocumentCheck } from "./openapi.ts"
 
 /** A parsed JSON answer; the tests check its shape field by field. */
 // biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON, checked by assertions
@@ -136,9 +137,42 @@ export const startTestApi = async (
     }
   }
 
+  let checkAnswer: ReturnType<typeof makeDocumentCheck> | undefined
+  /**
+   * A REST call; every answer is checked against the OpenAPI document the API serves, so code and
+   * document cannot drift.
+   */
+  const rest = async (
+    method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE",
+    path: string,
+    init: {
+      body?: unknown
+      headers?: Record<string, string>
+      /** The bearer token to send: the test user's key unless given; null sends none. */
+      auth?: string | null
+    } = {},
+  ) => {
+    checkAnswer ??= makeDocumentCheck(await (await fetch(`${url}/openapi.json`)).json())
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        ...(init.auth === null ? {} : { authorization: `Bearer ${init.auth ?? key}` }),
+        ...init.headers,
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    })
+    const text = await response.text()
+    const body: Json = text === "" ? undefined : JSON.parse(text)
+    checkAnswer(method, path, response.status, response.headers, body)
+    return { status: response.status, headers: response.headers, body }
+  }
+
   return {
     url,
     userId,
+    /** A REST call, its answer checked against /openapi.json. */
+    rest,
     /** The test user's API key (read and write). */
     key,
     adminToken,
