@@ -222,22 +222,33 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     response.once("close", () => {
       if (!response.writableFinished) abort.abort()
     })
+    // An operation whose body has only optional fields may be sent without one.
+    const body = admission.body === "" ? "{}" : admission.body
     const answer = await (await rest).serve(
       new Request(new URL(request.url ?? "/", "http://api"), {
         method: request.method ?? "GET",
-        headers: request.headers as Record<string, string>,
+        headers: {
+          ...(request.headers as Record<string, string>),
+          ...(admission.body === "" ? { "content-type": "application/json" } : {}),
+        },
         signal: abort.signal,
-        ...(admission.body === undefined ? {} : { body: admission.body }),
+        ...(body === undefined ? {} : { body }),
       }),
-      { requestId, deadline: admission.deadline, caller: admission.caller, log: app.log },
+      {
+        requestId,
+        deadline: admission.deadline,
+        caller: admission.caller,
+        log: app.log,
+        adminApi: app.adminToken !== undefined,
+      },
     )
-    const body = await answer.arrayBuffer()
-    if (answer.status === 404 && body.byteLength === 0) {
+    const answered = await answer.arrayBuffer()
+    if (answer.status === 404 && answered.byteLength === 0) {
       // No operation has this method and path: the router's bare 404, answered like the others.
       sendJson(response, 404, noRoute(request, requestId))
       return
     }
-    writeAnswer(response, answer.status, answer.headers, body)
+    writeAnswer(response, answer.status, answer.headers, answered)
   }
 
   // Slow or stalled clients are cut off rather than holding sockets forever: headers must arrive

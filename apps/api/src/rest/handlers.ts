@@ -1,4 +1,16 @@
-import { Accounts, type DomainError, Forbidden, Unauthorized, Unavailable } from "@txn/domain"
+import {
+  Access,
+  Accounts,
+  type DomainError,
+  Exports,
+  Forbidden,
+  type Transaction,
+  Transactions,
+  Transfers,
+  Unauthorized,
+  Unavailable,
+  Webhooks,
+} from "@txn/domain"
 import type { Log } from "@txn/platform"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -8,14 +20,23 @@ import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
 import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as Layer from "effect/Layer"
 import * as SchemaIssue from "effect/SchemaIssue"
+import type { Caller } from "../context.ts"
 import { type RequestScope, withinRequest } from "../withinRequest.ts"
-import { Authorization, TxnApi, Validation } from "./api.ts"
+import { AdminAuthorization } from "./admin.ts"
+import { TxnApi } from "./api.ts"
+import { Authorization, Validation } from "./common.ts"
 import { errorBody, internalErrorBody } from "./errors.ts"
+import { etagOf, versionOf } from "./transactions.ts"
 
 /** The request REST is answering, as the front door admitted it. */
-export class RestCall extends Context.Service<RestCall, RequestScope & { readonly log: Log }>()(
-  "@txn/api/rest/RestCall",
-) {}
+export class RestCall extends Context.Service<
+  RestCall,
+  RequestScope & {
+    readonly log: Log
+    /** Whether the admin API is on (TXN_ADMIN_TOKEN set). */
+    readonly adminApi: boolean
+  }
+>()("@txn/api/rest/RestCall") {}
 
 /**
  * The REST call's own services, typed as none: the front passes them with each request
@@ -31,6 +52,17 @@ const perRequest = <A, E>(effect: Effect.Effect<A, E, RestCall>) =>
  */
 const refuse = (error: DomainError) =>
   perRequest(RestCall.use((call) => Effect.fail(errorBody(error, call.requestId) as never)))
+
+/** Why a caller without a key of its own is refused: no key, a bad one, or none checkable. */
+const notAUser = (caller: Extract<Caller, { readonly kind: "anonymous" }>) =>
+  caller.reason === "unavailable"
+    ? new Unavailable({ message: "The API key cannot be checked right now; try again" })
+    : new Unauthorized({
+        message:
+          caller.reason === "missing"
+            ? "Send an API key as `Authorization: Bearer <key>`"
+            : "Missing, unknown or revoked API key",
+      })
 
 const AuthorizationLive = Layer.succeed(
   Authorization,
@@ -57,19 +89,7 @@ const AuthorizationLive = Layer.succeed(
               }),
             )
           }
-          if (caller.reason === "unavailable") {
-            return refuse(
-              new Unavailable({ message: "The API key cannot be checked right now; try again" }),
-            )
-          }
-          return refuse(
-            new Unauthorized({
-              message:
-                caller.reason === "missing"
-                  ? "Send an API key as `Authorization: Bearer <key>`"
-                  : "Missing, unknown or revoked API key",
-            }),
-          )
+          return refuse(notAUser(caller))
         }),
       ),
   }),
@@ -121,6 +141,9 @@ const useCase = <A, E extends DomainError, R>(effect: Effect.Effect<A, E, R>) =>
     ),
   )
 
+/** An Idempotency-Key header as the use case's input field. */
+const keyOf = (key: string | undefined) => (key === undefined ? {} : { idempotencyKey: key })
+
 const userIdOf = RestCall.useSync(({ caller }) =>
   caller.kind === "user" ? caller.userId : (undefined as never),
 )
@@ -148,9 +171,7 @@ const AccountsLive = HttpApiBuilder.group(TxnApi, "accounts", (handlers) =>
           Accounts.use((accounts) =>
             accounts.create(userId, {
               ...payload,
-              ...(headers["idempotency-key"] === undefined
-                ? {}
-                : { idempotencyKey: headers["idempotency-key"] }),
+              ...keyOf(headers["idempotency-key"]),
             }),
           ),
         ),
@@ -178,8 +199,214 @@ const AccountsLive = HttpApiBuilder.group(TxnApi, "accounts", (handlers) =>
     ),
 )
 
+/** A transaction with its version as ETag. */
+const versioned = (transaction: Transaction) =>
+  HttpApiSchema.withHeaders({ body: transaction, headers: { etag: etagOf(transaction.version) } })
+
+const TransactionsLive = HttpApiBuilder.group(TxnApi, "transactions", (handlers) =>
+  handlers
+    .handle("create", ({ payload, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transactions.use((t) =>
+            t.create(userId, { ...payload, ...keyOf(headers["idempotency-key"]) }),
+          ),
+        ),
+      ).pipe(Effect.map((transaction) => created("transactions", transaction))),
+    )
+    .handle("bulk", ({ payload, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transactions.use((t) =>
+            t.createMany(userId, { ...payload, ...keyOf(headers["idempotency-key"]) }),
+          ),
+        ),
+      ).pipe(
+        Effect.map(({ replayed, transactions }) =>
+          HttpApiSchema.withHeaders({
+            body: { transactions },
+            headers: replayed === true ? { "idempotent-replayed": "true" as const } : {},
+          }),
+        ),
+      ),
+    )
+    .handle("list", ({ query }) =>
+      Effect.flatMap(userIdOf, (userId) => useCase(Transactions.use((t) => t.list(userId, query)))),
+    )
+    .handle("changes", ({ query }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(Transactions.use((t) => t.changes(userId, query))),
+      ),
+    )
+    .handle("summary", ({ query }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(Transactions.use((t) => t.summary(userId, query))),
+      ),
+    )
+    .handle("get", ({ params }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(Transactions.use((t) => t.get(userId, params))),
+      ).pipe(Effect.map(versioned)),
+    )
+    .handle("update", ({ params, headers, payload }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transactions.use((t) =>
+            t.update(userId, {
+              ...payload,
+              id: params.id,
+              expectedVersion: versionOf(headers["if-match"]),
+            }),
+          ),
+        ),
+      ).pipe(Effect.map(versioned)),
+    )
+    .handle("post", ({ params, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transactions.use((t) =>
+            t.post(userId, { id: params.id, expectedVersion: versionOf(headers["if-match"]) }),
+          ),
+        ),
+      ).pipe(Effect.map(versioned)),
+    )
+    .handle("void", ({ params, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transactions.use((t) =>
+            t.void(userId, { id: params.id, expectedVersion: versionOf(headers["if-match"]) }),
+          ),
+        ),
+      ).pipe(Effect.map(versioned)),
+    )
+    .handle("reverse", ({ params, headers, payload }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transactions.use((t) =>
+            t.reverse(userId, {
+              ...payload,
+              id: params.id,
+              expectedVersion: versionOf(headers["if-match"]),
+            }),
+          ),
+        ),
+      ),
+    )
+    .handle("history", ({ params }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(Transactions.use((t) => t.history(userId, params))),
+      ),
+    ),
+)
+
+const TransfersLive = HttpApiBuilder.group(TxnApi, "transfers", (handlers) =>
+  handlers
+    .handle("create", ({ payload, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Transfers.use((t) =>
+            t.create(userId, { ...payload, ...keyOf(headers["idempotency-key"]) }),
+          ),
+        ),
+      ).pipe(Effect.map((transfer) => created("transfers", transfer))),
+    )
+    .handle("get", ({ params }) =>
+      Effect.flatMap(userIdOf, (userId) => useCase(Transfers.use((t) => t.get(userId, params)))),
+    ),
+)
+
+const ExportsLive = HttpApiBuilder.group(TxnApi, "exports", (handlers) =>
+  handlers
+    .handle("create", ({ payload, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Exports.use((e) =>
+            e.create(userId, { ...payload, ...keyOf(headers["idempotency-key"]) }),
+          ),
+        ),
+      ).pipe(Effect.map((started) => created("exports", started))),
+    )
+    .handle("get", ({ params }) =>
+      Effect.flatMap(userIdOf, (userId) => useCase(Exports.use((e) => e.get(userId, params)))),
+    ),
+)
+
+const WebhooksLive = HttpApiBuilder.group(TxnApi, "webhooks", (handlers) =>
+  handlers
+    .handle("create", ({ payload, headers }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(
+          Webhooks.use((w) =>
+            w.create(userId, { ...payload, ...keyOf(headers["idempotency-key"]) }),
+          ),
+        ),
+      ).pipe(Effect.map((webhook) => created("webhooks", webhook))),
+    )
+    .handle("list", ({ query }) =>
+      Effect.flatMap(userIdOf, (userId) => useCase(Webhooks.use((w) => w.list(userId, query)))),
+    )
+    .handle("update", ({ params, payload }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(Webhooks.use((w) => w.update(userId, { ...payload, id: params.id }))),
+      ),
+    )
+    .handle("delete", ({ params }) =>
+      Effect.flatMap(userIdOf, (userId) => useCase(Webhooks.use((w) => w.delete(userId, params)))),
+    )
+    .handle("deliveries", ({ params, query }) =>
+      Effect.flatMap(userIdOf, (userId) =>
+        useCase(Webhooks.use((w) => w.deliveries(userId, { ...query, id: params.id }))),
+      ),
+    ),
+)
+
+const AdminLive = HttpApiBuilder.group(TxnApi, "admin", (handlers) =>
+  handlers
+    .handle("createUser", ({ payload }) => useCase(Access.use((a) => a.createUser(payload))))
+    .handle("createApiKey", ({ params, payload }) =>
+      useCase(Access.use((a) => a.createApiKey({ ...payload, userId: params.userId }))),
+    )
+    .handle("listApiKeys", ({ params }) => useCase(Access.use((a) => a.listApiKeys(params))))
+    .handle("revokeApiKey", ({ params }) => useCase(Access.use((a) => a.revokeApiKey(params)))),
+)
+
+const AdminAuthorizationLive = Layer.succeed(
+  AdminAuthorization,
+  AdminAuthorization.of({
+    adminToken: (handler) =>
+      perRequest(
+        RestCall.use(({ caller, adminApi }) => {
+          if (caller.kind === "admin") return handler
+          if (!adminApi) {
+            return refuse(
+              new Unauthorized({
+                message: "The admin API is off; set TXN_ADMIN_TOKEN to turn it on",
+              }),
+            )
+          }
+          if (caller.kind === "user") {
+            return refuse(
+              new Forbidden({
+                message: "Only the admin token may do this",
+                requiredScope: "admin",
+              }),
+            )
+          }
+          return refuse(notAUser(caller))
+        }),
+      ),
+  }),
+)
+
 /** Every group's handlers and the middleware, needing the app's services and the RestCall. */
-export const handlersLayer = Layer.mergeAll(AccountsLive).pipe(
+export const handlersLayer = Layer.mergeAll(
+  AccountsLive,
+  TransactionsLive,
+  TransfersLive,
+  ExportsLive,
+  WebhooksLive,
+  AdminLive,
+).pipe(
   // Each group looks its middleware up when it is built.
-  Layer.provide([AuthorizationLive, ValidationLive]),
+  Layer.provide([AuthorizationLive, AdminAuthorizationLive, ValidationLive]),
 )

@@ -1,0 +1,58 @@
+import { ApiKey, ApiKeyId, CreateApiKey, CreateUser, User, UserId } from "@txn/domain"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
+import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
+import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
+import * as HttpApiSecurity from "effect/http-api/HttpApiSecurity"
+import * as OpenApi from "effect/http-api/OpenApi"
+import * as Schema from "effect/Schema"
+import { Validation } from "./common.ts"
+import { errorsOf } from "./errors.ts"
+
+/** The admin token (TXN_ADMIN_TOKEN) as `Authorization: Bearer`; API keys are refused. */
+export class AdminAuthorization extends HttpApiMiddleware.Service<AdminAuthorization>()(
+  "@txn/api/rest/AdminAuthorization",
+  {
+    security: { adminToken: HttpApiSecurity.bearer },
+    error: errorsOf(401, 403, 503),
+  },
+) {}
+
+const { userId: _user, ...keyFields } = CreateApiKey.fields
+
+export class AdminGroup extends HttpApiGroup.make("admin")
+  .add(
+    HttpApiEndpoint.post("createUser", "/admin/users", {
+      payload: CreateUser,
+      success: User.pipe(HttpApiSchema.status(201)),
+    }).annotateMerge(OpenApi.annotations({ summary: "Create a user" })),
+    HttpApiEndpoint.post("createApiKey", "/admin/users/:userId/api-keys", {
+      params: { userId: UserId },
+      payload: Schema.Struct(keyFields),
+      success: Schema.Struct({
+        apiKey: ApiKey,
+        secret: Schema.String.annotate({ description: "The key itself; shown this once" }),
+      }).pipe(HttpApiSchema.status(201)),
+      error: errorsOf(404),
+    }).annotateMerge(OpenApi.annotations({ summary: "Give a user an API key" })),
+    HttpApiEndpoint.get("listApiKeys", "/admin/users/:userId/api-keys", {
+      params: { userId: UserId },
+      success: Schema.Array(ApiKey),
+      error: errorsOf(404),
+    }).annotateMerge(OpenApi.annotations({ summary: "A user's API keys, never their secrets" })),
+    HttpApiEndpoint.post("revokeApiKey", "/admin/api-keys/:id/revoke", {
+      params: { id: ApiKeyId },
+      success: ApiKey,
+      error: errorsOf(404),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Revoke an API key",
+        description: "Every API process refuses it within a second.",
+      }),
+    ),
+  )
+  .middleware(Validation)
+  .middleware(AdminAuthorization)
+  .annotateMerge(
+    OpenApi.annotations({ title: "Admin", description: "For the admin token only." }),
+  ) {}

@@ -1,0 +1,30 @@
+import { CreateExport, Export, ExportId } from "@txn/domain"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
+import * as OpenApi from "effect/http-api/OpenApi"
+import { Authorization, created, idempotencyHeaders, Validation, withoutKey } from "./common.ts"
+import { errorsOf } from "./errors.ts"
+
+export class ExportsGroup extends HttpApiGroup.make("exports")
+  .add(
+    HttpApiEndpoint.post("create", "/exports", {
+      headers: idempotencyHeaders,
+      payload: withoutKey(CreateExport),
+      success: created(Export),
+      error: errorsOf(409, 422),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Start a CSV export of transactions",
+        description:
+          "Built in the background; follow it with GET, then download it from `downloadUrl` (`GET /v1/exports/{id}/download`, CSV).",
+      }),
+    ),
+    HttpApiEndpoint.get("get", "/exports/:id", {
+      params: { id: ExportId },
+      success: Export,
+      error: errorsOf(404),
+    }).annotateMerge(OpenApi.annotations({ summary: "An export and its progress" })),
+  )
+  .middleware(Validation)
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "Exports" })) {}

@@ -1,0 +1,108 @@
+import {
+  CreateWebhook,
+  DeliveryStatus,
+  ListDeliveries,
+  ListWebhooks,
+  UpdateWebhook,
+  Webhook,
+  WebhookId,
+} from "@txn/domain"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
+import * as OpenApi from "effect/http-api/OpenApi"
+import * as Schema from "effect/Schema"
+import { Authorization, created, idempotencyHeaders, Validation, withoutKey } from "./common.ts"
+import { errorsOf } from "./errors.ts"
+
+const path = { id: WebhookId }
+
+/** A new endpoint with, this once, its signing secret. */
+const CreatedWebhook = Schema.Struct({
+  ...Webhook.fields,
+  secret: Schema.String.annotate({
+    description: "Signs every delivery; shown only in this answer",
+  }),
+}).annotate({ identifier: "CreatedWebhook" })
+
+const WebhookPage = Schema.Struct({
+  items: Schema.Array(Webhook),
+  nextCursor: Schema.NullOr(Schema.String),
+  hasMore: Schema.Boolean,
+}).annotate({ identifier: "WebhookPage" })
+
+const Delivery = Schema.Struct({
+  id: Schema.String,
+  webhookId: WebhookId,
+  eventId: Schema.String,
+  eventType: Schema.String,
+  status: DeliveryStatus,
+  attempts: Schema.Number,
+  lastStatusCode: Schema.NullOr(Schema.Number),
+  lastError: Schema.NullOr(Schema.String),
+  nextAttemptAt: Schema.NullOr(Schema.String),
+  deliveredAt: Schema.NullOr(Schema.String),
+  createdAt: Schema.String,
+  log: Schema.Array(
+    Schema.Struct({
+      attempt: Schema.Number,
+      at: Schema.String,
+      statusCode: Schema.NullOr(Schema.Number),
+      error: Schema.NullOr(Schema.String),
+      durationMs: Schema.NullOr(Schema.Number),
+    }),
+  ),
+}).annotate({ identifier: "Delivery" })
+
+const DeliveryPage = Schema.Struct({
+  items: Schema.Array(Delivery),
+  nextCursor: Schema.NullOr(Schema.String),
+  hasMore: Schema.Boolean,
+}).annotate({ identifier: "DeliveryPage" })
+
+const { id: _id, ...updateFields } = UpdateWebhook.fields
+const { id: _webhook, ...deliveryQuery } = ListDeliveries.fields
+
+export class WebhooksGroup extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.post("create", "/webhooks", {
+      headers: idempotencyHeaders,
+      payload: withoutKey(CreateWebhook),
+      success: created(CreatedWebhook),
+      error: errorsOf(409, 422),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Register an endpoint for signed events",
+        description: "Its secret is in this answer only.",
+      }),
+    ),
+    HttpApiEndpoint.get("list", "/webhooks", {
+      query: ListWebhooks,
+      success: WebhookPage,
+    }).annotateMerge(OpenApi.annotations({ summary: "List endpoints" })),
+    HttpApiEndpoint.patch("update", "/webhooks/:id", {
+      params: path,
+      payload: Schema.Struct(updateFields),
+      success: Webhook,
+      error: errorsOf(404),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Change an endpoint, pause it or turn it back on",
+      }),
+    ),
+    HttpApiEndpoint.delete("delete", "/webhooks/:id", {
+      params: path,
+      success: Schema.Struct({ id: WebhookId, deleted: Schema.Literal(true) }),
+      error: errorsOf(404),
+    }).annotateMerge(OpenApi.annotations({ summary: "Delete an endpoint" })),
+    HttpApiEndpoint.get("deliveries", "/webhooks/:id/deliveries", {
+      params: path,
+      query: deliveryQuery,
+      success: DeliveryPage,
+      error: errorsOf(404),
+    }).annotateMerge(
+      OpenApi.annotations({ summary: "An endpoint's deliveries and every attempt at each" }),
+    ),
+  )
+  .middleware(Validation)
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "Webhooks" })) {}
