@@ -10,7 +10,7 @@ import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
 import { errorBody } from "./rest/errors.ts"
-import { makeRest, openApiDocument } from "./rest/serve.ts"
+import { makeDocs, makeRest, openApiDocument } from "./rest/serve.ts"
 import { appRouter } from "./router.ts"
 import { requestRefusal } from "./trpc.ts"
 
@@ -179,6 +179,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
 
   const rest = makeRest(app)
   const openApiJson = JSON.stringify(openApiDocument())
+  const docs = makeDocs()
   /**
    * REST under /v1 behind the same front door as tRPC: admitted (authenticated, counted, body
    * read), then answered by the HttpApi routes with the request's scope.
@@ -328,6 +329,21 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     if (path === "/openapi.json") {
       response.writeHead(200, { "content-type": "application/json" })
       response.end(openApiJson)
+      return
+    }
+    if (path === "/docs" && (request.method === "GET" || request.method === "HEAD")) {
+      docs(new Request(new URL(request.url ?? "/", "http://api"))).then(
+        async (answer) =>
+          writeAnswer(response, answer.status, answer.headers, await answer.arrayBuffer()),
+        (error: unknown) => {
+          app.log.error({ requestId, error: String(error) }, "docs failed")
+          sendJson(
+            response,
+            503,
+            errorBody(new Unavailable({ message: "Try again shortly" }), requestId),
+          )
+        },
+      )
       return
     }
     if (path.startsWith("/v1/")) {

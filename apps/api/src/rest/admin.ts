@@ -13,7 +13,7 @@ import { errorsOf } from "./errors.ts"
 export class AdminAuthorization extends HttpApiMiddleware.Service<AdminAuthorization>()(
   "@txn/api/rest/AdminAuthorization",
   {
-    security: { adminToken: HttpApiSecurity.bearer },
+    security: { adminToken: HttpApiSecurity.http({ scheme: "bearer" }) },
     error: errorsOf(401, 403, 503),
   },
 ) {}

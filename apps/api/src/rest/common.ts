@@ -13,7 +13,7 @@ import { errorsOf } from "./errors.ts"
 export class Authorization extends HttpApiMiddleware.Service<Authorization>()(
   "@txn/api/rest/Authorization",
   {
-    security: { bearer: HttpApiSecurity.bearer },
+    security: { bearer: HttpApiSecurity.http({ scheme: "bearer" }) },
     error: errorsOf(401, 403, 503),
   },
 ) {}

@@ -32,3 +32,27 @@ export const makeRest = async (app: AppContext) => {
 }
 
 export type Rest = Awaited<ReturnType<typeof makeRest>>
+
+/**
+ * `/docs`: Scalar's interactive reference of the REST API, its script served by the API itself
+ * (inside `effect`), so it works offline. Built on the first visit: the script is 3 MB.
+ */
+export const makeDocs = () => {
+  let docs: Promise<(request: Request) => Promise<Response>> | undefined
+  return (request: Request) => {
+    docs ??= import("effect/http-api/HttpApiScalar").then(
+      (HttpApiScalar) =>
+        HttpRouter.toWebHandler(
+          HttpApiScalar.layer(TxnApi, {
+            path: "/docs",
+            scalar: {
+              withDefaultFonts: false,
+              authentication: { preferredSecurityScheme: "bearer" },
+            },
+          }).pipe(Layer.provide(HttpServer.layerServices)),
+          { disableLogger: true },
+        ).handler,
+    )
+    return docs.then((handler) => handler(request))
+  }
+}
