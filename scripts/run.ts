@@ -160,19 +160,21 @@ const howToCall =
   Demo API key (user ${demoUserId}, read and write; kept in ${shown(demoKeyFile)}):
     ${demo.secret}
 
-  Try it:
-    curl -s -X POST ${base}/trpc/accounts.create \\
+  Try it (the same operations over tRPC under /trpc):
+    curl -s -X POST ${base}/v1/accounts \\
       -H 'authorization: Bearer ${demo.secret}' \\
       -H 'content-type: application/json' \\
       -d '{"name":"Wallet","currency":"USD"}'
-    curl -s ${base}/trpc/accounts.list \\
+    curl -s ${base}/v1/accounts \\
       -H 'authorization: Bearer ${demo.secret}'
+
+  Docs: ${base}/docs  (OpenAPI 3.1 at ${base}/openapi.json)
 
   More users and keys: npm run txn -- --help
 `
 
 console.log(`
-  Transaction API ready at ${base}  (tRPC at ${base}/trpc, health at ${base}/healthz)
+  Transaction API ready at ${base}  (REST at ${base}/v1, tRPC at ${base}/trpc, docs at ${base}/docs)
   Database: ${config.databaseUrl === undefined ? `embedded PostgreSQL, data in ${config.dataDir}/postgres` : "DATABASE_URL"}
   Jobs:     BullMQ on ${config.redisUrl === undefined ? "PostgreSQL (set REDIS_URL for Redis)" : "Redis"}
 ${howToCall}`)

@@ -180,8 +180,8 @@ const hasCurl = (() => {
   }
 })()
 if (hasCurl) {
-  const [create, list] = examples.map(
-    (line) => JSON.parse(execFileSync("sh", ["-c", line], { encoding: "utf8" })).result?.data,
+  const [create, list] = examples.map((line) =>
+    JSON.parse(execFileSync("sh", ["-c", line], { encoding: "utf8" })),
   )
   check(
     create?.name === "Wallet" && create?.currency === "USD",
@@ -194,6 +194,11 @@ if (hasCurl) {
 } else {
   console.log("  --  curl is not installed: the printed examples were not run")
 }
+const docs = await fetch(`${base}/docs`)
+check(
+  banner.includes(`${base}/docs`) && docs.status === 200 && (await docs.text()).includes("Scalar"),
+  "the banner prints the docs URL, and /docs answers",
+)
 
 const anonymous = await call("GET", "accounts.list", {}, null)
 check(
