@@ -6,12 +6,14 @@
  * rate limit out of the way) and the plain endpoint (pool 10), and runs four loads:
  *
  * - `create`: `transactions.create` with an idempotencyKey, 1 to 1,000 minor units in a random
- *   direction, on one of 100 funded accounts at random; the plain endpoint's create on the same;
+ *   direction, on one of 100 funded accounts at random, through tRPC and through REST
+ *   (`POST /v1/transactions`, its key as Idempotency-Key); the plain endpoint's create on the same;
  *   raw SQL: the API's whole write (key, balance check and update, row, history event, ledger
  *   entry; its triggers add the outbox event) in one statement, and the plain endpoint's four;
  * - `create-hot`: the same on one account, so every create waits for the one before;
  * - `list-10k`, `list-100k`: the first page (50) of an account of 10,000 or 100,000 rows (loaded
- *   set-based at the start, and copied into the plain tables); raw SQL: the API's page query.
+ *   set-based at the start, and copied into the plain tables), through tRPC and through REST
+ *   (`GET /v1/transactions?accountId=…&limit=50`); raw SQL: the API's page query.
  *
  * HTTP systems get 20 kept-alive connections, raw SQL 10 (the pools' size). Each load warms each
  * system up for a second, then runs `--rounds` rounds of `--seconds` per system, the systems in
@@ -19,7 +21,8 @@
  * requests/s, p50 and p99 latency, CPU per request of the app's process and of PostgreSQL (the
  * bench database's backends and the server's background processes, from /proc: a server on
  * this machine only), the app's peak resident memory (sampled every 100 ms) and this process's
- * CPU per request as the client, and the API's figures over the plain endpoint's, round by round.
+ * CPU per request as the client, the API's figures over the plain endpoint's and REST's over
+ * tRPC's, round by round.
  * Bounded: each round stops after its seconds, or at 500,000 requests.
  */
 import { createHash } from "node:crypto"
@@ -78,7 +81,10 @@ interface System {
 interface Load {
   readonly name: string
   readonly title: string
+  /** The API through tRPC. */
   readonly api: System
+  /** The same work through the API's REST door. */
+  readonly rest: System
   readonly plain: System
   readonly sql: ReadonlyArray<System>
 }
@@ -190,6 +196,23 @@ export const run = async (options: ThroughputOptions) => {
             }),
           })),
       },
+      rest: {
+        label: "API, REST",
+        pid: apiPid,
+        run: (bounds) =>
+          httpLoad(apiBase, httpConnections, bounds, () => ({
+            method: "POST",
+            path: "/v1/transactions",
+            headers: { ...auth, "idempotency-key": `bench-${key++}` },
+            body: JSON.stringify({
+              accountId: pick(),
+              direction: randomDirection(),
+              amount: randomAmount(),
+              currency,
+              description: "Card payment",
+            }),
+          })),
+      },
       plain: {
         label: "plain endpoint",
         pid: plainPid,
@@ -226,6 +249,11 @@ export const run = async (options: ThroughputOptions) => {
         path: `/trpc/transactions.list?input=${encodeURIComponent(JSON.stringify({ accountId, limit: pageSize }))}`,
         headers: auth,
       }
+      const restList: HttpRequest = {
+        method: "GET",
+        path: `/v1/transactions?accountId=${accountId}&limit=${pageSize}`,
+        headers: auth,
+      }
       const plainList: HttpRequest = {
         method: "GET",
         path: `/transactions?accountId=${accountId}&limit=${pageSize}`,
@@ -237,6 +265,11 @@ export const run = async (options: ThroughputOptions) => {
           label: "API",
           pid: apiPid,
           run: (bounds) => httpLoad(apiBase, httpConnections, bounds, () => apiList),
+        },
+        rest: {
+          label: "API, REST",
+          pid: apiPid,
+          run: (bounds) => httpLoad(apiBase, httpConnections, bounds, () => restList),
         },
         plain: {
           label: "plain endpoint",
@@ -323,7 +356,7 @@ export const run = async (options: ThroughputOptions) => {
     }
 
     for (const load of loads) {
-      const systems = [load.api, load.plain, ...load.sql]
+      const systems = [load.api, load.rest, load.plain, ...load.sql]
       const figures = new Map<System, Array<Figures>>(systems.map((system) => [system, []]))
       for (const system of systems) await system.run({ durationMs: warmUpMs, maxRequests })
       for (let round = 0; round < options.rounds; round++) {
@@ -568,16 +601,16 @@ const printTable = (load: Load, figures: ReadonlyMap<System, ReadonlyArray<Figur
     system.label,
     ...columns.map((column) => range(of(system).map(column.of), column.digits)),
   ]
-  // Round by round: each API round over the plain round next to it.
-  const ratio = [
-    "API / plain",
+  // Round by round: each round of `over` against the round of `under` next to it.
+  const ratio = (label: string, over: System, under: System) => [
+    label,
     ...columns.map((column) =>
       column.title.startsWith("client")
         ? ""
         : range(
-            of(load.api).map((api, i) => {
-              const a = column.of(api)
-              const b = of(load.plain)[i] === undefined ? undefined : column.of(of(load.plain)[i]!)
+            of(over).map((figure, i) => {
+              const a = column.of(figure)
+              const b = of(under)[i] === undefined ? undefined : column.of(of(under)[i]!)
               return a === undefined || b === undefined || b === 0 ? undefined : a / b
             }),
             2,
@@ -588,7 +621,9 @@ const printTable = (load: Load, figures: ReadonlyMap<System, ReadonlyArray<Figur
     ["system", ...columns.map((column) => column.title)],
     row(load.api),
     row(load.plain),
-    ratio,
+    ratio("API / plain", load.api, load.plain),
+    row(load.rest),
+    ratio("REST / tRPC", load.rest, load.api),
     ...load.sql.map(row),
   ]
   const widths = table[0]!.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)))
@@ -599,7 +634,7 @@ const printTable = (load: Load, figures: ReadonlyMap<System, ReadonlyArray<Figur
     `| ${widths.map((width, i) => (i === 0 ? "-".repeat(width) : `${"-".repeat(width - 1)}:`)).join(" | ")} |`,
   )
   for (const cells of table.slice(1)) console.log(line(cells))
-  for (const system of [load.api, load.plain, ...load.sql]) {
+  for (const system of [load.api, load.rest, load.plain, ...load.sql]) {
     const failed: Record<string, number> = {}
     let requests = 0
     for (const f of of(system)) {
