@@ -7,6 +7,8 @@ import {
   type Exports,
   type Transactions,
   type Transfers,
+  Unauthorized,
+  Unavailable,
   type Webhooks,
 } from "@txn/domain"
 import type { Log } from "@txn/platform"
@@ -84,3 +86,19 @@ export const authenticate = async (
   app.log.error({ requestId, cause: Cause.pretty(exit.cause) }, "authentication failed")
   return { kind: "anonymous", reason: "unavailable" }
 }
+
+/**
+ * Why a caller without a key of its own is refused, through any door: no key sent, one that is
+ * unknown or revoked (401), or one that cannot be checked right now (503).
+ */
+export const anonymousRefusal = (
+  caller: Extract<Caller, { readonly kind: "anonymous" }>,
+): Unauthorized | Unavailable =>
+  caller.reason === "unavailable"
+    ? new Unavailable({ message: "The API key cannot be checked right now; try again" })
+    : new Unauthorized({
+        message:
+          caller.reason === "missing"
+            ? "Send an API key as `Authorization: Bearer <key>`"
+            : "Missing, unknown or revoked API key",
+      })

@@ -5,7 +5,6 @@ import {
   Exports,
   Forbidden,
   MethodNotAllowed,
-  Unauthorized,
   Unavailable,
   ValidationError,
 } from "@txn/domain"
@@ -15,84 +14,62 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { ambiguousAuthorization } from "./admission.ts"
-import { type AppContext, authenticate, type Caller } from "./context.ts"
-import { beforeDeadline, type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
+import { type AdmissionOptions, admit } from "./admission.ts"
+import { type AppContext, anonymousRefusal } from "./context.ts"
+import { beforeDeadline, type Deadline, deadlineIn } from "./deadline.ts"
 import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
-import { rateLimitKeyOf, rateLimitRefusal, setRateLimitHeaders } from "./rateLimit.ts"
+import { errorBody, restDoor } from "./rest/errors.ts"
 
 /** `/v1/exports/<id>/download`; the id is checked by its schema, not by this pattern. */
 export const exportDownloadPath = /^\/v1\/exports\/([^/]*)\/download$/
 
-const sendError = (
-  response: ServerResponse,
-  requestId: string,
-  error: DomainError,
-  status: number = errorTable[error._tag].status,
-) => {
-  const { _tag, message, ...details } = error
-  const body = {
-    error: {
-      tag: _tag,
-      message,
-      requestId,
-      ...(_tag === "ValidationError"
-        ? { issues: error.issues }
-        : Object.keys(details).length > 0
-          ? { details }
-          : {}),
-    },
+/** A refusal in REST's error shape, as every other REST answer gives it. */
+const sendError = (response: ServerResponse, requestId: string, error: DomainError) => {
+  if (error._tag === "Unavailable") {
+    response.setHeader("retry-after", unavailableRetryAfterSeconds)
   }
-  if (status === 503) response.setHeader("retry-after", unavailableRetryAfterSeconds)
-  response.writeHead(status, { "content-type": "application/json" })
-  response.end(JSON.stringify(body))
-}
-
-/** Why a caller may not download: only an API key holding `read` may, as for `exports.get`. */
-const refusal = (caller: Exclude<Caller, { readonly kind: "user" }>) => {
-  if (caller.kind === "admin") {
-    return new Forbidden({
-      message: "The admin token cannot act as a user; use an API key",
-      requiredScope: "read",
-    })
-  }
-  if (caller.reason === "unavailable") {
-    return new Unavailable({ message: "The API key cannot be checked right now; try again" })
-  }
-  return new Unauthorized({
-    message:
-      caller.reason === "missing"
-        ? "Send an API key as `Authorization: Bearer <key>`"
-        : "Missing, unknown or revoked API key",
-  })
+  response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
+  response.end(JSON.stringify(errorBody(error, requestId)))
 }
 
 /**
  * `GET /v1/exports/<id>/download`: the CSV of a completed export, streamed one chunk at a time
- * from PostgreSQL, so a download holds about 1 MiB in memory however large the file. The same
- * rate limit, authentication and scope check as the tRPC API run first; then the id is checked.
+ * from PostgreSQL, so a download holds about 1 MiB in memory however large the file. The front
+ * door's admission (authentication, rate limit) runs first, as for every REST operation, then
+ * the read scope and the id are checked.
  * Another user's export, a missing, expired or unfinished one all answer 404 NotFound. The answer
  * starts within the request timeout; each chunk after that gets the same time to be read.
  */
 export const downloadExport = async (
   app: AppContext,
+  options: AdmissionOptions,
   request: IncomingMessage,
   response: ServerResponse,
   requestId: string,
   rawId: string,
 ) => {
-  const ambiguous = ambiguousAuthorization(request)
-  if (ambiguous !== undefined) return sendError(response, requestId, ambiguous)
-  const deadline = deadlineIn(app.requestTimeoutMs)
-  const caller = await authenticate(app, request, requestId, deadline)
-  const decision = await promiseBeforeDeadline(
-    deadline,
-    app.rateLimit.consume(rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown")),
-    () => new Error("Timed out counting the request against the rate limit"),
+  const admission = await admit(
+    app,
+    options,
+    restDoor,
+    request,
+    response,
+    requestId,
+    deadlineIn(app.requestTimeoutMs),
   )
-  setRateLimitHeaders(response, decision)
-  if (!decision.allowed) return sendError(response, requestId, rateLimitRefusal(decision))
-  if (caller.kind !== "user") return sendError(response, requestId, refusal(caller))
+  if (admission === undefined) return
+  const { caller, deadline } = admission
+  if (caller.kind === "admin") {
+    return sendError(
+      response,
+      requestId,
+      new Forbidden({
+        message: "The admin token cannot act as a user; use an API key",
+        requiredScope: "read",
+      }),
+    )
+  }
+  if (caller.kind !== "user") return sendError(response, requestId, anonymousRefusal(caller))
   if (!caller.scopes.includes("read")) {
     return sendError(
       response,

@@ -9,13 +9,12 @@ import { makeCors } from "./cors.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
-import { errorBody } from "./rest/errors.ts"
+import { errorBody, restDoor } from "./rest/errors.ts"
 import { makeDocs, makeRest, openApiDocument } from "./rest/serve.ts"
 import { appRouter } from "./router.ts"
 import { requestRefusal } from "./trpc.ts"
 
 const trpcDoor: Door = { calls: trpcCallsOf, refusal: requestRefusal, queryField: "input" }
-const restDoor: Door = { calls: () => 1, refusal: errorBody, queryField: "query" }
 
 /** A REST body must say it is JSON: curl's `-d` alone sends a form type, which would not parse. */
 const jsonContentType = /^application\/json\s*(;|$)/i
@@ -314,7 +313,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     }
     const download = exportDownloadPath.exec(path)
     if (download !== null) {
-      downloadExport(app, request, response, requestId, download[1] ?? "").catch(
+      downloadExport(app, options, request, response, requestId, download[1] ?? "").catch(
         (error: unknown) => {
           app.log.error({ requestId, error: String(error) }, "export download failed")
           if (!response.headersSent) {

@@ -5,20 +5,13 @@ import {
   type TRPC_ERROR_CODE_KEY,
   TRPCError,
 } from "@trpc/server"
-import {
-  type DomainError,
-  type FieldIssue,
-  Forbidden,
-  type Scope,
-  Unauthorized,
-  Unavailable,
-} from "@txn/domain"
+import { type DomainError, type FieldIssue, Forbidden, type Scope, Unauthorized } from "@txn/domain"
 import * as Cause from "effect/Cause"
 import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type { AppServices, Caller, RequestContext } from "./context.ts"
+import { type AppServices, anonymousRefusal, type Caller, type RequestContext } from "./context.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
 import { rateLimitRefusal } from "./rateLimit.ts"
 import { withinRequest } from "./withinRequest.ts"
@@ -120,21 +113,10 @@ const rateLimited = t.middleware(({ ctx, batchIndex, next }) => {
   return next()
 })
 
-const unauthorized = (caller: Caller) =>
-  caller.kind === "anonymous" && caller.reason === "unavailable"
-    ? fail(
-        "SERVICE_UNAVAILABLE",
-        new Unavailable({ message: "The API key cannot be checked right now; try again" }),
-      )
-    : fail(
-        "UNAUTHORIZED",
-        new Unauthorized({
-          message:
-            caller.kind === "anonymous" && caller.reason === "missing"
-              ? "Send an API key as `Authorization: Bearer <key>`"
-              : "Missing, unknown or revoked API key",
-        }),
-      )
+const unauthorized = (caller: Extract<Caller, { readonly kind: "anonymous" }>) => {
+  const refusal = anonymousRefusal(caller)
+  return fail(errorTable[refusal._tag].code, refusal)
+}
 
 /** A procedure for API-key callers holding `scope`; its context knows the user. */
 const userProcedure = (scope: Scope) =>

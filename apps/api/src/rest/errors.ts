@@ -1,6 +1,7 @@
 import { type DomainError, FieldIssue } from "@txn/domain"
 import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as Schema from "effect/Schema"
+import type { Door } from "../admission.ts"
 import { type ErrorTag, errorTable } from "../errorTable.ts"
 
 /**
@@ -81,3 +82,6 @@ export const internalErrorBody = (requestId: string): ErrorBody => ({
     requestId,
   },
 })
+
+/** The front door as REST requests pass it: one call each, refused in REST's error shape. */
+export const restDoor: Door = { calls: () => 1, refusal: errorBody, queryField: "query" }

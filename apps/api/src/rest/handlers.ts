@@ -8,7 +8,6 @@ import {
   Transactions,
   Transfers,
   Unauthorized,
-  Unavailable,
   Webhooks,
 } from "@txn/domain"
 import type { Log } from "@txn/platform"
@@ -20,7 +19,7 @@ import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
 import * as Layer from "effect/Layer"
 import * as SchemaIssue from "effect/SchemaIssue"
-import type { Caller } from "../context.ts"
+import { anonymousRefusal } from "../context.ts"
 import { type RequestScope, withinRequest } from "../withinRequest.ts"
 import { AdminAuthorization } from "./admin.ts"
 import { TxnApi } from "./api.ts"
@@ -53,17 +52,6 @@ const perRequest = <A, E>(effect: Effect.Effect<A, E, RestCall>) =>
 const refuse = (error: DomainError) =>
   perRequest(RestCall.use((call) => Effect.fail(errorBody(error, call.requestId) as never)))
 
-/** Why a caller without a key of its own is refused: no key, a bad one, or none checkable. */
-const notAUser = (caller: Extract<Caller, { readonly kind: "anonymous" }>) =>
-  caller.reason === "unavailable"
-    ? new Unavailable({ message: "The API key cannot be checked right now; try again" })
-    : new Unauthorized({
-        message:
-          caller.reason === "missing"
-            ? "Send an API key as `Authorization: Bearer <key>`"
-            : "Missing, unknown or revoked API key",
-      })
-
 const AuthorizationLive = Layer.succeed(
   Authorization,
   Authorization.of({
@@ -89,7 +77,7 @@ const AuthorizationLive = Layer.succeed(
               }),
             )
           }
-          return refuse(notAUser(caller))
+          return refuse(anonymousRefusal(caller))
         }),
       ),
   }),
@@ -414,7 +402,7 @@ const AdminAuthorizationLive = Layer.succeed(
               }),
             )
           }
-          return refuse(notAUser(caller))
+          return refuse(anonymousRefusal(caller))
         }),
       ),
   }),
