@@ -41,8 +41,10 @@ it("generates TypeScript types from the live /openapi.json and calls the API wit
   const client = join(folder, "client.ts")
   await writeFile(
     client,
-    `${snippet}\nexport { balance, missing, opened, savings }\n`
-      .replace('"http://127.0.0.1:3000"', JSON.stringify(api.url)),
+    `${snippet}\nexport { balance, missing, opened, savings }\n`.replace(
+      '"http://127.0.0.1:3000"',
+      JSON.stringify(api.url),
+    ),
   )
 
   // What the editor of a bundled app (Vite, say) would say of the snippet against the generated

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Validator } from "@seriousme/openapi-schema-validator"
+import { Ajv2020 } from "ajv/dist/2020.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 
@@ -42,6 +43,26 @@ describe("/openapi.json", () => {
         "503",
       ]),
     )
+  })
+
+  it("gives every request body examples that its own schema accepts", async () => {
+    const document = (await (await fetch(`${api.url}/openapi.json`)).json()) as Json
+    const ajv = new Ajv2020({ strict: false, allErrors: true })
+    let bodies = 0
+    for (const [path, operations] of Object.entries<Json>(document.paths)) {
+      for (const [method, operation] of Object.entries<Json>(operations)) {
+        const schema = operation.requestBody?.content["application/json"]?.schema
+        if (schema === undefined) continue
+        bodies++
+        const where = `${method.toUpperCase()} ${path}`
+        expect(schema.examples?.length ?? 0, `${where} has examples`).toBeGreaterThan(0)
+        const validate = ajv.compile({ ...schema, components: document.components })
+        for (const example of schema.examples) {
+          expect(validate(example), `${where}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+        }
+      }
+    }
+    expect(bodies).toBeGreaterThanOrEqual(12)
   })
 })
 

@@ -11,7 +11,7 @@ import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Authorization, created, idempotencyHeaders, Validation } from "./common.ts"
+import { Authorization, created, idempotencyHeaders, Validation, withExamples } from "./common.ts"
 import { errorsOf } from "./errors.ts"
 
 const { idempotencyKey: _key, ...createAccountFields } = CreateAccount.fields
@@ -38,7 +38,11 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
   .add(
     HttpApiEndpoint.post("create", "/accounts", {
       headers: idempotencyHeaders,
-      payload: Schema.Struct(createAccountFields),
+      payload: withExamples(Schema.Struct(createAccountFields), {
+        name: "Wallet",
+        currency: "EUR",
+        metadata: { owner: "alice" },
+      }),
       success: created(Account),
       error: errorsOf(404, 409, 422),
     }).annotateMerge(
@@ -63,7 +67,7 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
     }).annotateMerge(OpenApi.annotations({ summary: "Get an account" })),
     HttpApiEndpoint.patch("update", "/accounts/:id", {
       params: accountPath,
-      payload: Schema.Struct(updateAccountFields),
+      payload: withExamples(Schema.Struct(updateAccountFields), { name: "Holidays" }),
       success: Account,
       error: errorsOf(404),
     }).annotateMerge(

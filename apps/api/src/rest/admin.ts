@@ -6,7 +6,7 @@ import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as HttpApiSecurity from "effect/http-api/HttpApiSecurity"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Validation } from "./common.ts"
+import { Validation, withExamples } from "./common.ts"
 import { errorsOf } from "./errors.ts"
 
 /** The admin token (TXN_ADMIN_TOKEN) as `Authorization: Bearer`; API keys are refused. */
@@ -23,12 +23,15 @@ const { userId: _user, ...keyFields } = CreateApiKey.fields
 export class AdminGroup extends HttpApiGroup.make("admin")
   .add(
     HttpApiEndpoint.post("createUser", "/admin/users", {
-      payload: CreateUser,
+      payload: withExamples(CreateUser, { name: "Alice" }),
       success: User.pipe(HttpApiSchema.status(201)),
     }).annotateMerge(OpenApi.annotations({ summary: "Create a user" })),
     HttpApiEndpoint.post("createApiKey", "/admin/users/:userId/api-keys", {
       params: { userId: UserId },
-      payload: Schema.Struct(keyFields),
+      payload: withExamples(Schema.Struct(keyFields), {
+        name: "laptop",
+        scopes: ["read", "write"],
+      }),
       success: Schema.Struct({
         apiKey: ApiKey,
         secret: Schema.String.annotate({ description: "The key itself; shown this once" }),

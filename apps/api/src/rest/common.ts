@@ -57,3 +57,19 @@ export const withoutKey = <
     ({ idempotencyKey: _key, ...fields }): Omit<Fields, "idempotencyKey"> => fields,
     { unsafePreserveChecks: true },
   )
+
+/**
+ * A request body schema with examples for the document (shown by /docs, checked against the
+ * schema by the tests). The examples go on the struct itself, under its checks, where the
+ * document generator reads them.
+ */
+export const withExamples = <Fields extends Schema.Struct.Fields>(
+  schema: Schema.Struct<Fields>,
+  ...examples: ReadonlyArray<object>
+): Schema.Struct<Fields> => {
+  const annotated = Schema.Struct(schema.fields).annotate({ examples } as never)
+  const checks = schema.ast.checks
+  return (
+    checks === undefined ? annotated : annotated.check(...(checks as [never, ...Array<never>]))
+  ) as Schema.Struct<Fields>
+}

@@ -2,14 +2,24 @@ import { CreateExport, Export, ExportId } from "@txn/domain"
 import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as OpenApi from "effect/http-api/OpenApi"
-import { Authorization, created, idempotencyHeaders, Validation, withoutKey } from "./common.ts"
+import {
+  Authorization,
+  created,
+  idempotencyHeaders,
+  Validation,
+  withExamples,
+  withoutKey,
+} from "./common.ts"
 import { errorsOf } from "./errors.ts"
 
 export class ExportsGroup extends HttpApiGroup.make("exports")
   .add(
     HttpApiEndpoint.post("create", "/exports", {
       headers: idempotencyHeaders,
-      payload: withoutKey(CreateExport),
+      payload: withExamples(withoutKey(CreateExport), {
+        accountId: "acc_7w3k9d2m4q8x1v6b5n0z2c4f7h",
+        occurredFrom: "2026-01-01T00:00:00Z",
+      }),
       success: created(Export),
       error: errorsOf(409, 422),
     }).annotateMerge(

@@ -16,7 +16,7 @@ import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Authorization, created, idempotencyHeaders, Validation } from "./common.ts"
+import { Authorization, created, idempotencyHeaders, Validation, withExamples } from "./common.ts"
 import { errorsOf } from "./errors.ts"
 
 /** `"3"`: a transaction's version as an entity tag. */
@@ -100,7 +100,14 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
   .add(
     HttpApiEndpoint.post("create", "/transactions", {
       headers: idempotencyHeaders,
-      payload: CreateTransactionItem,
+      payload: withExamples(CreateTransactionItem, {
+        accountId: "acc_7w3k9d2m4q8x1v6b5n0z2c4f7h",
+        direction: "debit",
+        amount: 350,
+        currency: "EUR",
+        description: "Coffee",
+        category: "food",
+      }),
       success: created(Transaction),
       error: createErrors,
     }).annotateMerge(
@@ -112,7 +119,25 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
     ),
     HttpApiEndpoint.post("bulk", "/transactions/bulk", {
       headers: idempotencyHeaders,
-      payload: Schema.Struct({ transactions: CreateManyTransactions.fields.transactions }),
+      payload: withExamples(
+        Schema.Struct({ transactions: CreateManyTransactions.fields.transactions }),
+        {
+          transactions: [
+            {
+              accountId: "acc_7w3k9d2m4q8x1v6b5n0z2c4f7h",
+              direction: "credit",
+              amount: 10000,
+              currency: "EUR",
+            },
+            {
+              accountId: "acc_7w3k9d2m4q8x1v6b5n0z2c4f7h",
+              direction: "debit",
+              amount: 350,
+              currency: "EUR",
+            },
+          ],
+        },
+      ),
       success: HttpApiSchema.WithHeaders(
         Schema.Struct({ transactions: Schema.Array(Transaction) }).pipe(HttpApiSchema.status(201)),
         {
@@ -163,7 +188,7 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
     HttpApiEndpoint.patch("update", "/transactions/:id", {
       params: path,
       headers: ifMatchHeaders,
-      payload: Schema.Struct(updateFields),
+      payload: withExamples(Schema.Struct(updateFields), { category: "treats", description: null }),
       success: versioned,
       error: errorsOf(404, 409),
     }).annotateMerge(
@@ -187,7 +212,9 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
     HttpApiEndpoint.post("reverse", "/transactions/:id/reverse", {
       params: path,
       headers: ifMatchHeaders,
-      payload: Schema.Struct({ description: ReverseTransaction.fields.description }),
+      payload: withExamples(Schema.Struct({ description: ReverseTransaction.fields.description }), {
+        description: "Refund",
+      }),
       success: Reversal,
       error: errorsOf(404, 409, 422),
     }).annotateMerge(

@@ -2,14 +2,27 @@ import { CreateTransfer, Transfer, TransferId } from "@txn/domain"
 import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as OpenApi from "effect/http-api/OpenApi"
-import { Authorization, created, idempotencyHeaders, Validation, withoutKey } from "./common.ts"
+import {
+  Authorization,
+  created,
+  idempotencyHeaders,
+  Validation,
+  withExamples,
+  withoutKey,
+} from "./common.ts"
 import { errorsOf } from "./errors.ts"
 
 export class TransfersGroup extends HttpApiGroup.make("transfers")
   .add(
     HttpApiEndpoint.post("create", "/transfers", {
       headers: idempotencyHeaders,
-      payload: withoutKey(CreateTransfer),
+      payload: withExamples(withoutKey(CreateTransfer), {
+        fromAccountId: "acc_7w3k9d2m4q8x1v6b5n0z2c4f7h",
+        toAccountId: "acc_2p5r8t1y4u7i0o3a6s9d2f5g8h",
+        amount: 2500,
+        currency: "EUR",
+        description: "Savings",
+      }),
       success: created(Transfer),
       error: errorsOf(404, 409, 422),
     }).annotateMerge(

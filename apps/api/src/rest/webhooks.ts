@@ -11,7 +11,14 @@ import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Authorization, created, idempotencyHeaders, Validation, withoutKey } from "./common.ts"
+import {
+  Authorization,
+  created,
+  idempotencyHeaders,
+  Validation,
+  withExamples,
+  withoutKey,
+} from "./common.ts"
 import { errorsOf } from "./errors.ts"
 
 const path = { id: WebhookId }
@@ -66,7 +73,10 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .add(
     HttpApiEndpoint.post("create", "/webhooks", {
       headers: idempotencyHeaders,
-      payload: withoutKey(CreateWebhook),
+      payload: withExamples(withoutKey(CreateWebhook), {
+        url: "https://example.com/txn-events",
+        eventTypes: ["transaction.created", "transaction.posted"],
+      }),
       success: created(CreatedWebhook),
       error: errorsOf(409, 422),
     }).annotateMerge(
@@ -81,7 +91,7 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
     }).annotateMerge(OpenApi.annotations({ summary: "List endpoints" })),
     HttpApiEndpoint.patch("update", "/webhooks/:id", {
       params: path,
-      payload: Schema.Struct(updateFields),
+      payload: withExamples(Schema.Struct(updateFields), { status: "disabled" }),
       success: Webhook,
       error: errorsOf(404),
     }).annotateMerge(
