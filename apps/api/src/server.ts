@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { Duplex } from "node:stream"
 import { resolveResponse } from "@trpc/server/http"
 import { Unavailable, ValidationError } from "@txn/domain"
+import * as FindMyWay from "effect/http/FindMyWay"
 import { admit, type Door, trpcCallsOf } from "./admission.ts"
 import type { AppContext } from "./context.ts"
 import { makeCors } from "./cors.ts"
@@ -109,8 +110,11 @@ const loggedPath = (path: string) =>
   path.length > 200 ? `${path.slice(0, 200)}... (${path.length} characters)` : path
 
 /**
- * One HTTP server: tRPC under /trpc, export downloads under /v1/exports, health under /healthz
- * and /readyz.
+ * One HTTP front for every door: tRPC under /trpc, REST under /v1 (export downloads included),
+ * its document at /openapi.json and reference at /docs, health at /healthz and /readyz. Request
+ * ids, the access log, CORS and timeouts hold for all of them; authentication, the rate limit,
+ * body limits and UTF-8 checks for tRPC, REST and downloads alike (admission.ts). Paths are routed
+ * by Effect's find-my-way router, the one HttpApi's routes use inside /v1.
  */
 export const createApiServer = (app: AppContext, options: ServerOptions) => {
   const cors = makeCors(options.corsOrigins)
@@ -276,89 +280,78 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
 
     cors(request, response, () => route(request, response, requestId, path))
   })
-  const route = (
+  /** A request that failed before its door could answer: 503 in the door's shape, or cut off. */
+  const failed =
+    (response: ServerResponse, requestId: string, door: Door, what: string) => (error: unknown) => {
+      app.log.error({ requestId, error: String(error) }, what)
+      if (!response.headersSent) {
+        sendJson(
+          response,
+          503,
+          door.refusal(new Unavailable({ message: "Try again shortly" }), requestId),
+        )
+      } else response.destroy()
+    }
+
+  type Route = (
     request: IncomingMessage,
     response: ServerResponse,
     requestId: string,
     path: string,
-  ) => {
-    if (path === "/healthz") return sendJson(response, 200, { status: "ok" })
-    if (path === "/readyz") {
-      const deadline = deadlineIn(Math.min(readinessTimeoutMs, options.requestTimeoutMs))
-      promiseBeforeDeadline(
-        deadline,
-        options.checkReadiness(deadline),
-        () => new Error("the readiness check timed out"),
-      ).then(
-        () => sendJson(response, 200, { status: "ready" }),
-        (error: unknown) => {
-          app.log.warn({ requestId, reason: String(error) }, "not ready")
-          sendJson(response, 503, { status: "unavailable", tag: "Unavailable" })
-        },
-      )
-      return
-    }
-    if (path.startsWith("/trpc/")) {
-      serveTrpc(request, response, requestId).catch((error: unknown) => {
-        app.log.error({ requestId, error: String(error) }, "request admission failed")
-        if (!response.headersSent) {
-          sendJson(
-            response,
-            503,
-            requestRefusal(new Unavailable({ message: "Try again shortly" }), requestId),
-          )
-        } else response.destroy()
-      })
-      return
-    }
+  ) => void
+  /** Every path the API answers; the rest answer 404 NotFound. */
+  const routes = FindMyWay.make<Route>()
+  routes.all("/healthz", (_request, response) => sendJson(response, 200, { status: "ok" }))
+  routes.all("/readyz", (_request, response, requestId) => {
+    const deadline = deadlineIn(Math.min(readinessTimeoutMs, options.requestTimeoutMs))
+    promiseBeforeDeadline(
+      deadline,
+      options.checkReadiness(deadline),
+      () => new Error("the readiness check timed out"),
+    ).then(
+      () => sendJson(response, 200, { status: "ready" }),
+      (error: unknown) => {
+        app.log.warn({ requestId, reason: String(error) }, "not ready")
+        sendJson(response, 503, { status: "unavailable", tag: "Unavailable" })
+      },
+    )
+  })
+  routes.all("/trpc/*", (request, response, requestId) => {
+    serveTrpc(request, response, requestId).catch(
+      failed(response, requestId, trpcDoor, "request admission failed"),
+    )
+  })
+  routes.all("/openapi.json", (_request, response) => {
+    response.writeHead(200, { "content-type": "application/json" })
+    response.end(openApiJson)
+  })
+  routes.on(["GET", "HEAD"], "/docs", (request, response, requestId) => {
+    docs(new Request(new URL(request.url ?? "/", "http://api"))).then(
+      async (answer) =>
+        writeAnswer(response, answer.status, answer.headers, await answer.arrayBuffer()),
+      failed(response, requestId, restDoor, "docs failed"),
+    )
+  })
+  routes.all("/v1/*", (request, response, requestId, path) => {
+    // Downloads stream a file rather than answer JSON; their id is taken as sent (the download
+    // decodes and checks it, answering a malformed one 400 naming `id`).
     const download = exportDownloadPath.exec(path)
     if (download !== null) {
       downloadExport(app, options, request, response, requestId, download[1] ?? "").catch(
-        (error: unknown) => {
-          app.log.error({ requestId, error: String(error) }, "export download failed")
-          if (!response.headersSent) {
-            sendJson(response, 503, {
-              error: { tag: "Unavailable", message: "Try again shortly", requestId },
-            })
-          } else response.destroy()
-        },
+        failed(response, requestId, restDoor, "export download failed"),
       )
       return
     }
-    if (path === "/openapi.json") {
-      response.writeHead(200, { "content-type": "application/json" })
-      response.end(openApiJson)
-      return
-    }
-    if (path === "/docs" && (request.method === "GET" || request.method === "HEAD")) {
-      docs(new Request(new URL(request.url ?? "/", "http://api"))).then(
-        async (answer) =>
-          writeAnswer(response, answer.status, answer.headers, await answer.arrayBuffer()),
-        (error: unknown) => {
-          app.log.error({ requestId, error: String(error) }, "docs failed")
-          sendJson(
-            response,
-            503,
-            errorBody(new Unavailable({ message: "Try again shortly" }), requestId),
-          )
-        },
-      )
-      return
-    }
-    if (path.startsWith("/v1/")) {
-      serveRest(request, response, requestId).catch((error: unknown) => {
-        app.log.error({ requestId, error: String(error) }, "request admission failed")
-        if (!response.headersSent) {
-          sendJson(
-            response,
-            503,
-            errorBody(new Unavailable({ message: "Try again shortly" }), requestId),
-          )
-        } else response.destroy()
-      })
-      return
-    }
-    sendJson(response, 404, noRoute(request, requestId))
+    serveRest(request, response, requestId).catch(
+      failed(response, requestId, restDoor, "request admission failed"),
+    )
+  })
+  const route: Route = (request, response, requestId, path) => {
+    // Routed on the path as sent: every `%` kept literal, so a malformed escape still finds its
+    // route (which answers it 400) instead of failing the router's own decoding.
+    const found = routes.find(request.method ?? "GET", path.replaceAll("%", "%25"))
+    if (found === undefined) sendJson(response, 404, noRoute(request, requestId))
+    else found.handler(request, response, requestId, path)
   }
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(error, socket),
