@@ -80,6 +80,7 @@ const cases: Record<string, Case> = {
   "webhooks.deliveries": { params: (ids) => ({ id: ids.webhook }) },
   "exports.create": { body: (ids) => ({ accountId: ids.account }) },
   "exports.get": { params: (ids) => ({ id: ids.export }) },
+  "exports.download": { params: (ids) => ({ id: ids.export }) },
   "admin.createUser": { body: () => ({ name: "Every" }) },
   "admin.createApiKey": {
     params: (ids) => ({ userId: ids.user }),
