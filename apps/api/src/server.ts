@@ -87,6 +87,15 @@ const noRoute = (request: IncomingMessage, requestId: string) => {
   }
 }
 
+/** A signal that aborts when the client goes away before its answer is written. */
+const abortedWith = (response: ServerResponse) => {
+  const abort = new AbortController()
+  response.once("close", () => {
+    if (!response.writableFinished) abort.abort()
+  })
+  return abort.signal
+}
+
 /** A door's Fetch answer written whole, its headers over the front's (Vary joins them). */
 const writeAnswer = (
   response: ServerResponse,
@@ -143,17 +152,13 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       deadlineIn(app.requestTimeoutMs),
     )
     if (admission === undefined) return
-    const abort = new AbortController()
-    response.once("close", () => {
-      if (!response.writableFinished) abort.abort()
-    })
     const url = new URL(request.url ?? "/", "http://api")
     const answer = await resolveResponse({
       router: appRouter,
       req: new Request(url, {
         method: request.method ?? "GET",
         headers: request.headers as Record<string, string>,
-        signal: abort.signal,
+        signal: abortedWith(response),
         ...(admission.body === undefined ? {} : { body: admission.body }),
       }),
       // As tRPC's adapters pass it: still percent-encoded (tRPC decodes it), no slash at the end.
@@ -222,10 +227,6 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       )
       return
     }
-    const abort = new AbortController()
-    response.once("close", () => {
-      if (!response.writableFinished) abort.abort()
-    })
     // An operation whose body has only optional fields may be sent without one.
     const body = admission.body === "" ? "{}" : admission.body
     const answer = await (await rest).serve(
@@ -235,7 +236,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
           ...(request.headers as Record<string, string>),
           ...(admission.body === "" ? { "content-type": "application/json" } : {}),
         },
-        signal: abort.signal,
+        signal: abortedWith(response),
         ...(body === undefined ? {} : { body }),
       }),
       {

@@ -1,13 +1,10 @@
-import { existsSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { chromiumPath, hasChromium, launchChromium } from "./browser.ts"
 import { startTestApi, type TestApi } from "./harness.ts"
 
-/** Debian's Chromium, which `.ci/run` installs; the tests say so and skip where it is missing. */
-const chromiumPath = "/usr/bin/chromium"
-const hasChromium = existsSync(chromiumPath)
 if (!hasChromium) {
   console.warn(`${chromiumPath} is missing (apt-get install chromium): browser CORS tests skipped`)
 }
@@ -65,18 +62,7 @@ describe.skipIf(!hasChromium)("a page on another origin, in Chromium", () => {
   beforeAll(async () => {
     ;[allowed, other] = await Promise.all([servePage(), servePage()])
     api = await startTestApi({ corsOrigins: [allowed.origin] })
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    })
+    browser = await launchChromium()
     page = await browser.newPage()
     await page.goto(`${allowed.origin}/`)
   }, 60_000)

@@ -1,11 +1,8 @@
-import { existsSync } from "node:fs"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { chromiumPath, hasChromium, launchChromium } from "./browser.ts"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 
-/** Debian's Chromium, which `.ci/run` installs; the tests say so and skip where it is missing. */
-const chromiumPath = "/usr/bin/chromium"
-const hasChromium = existsSync(chromiumPath)
 if (!hasChromium) {
   console.warn(`${chromiumPath} is missing (apt-get install chromium): /docs browser tests skipped`)
 }
@@ -33,18 +30,7 @@ describe("/docs", () => {
     const elsewhere: Array<string> = []
 
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      })
+      browser = await launchChromium()
       page = await browser.newPage()
       // Only the API is reachable: anything else the page asks for is refused and recorded.
       await page.route("**/*", (route) => {
