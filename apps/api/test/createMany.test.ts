@@ -1,3 +1,4 @@
+import { eventually } from "@txn/testing"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
@@ -150,24 +151,36 @@ describe("transactions.createMany", () => {
         available: e.posted - e.pendingDebits,
       })
     }
-    // The change feed pages through every item's `created` event, in the order sent.
-    const feed: Array<string> = []
-    let cursor: string | undefined
-    for (let page = 0; page < 20; page++) {
-      const changes = ok(
-        await api.query("transactions.changes", {
-          limit: 200,
-          ...(cursor === undefined ? {} : { cursor }),
-        }),
-      )
-      for (const event of changes.items) {
-        if (event.kind === "created" && ids.includes(event.transactionId)) {
-          feed.push(event.transactionId)
+    // The change feed pages through every item's `created` event, in the order sent. It shows a
+    // change once every older database transaction has ended, so other test files writing at
+    // the same moment can hold it back for a little while: read it again until it has caught up.
+    const readFeed = async () => {
+      const feed: Array<string> = []
+      let cursor: string | undefined
+      for (let page = 0; page < 20; page++) {
+        const changes = ok(
+          await api.query("transactions.changes", {
+            limit: 200,
+            ...(cursor === undefined ? {} : { cursor }),
+          }),
+        )
+        for (const event of changes.items) {
+          if (event.kind === "created" && ids.includes(event.transactionId)) {
+            feed.push(event.transactionId)
+          }
         }
+        cursor = changes.nextCursor
+        if (!changes.hasMore) break
       }
-      cursor = changes.nextCursor
-      if (!changes.hasMore) break
+      return feed
     }
+    const feed = await eventually(
+      async () => {
+        const read = await readFeed()
+        return read.length < ids.length ? undefined : read
+      },
+      { what: "the change feed to show every item" },
+    )
     expect(feed).toEqual(ids)
     const history = ok(await api.query("transactions.history", { id: ids[999] }))
     expect(history).toHaveLength(1)
