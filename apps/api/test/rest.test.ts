@@ -66,6 +66,35 @@ describe("/openapi.json", () => {
   })
 })
 
+describe("/openapi.json's answers", () => {
+  it("shows an example of every successful JSON answer, each accepted by its schema", async () => {
+    const document = (await (await fetch(`${api.url}/openapi.json`)).json()) as Json
+    const ajv = new Ajv2020({ strict: false, allErrors: true })
+    const resolve = (schema: Json): Json =>
+      typeof schema.$ref === "string"
+        ? resolve(document.components.schemas[schema.$ref.split("/").at(-1)])
+        : schema
+    let answers = 0
+    for (const [path, operations] of Object.entries<Json>(document.paths)) {
+      for (const [method, operation] of Object.entries<Json>(operations)) {
+        for (const [status, answer] of Object.entries<Json>(operation.responses)) {
+          const schema = answer.content?.["application/json"]?.schema
+          if (!status.startsWith("2") || schema === undefined) continue
+          answers++
+          const where = `${method.toUpperCase()} ${path} ${status}`
+          const shown = resolve(schema)
+          expect(shown.examples?.length ?? 0, `${where} has an example`).toBeGreaterThan(0)
+          const validate = ajv.compile({ ...shown, components: document.components })
+          for (const example of shown.examples) {
+            expect(validate(example), `${where}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+          }
+        }
+      }
+    }
+    expect(answers).toBeGreaterThanOrEqual(29)
+  })
+})
+
 describe("accounts over REST", () => {
   const open = (name: string, headers: Record<string, string> = {}) =>
     api.rest("POST", "/v1/accounts", { body: { name, currency: "EUR" }, headers })

@@ -11,17 +11,27 @@ import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Authorization, created, idempotencyHeaders, Validation, withExamples } from "./common.ts"
+import {
+  Authorization,
+  created,
+  exampled,
+  idempotencyHeaders,
+  Validation,
+  withExamples,
+} from "./common.ts"
 import { errorsOf } from "./errors.ts"
+import * as examples from "./examples.ts"
 
 const { idempotencyKey: _key, ...createAccountFields } = CreateAccount.fields
 const { id: _id, ...updateAccountFields } = UpdateAccount.fields
 
+const AccountOut = exampled(Account, examples.account)
+
 export const AccountPage = Schema.Struct({
-  items: Schema.Array(Account),
+  items: Schema.Array(AccountOut),
   nextCursor: Schema.NullOr(Schema.String),
   hasMore: Schema.Boolean,
-}).annotate({ identifier: "AccountPage" })
+}).annotate({ identifier: "AccountPage", examples: [examples.page(examples.account)] as never })
 
 export const Balance = Schema.Struct({
   accountId: AccountId,
@@ -30,7 +40,7 @@ export const Balance = Schema.Struct({
   pending: Schema.Number,
   available: Schema.Number,
   asOf: Schema.NullOr(Schema.String),
-}).annotate({ identifier: "Balance" })
+}).annotate({ identifier: "Balance", examples: [examples.balance] as never })
 
 const accountPath = { id: AccountId }
 
@@ -43,7 +53,7 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
         currency: "EUR",
         metadata: { owner: "alice" },
       }),
-      success: created(Account),
+      success: created(AccountOut),
       error: errorsOf(404, 409, 422),
     }).annotateMerge(
       OpenApi.annotations({
@@ -62,13 +72,13 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
     ),
     HttpApiEndpoint.get("get", "/accounts/:id", {
       params: accountPath,
-      success: Account,
+      success: AccountOut,
       error: errorsOf(404),
     }).annotateMerge(OpenApi.annotations({ summary: "Get an account" })),
     HttpApiEndpoint.patch("update", "/accounts/:id", {
       params: accountPath,
       payload: withExamples(Schema.Struct(updateAccountFields), { name: "Holidays" }),
-      success: Account,
+      success: AccountOut,
       error: errorsOf(404),
     }).annotateMerge(
       OpenApi.annotations({

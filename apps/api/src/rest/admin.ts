@@ -6,8 +6,9 @@ import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as HttpApiSecurity from "effect/http-api/HttpApiSecurity"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Validation, withExamples } from "./common.ts"
+import { exampled, Validation, withExamples } from "./common.ts"
 import { errorsOf } from "./errors.ts"
+import * as examples from "./examples.ts"
 
 /** The admin token (TXN_ADMIN_TOKEN) as `Authorization: Bearer`; API keys are refused. */
 export class AdminAuthorization extends HttpApiMiddleware.Service<AdminAuthorization>()(
@@ -24,7 +25,7 @@ export class AdminGroup extends HttpApiGroup.make("admin")
   .add(
     HttpApiEndpoint.post("createUser", "/admin/users", {
       payload: withExamples(CreateUser, { name: "Alice" }),
-      success: User.pipe(HttpApiSchema.status(201)),
+      success: exampled(User, examples.user).pipe(HttpApiSchema.status(201)),
     }).annotateMerge(OpenApi.annotations({ summary: "Create a user" })),
     HttpApiEndpoint.post("createApiKey", "/admin/users/:userId/api-keys", {
       params: { userId: UserId },
@@ -32,20 +33,23 @@ export class AdminGroup extends HttpApiGroup.make("admin")
         name: "laptop",
         scopes: ["read", "write"],
       }),
-      success: Schema.Struct({
-        apiKey: ApiKey,
-        secret: Schema.String.annotate({ description: "The key itself; shown this once" }),
-      }).pipe(HttpApiSchema.status(201)),
+      success: exampled(
+        Schema.Struct({
+          apiKey: ApiKey,
+          secret: Schema.String.annotate({ description: "The key itself; shown this once" }),
+        }),
+        { apiKey: examples.apiKey, secret: "txn_Qm4rT8vX2zB6nF0jL3pS7wY1cH5kD9gA2eU6iO0aZ4s" },
+      ).pipe(HttpApiSchema.status(201)),
       error: errorsOf(404),
     }).annotateMerge(OpenApi.annotations({ summary: "Give a user an API key" })),
     HttpApiEndpoint.get("listApiKeys", "/admin/users/:userId/api-keys", {
       params: { userId: UserId },
-      success: Schema.Array(ApiKey),
+      success: exampled(Schema.Array(ApiKey), [examples.apiKey]),
       error: errorsOf(404),
     }).annotateMerge(OpenApi.annotations({ summary: "A user's API keys, never their secrets" })),
     HttpApiEndpoint.post("revokeApiKey", "/admin/api-keys/:id/revoke", {
       params: { id: ApiKeyId },
-      success: ApiKey,
+      success: exampled(ApiKey, { ...examples.apiKey, revokedAt: "2026-03-02T10:00:00.000Z" }),
       error: errorsOf(404),
     }).annotateMerge(
       OpenApi.annotations({

@@ -73,3 +73,7 @@ export const withExamples = <Fields extends Schema.Struct.Fields>(
     checks === undefined ? annotated : annotated.check(...(checks as [never, ...Array<never>]))
   ) as Schema.Struct<Fields>
 }
+
+/** A schema whose document shows `example` (see examples.ts), for a schema without checks. */
+export const exampled = <S extends Schema.Top>(schema: S, example: unknown): S =>
+  schema.annotate({ examples: [example] } as never) as S

@@ -5,12 +5,16 @@ import * as OpenApi from "effect/http-api/OpenApi"
 import {
   Authorization,
   created,
+  exampled,
   idempotencyHeaders,
   Validation,
   withExamples,
   withoutKey,
 } from "./common.ts"
 import { errorsOf } from "./errors.ts"
+import * as examples from "./examples.ts"
+
+const ExportOut = exampled(Export, examples.exported)
 
 export class ExportsGroup extends HttpApiGroup.make("exports")
   .add(
@@ -20,7 +24,7 @@ export class ExportsGroup extends HttpApiGroup.make("exports")
         accountId: "acc_7w3k9d2m4q8x1v6b5n0z2c4f7h",
         occurredFrom: "2026-01-01T00:00:00Z",
       }),
-      success: created(Export),
+      success: created(ExportOut),
       error: errorsOf(409, 422),
     }).annotateMerge(
       OpenApi.annotations({
@@ -31,7 +35,7 @@ export class ExportsGroup extends HttpApiGroup.make("exports")
     ),
     HttpApiEndpoint.get("get", "/exports/:id", {
       params: { id: ExportId },
-      success: Export,
+      success: ExportOut,
       error: errorsOf(404),
     }).annotateMerge(OpenApi.annotations({ summary: "An export and its progress" })),
   )

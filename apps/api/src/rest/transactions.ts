@@ -16,8 +16,16 @@ import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as OpenApi from "effect/http-api/OpenApi"
 import * as Schema from "effect/Schema"
-import { Authorization, created, idempotencyHeaders, Validation, withExamples } from "./common.ts"
+import {
+  Authorization,
+  created,
+  exampled,
+  idempotencyHeaders,
+  Validation,
+  withExamples,
+} from "./common.ts"
 import { errorsOf } from "./errors.ts"
+import * as examples from "./examples.ts"
 
 /** `"3"`: a transaction's version as an entity tag. */
 export const etagOf = (version: number) => `"${version}"`
@@ -40,17 +48,22 @@ export const versionOf = (ifMatch: string) => Number(ifMatch.replaceAll('"', "")
 const ifMatchHeaders = { "if-match": IfMatch }
 
 /** A transaction with its version as ETag. */
-const versioned = HttpApiSchema.WithHeaders(Transaction, {
+const TransactionOut = exampled(Transaction, examples.transaction)
+
+const versioned = HttpApiSchema.WithHeaders(TransactionOut, {
   etag: Schema.String.annotate({ description: "The transaction's version, for If-Match" }),
 })
 
 const path = { id: TransactionId }
 
 const TransactionPage = Schema.Struct({
-  items: Schema.Array(Transaction),
+  items: Schema.Array(TransactionOut),
   nextCursor: Schema.NullOr(Schema.String),
   hasMore: Schema.Boolean,
-}).annotate({ identifier: "TransactionPage" })
+}).annotate({
+  identifier: "TransactionPage",
+  examples: [examples.page(examples.transaction)] as never,
+})
 
 const TransactionEvent = Schema.Struct({
   seq: Schema.Number,
@@ -63,13 +76,13 @@ const TransactionEvent = Schema.Struct({
     Schema.Struct({ from: Schema.Unknown, to: Schema.Unknown }),
   ),
   at: Schema.String,
-}).annotate({ identifier: "TransactionEvent" })
+}).annotate({ identifier: "TransactionEvent", examples: [examples.event] as never })
 
 const ChangesPage = Schema.Struct({
   items: Schema.Array(TransactionEvent),
   nextCursor: Schema.NullOr(Schema.String),
   hasMore: Schema.Boolean,
-}).annotate({ identifier: "ChangesPage" })
+}).annotate({ identifier: "ChangesPage", examples: [examples.page(examples.event)] as never })
 
 const TransactionSummary = Schema.Struct({
   groupBy: SummarizeTransactions.fields.groupBy,
@@ -85,10 +98,16 @@ const TransactionSummary = Schema.Struct({
       count: Schema.Number,
     }),
   ),
-}).annotate({ identifier: "TransactionSummary" })
+}).annotate({ identifier: "TransactionSummary", examples: [examples.summary] as never })
 
-const Reversal = Schema.Struct({ original: Transaction, reversal: Transaction }).annotate({
+const Reversal = Schema.Struct({ original: TransactionOut, reversal: TransactionOut }).annotate({
   identifier: "Reversal",
+  examples: [
+    {
+      original: { ...examples.transaction, status: "reversed", version: 2 },
+      reversal: { ...examples.transaction, direction: "credit", description: "Refund" },
+    },
+  ] as never,
 })
 
 const { id: _id, expectedVersion: _version, ...updateFields } = UpdateTransaction.fields
@@ -108,7 +127,7 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
         description: "Coffee",
         category: "food",
       }),
-      success: created(Transaction),
+      success: created(TransactionOut),
       error: createErrors,
     }).annotateMerge(
       OpenApi.annotations({
@@ -139,7 +158,9 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
         },
       ),
       success: HttpApiSchema.WithHeaders(
-        Schema.Struct({ transactions: Schema.Array(Transaction) }).pipe(HttpApiSchema.status(201)),
+        exampled(Schema.Struct({ transactions: Schema.Array(TransactionOut) }), {
+          transactions: [examples.transaction],
+        }).pipe(HttpApiSchema.status(201)),
         {
           "idempotent-replayed": Schema.optionalKey(Schema.Literal("true")),
         },
@@ -225,7 +246,7 @@ export class TransactionsGroup extends HttpApiGroup.make("transactions")
     ),
     HttpApiEndpoint.get("history", "/transactions/:id/history", {
       params: path,
-      success: Schema.Array(TransactionEvent),
+      success: exampled(Schema.Array(TransactionEvent), [examples.event]),
       error: errorsOf(404),
     }).annotateMerge(
       OpenApi.annotations({ summary: "Every change to a transaction, oldest first" }),

@@ -5,12 +5,16 @@ import * as OpenApi from "effect/http-api/OpenApi"
 import {
   Authorization,
   created,
+  exampled,
   idempotencyHeaders,
   Validation,
   withExamples,
   withoutKey,
 } from "./common.ts"
 import { errorsOf } from "./errors.ts"
+import * as examples from "./examples.ts"
+
+const TransferOut = exampled(Transfer, examples.transfer)
 
 export class TransfersGroup extends HttpApiGroup.make("transfers")
   .add(
@@ -23,7 +27,7 @@ export class TransfersGroup extends HttpApiGroup.make("transfers")
         currency: "EUR",
         description: "Savings",
       }),
-      success: created(Transfer),
+      success: created(TransferOut),
       error: errorsOf(404, 409, 422),
     }).annotateMerge(
       OpenApi.annotations({
@@ -33,7 +37,7 @@ export class TransfersGroup extends HttpApiGroup.make("transfers")
     ),
     HttpApiEndpoint.get("get", "/transfers/:id", {
       params: { id: TransferId },
-      success: Transfer,
+      success: TransferOut,
       error: errorsOf(404),
     }).annotateMerge(OpenApi.annotations({ summary: "Get a transfer" })),
   )

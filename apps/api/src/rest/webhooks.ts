@@ -14,12 +14,14 @@ import * as Schema from "effect/Schema"
 import {
   Authorization,
   created,
+  exampled,
   idempotencyHeaders,
   Validation,
   withExamples,
   withoutKey,
 } from "./common.ts"
 import { errorsOf } from "./errors.ts"
+import * as examples from "./examples.ts"
 
 const path = { id: WebhookId }
 
@@ -29,13 +31,20 @@ const CreatedWebhook = Schema.Struct({
   secret: Schema.String.annotate({
     description: "Signs every delivery; shown only in this answer",
   }),
-}).annotate({ identifier: "CreatedWebhook" })
+}).annotate({
+  identifier: "CreatedWebhook",
+  examples: [
+    { ...examples.webhook, secret: "whsec_Jp3vQ8x1Zr6tY2mK9wB4nL7cD0fH5sA8eG1iU3oV6bX" },
+  ] as never,
+})
+
+const WebhookOut = exampled(Webhook, examples.webhook)
 
 const WebhookPage = Schema.Struct({
-  items: Schema.Array(Webhook),
+  items: Schema.Array(WebhookOut),
   nextCursor: Schema.NullOr(Schema.String),
   hasMore: Schema.Boolean,
-}).annotate({ identifier: "WebhookPage" })
+}).annotate({ identifier: "WebhookPage", examples: [examples.page(examples.webhook)] as never })
 
 const Delivery = Schema.Struct({
   id: Schema.String,
@@ -58,13 +67,13 @@ const Delivery = Schema.Struct({
       durationMs: Schema.NullOr(Schema.Number),
     }),
   ),
-}).annotate({ identifier: "Delivery" })
+}).annotate({ identifier: "Delivery", examples: [examples.delivery] as never })
 
 const DeliveryPage = Schema.Struct({
   items: Schema.Array(Delivery),
   nextCursor: Schema.NullOr(Schema.String),
   hasMore: Schema.Boolean,
-}).annotate({ identifier: "DeliveryPage" })
+}).annotate({ identifier: "DeliveryPage", examples: [examples.page(examples.delivery)] as never })
 
 const { id: _id, ...updateFields } = UpdateWebhook.fields
 const { id: _webhook, ...deliveryQuery } = ListDeliveries.fields
@@ -92,7 +101,7 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
     HttpApiEndpoint.patch("update", "/webhooks/:id", {
       params: path,
       payload: withExamples(Schema.Struct(updateFields), { status: "disabled" }),
-      success: Webhook,
+      success: WebhookOut,
       error: errorsOf(404),
     }).annotateMerge(
       OpenApi.annotations({
@@ -101,7 +110,10 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
     ),
     HttpApiEndpoint.delete("delete", "/webhooks/:id", {
       params: path,
-      success: Schema.Struct({ id: WebhookId, deleted: Schema.Literal(true) }),
+      success: exampled(Schema.Struct({ id: WebhookId, deleted: Schema.Literal(true) }), {
+        id: examples.webhook.id,
+        deleted: true,
+      }),
       error: errorsOf(404),
     }).annotateMerge(OpenApi.annotations({ summary: "Delete an endpoint" })),
     HttpApiEndpoint.get("deliveries", "/webhooks/:id/deliveries", {
