@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { type DomainError, PayloadTooLarge, Unavailable, ValidationError } from "@txn/domain"
 import getRawBody, { type RawBodyError } from "raw-body"
 import { type AppContext, authenticate, type Caller } from "./context.ts"
-import { type Deadline, promiseBeforeDeadline } from "./deadline.ts"
+import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
 import {
   type RateLimitDecision,
@@ -136,8 +136,10 @@ export const admit = async (
   request: IncomingMessage,
   response: ServerResponse,
   requestId: string,
-  deadline: Deadline,
 ): Promise<Admission | undefined> => {
+  // The request's one deadline, from its arrival at the door: authentication, the rate limit and
+  // the use case all wait against it.
+  const deadline = deadlineIn(app.requestTimeoutMs)
   const refuse = (error: DomainError) => {
     if (error._tag === "Unavailable") {
       response.setHeader("retry-after", unavailableRetryAfterSeconds)

@@ -48,15 +48,7 @@ export const downloadExport = async (
   requestId: string,
   rawId: string,
 ) => {
-  const admission = await admit(
-    app,
-    options,
-    restDoor,
-    request,
-    response,
-    requestId,
-    deadlineIn(app.requestTimeoutMs),
-  )
+  const admission = await admit(app, options, restDoor, request, response, requestId)
   if (admission === undefined) return
   const { caller, deadline } = admission
   if (caller.kind === "admin") {

@@ -142,15 +142,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     response: ServerResponse,
     requestId: string,
   ) => {
-    const admission = await admit(
-      app,
-      options,
-      trpcDoor,
-      request,
-      response,
-      requestId,
-      deadlineIn(app.requestTimeoutMs),
-    )
+    const admission = await admit(app, options, trpcDoor, request, response, requestId)
     if (admission === undefined) return
     const url = new URL(request.url ?? "/", "http://api")
     const answer = await resolveResponse({
@@ -197,15 +189,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     response: ServerResponse,
     requestId: string,
   ) => {
-    const admission = await admit(
-      app,
-      options,
-      restDoor,
-      request,
-      response,
-      requestId,
-      deadlineIn(app.requestTimeoutMs),
-    )
+    const admission = await admit(app, options, restDoor, request, response, requestId)
     if (admission === undefined) return
     if (
       admission.body !== undefined &&
