@@ -634,6 +634,22 @@ const printTable = (load: Load, figures: ReadonlyMap<System, ReadonlyArray<Figur
     `| ${widths.map((width, i) => (i === 0 ? "-".repeat(width) : `${"-".repeat(width - 1)}:`)).join(" | ")} |`,
   )
   for (const cells of table.slice(1)) console.log(line(cells))
+  // Per-round ratios scatter with the machine's noise; over all rounds, each side's CPU
+  // divided by its requests is the steadier figure.
+  const pooledCpu = (system: System) => {
+    const rounds = of(system).filter((f) => f.appCpu !== undefined)
+    const requests = rounds.reduce((sum, f) => sum + f.requests, 0)
+    return rounds.length < of(system).length || requests === 0
+      ? undefined
+      : rounds.reduce((sum, f) => sum + f.appCpu! * f.requests, 0) / requests
+  }
+  const pooled = (over: System, under: System) => {
+    const [a, b] = [pooledCpu(over), pooledCpu(under)]
+    return a === undefined || b === undefined ? "—" : (a / b).toFixed(2)
+  }
+  console.log(
+    `  app CPU per request over all rounds: API / plain ${pooled(load.api, load.plain)}, REST / tRPC ${pooled(load.rest, load.api)}`,
+  )
   for (const system of [load.api, load.rest, load.plain, ...load.sql]) {
     const failed: Record<string, number> = {}
     let requests = 0

@@ -18,15 +18,17 @@ export const openApiDocument = () => OpenApi.fromApi(TxnApi)
  */
 export const makeRest = async (app: AppContext) => {
   const services = await app.runtime.context()
-  // The handlers' services (the use cases, the RestCall) come with each request, below.
+  // The app's services are the handler's base, merged once; only the RestCall comes with each
+  // request (merging every service into each request's context would cost more than routing).
   const routes = HttpApiBuilder.layer(TxnApi).pipe(
     Layer.provide(handlersLayer),
     Layer.provide(HttpServer.layerServices),
+    Layer.provideMerge(Layer.succeedContext(services)),
   ) as Layer.Layer<never, never, HttpRouter.HttpRouter>
   const { handler, dispose } = HttpRouter.toWebHandler(routes, { disableLogger: true })
   return {
     serve: (request: Request, call: RestCall["Service"]) =>
-      handler(request, Context.add(services, RestCall, call) as Context.Context<never>),
+      handler(request, Context.make(RestCall, call) as Context.Context<never>),
     dispose,
   }
 }
