@@ -1,4 +1,5 @@
 import type { TxnClientOptions } from "./createTxnClient.ts"
+import { requestHeaders } from "./requestHeaders.ts"
 
 /** Why a download was refused: the API's tag (`NotFound`, `Forbidden`, ...) and its message. */
 export class ExportDownloadError extends Error {
@@ -31,18 +32,13 @@ export class ExportDownloadError extends Error {
  * an ExportDownloadError.
  */
 export const downloadExport = async (
-  options: Pick<TxnClientOptions, "url" | "apiKey" | "headers" | "fetch">,
+  options: Pick<TxnClientOptions, "url" | "apiKey" | "token" | "headers" | "fetch">,
   id: string,
 ): Promise<Response> => {
   const fetch = options.fetch ?? globalThis.fetch
   const response = await fetch(
     `${options.url.replace(/\/+$/, "")}/v1/exports/${encodeURIComponent(id)}/download`,
-    {
-      headers: {
-        ...(typeof options.headers === "function" ? await options.headers() : options.headers),
-        ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
-      },
-    },
+    { headers: await requestHeaders(options) },
   )
   if (response.ok) return response
   const body = (await response.json().catch(() => undefined)) as

@@ -1,3 +1,7 @@
 export * from "./createTxnClient.ts"
 export * from "./downloadExport.ts"
+export type * from "./generated/AppRouter.ts"
+export { newIdempotencyKey } from "./idempotencyKeyLink.ts"
+export type { RetryOptions } from "./retryLink.ts"
+export * from "./txnError.ts"
 export * from "./verifyWebhook.ts"

@@ -29,9 +29,11 @@ export interface VerifyWebhookOptions {
 
 const encoder = new TextEncoder()
 
-const fromHex = (hex: string): Uint8Array | undefined => {
+// Bytes over a fresh ArrayBuffer: since TypeScript 5.7 a plain Uint8Array may sit on a
+// SharedArrayBuffer, which Web Crypto's BufferSource does not take under the DOM typings.
+const fromHex = (hex: string) => {
   if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return undefined
-  const bytes = new Uint8Array(hex.length / 2)
+  const bytes = new Uint8Array(new ArrayBuffer(hex.length / 2))
   for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
   return bytes
 }

@@ -351,7 +351,8 @@ describe("a batch refused as a whole", () => {
   it("runs the calls that fit the rate limit, then rejects a spent budget's batch as RateLimited", async () => {
     const limited = await startTestApi({ rateLimit: makeRateLimit({ points: 2 }) })
     try {
-      const batched = createTxnClient({ url: limited.url, apiKey: limited.key })
+      // Without retries: this is about what the server answers, not how long the client waits.
+      const batched = createTxnClient({ url: limited.url, apiKey: limited.key, retry: false })
       const three = () =>
         Promise.allSettled([
           batched.accounts.list.query({}),
@@ -413,5 +414,33 @@ describe("headers", () => {
     expect(echoed).toEqual([`${prefix}-1`, `${prefix}-2`])
     expect(await accessLogOf(`${prefix}-1`)).toMatchObject({ path: "/trpc/accounts.create" })
     expect(await accessLogOf(`${prefix}-2`)).toMatchObject({ path: "/trpc/accounts.get" })
+  })
+})
+
+describe("live changes through the client", () => {
+  it("subscribes with the key in a header and receives a transaction as it is created", async () => {
+    const account = await newAccount()
+    const received: Array<{ transactionId: string; kind: string }> = []
+    let started!: () => void
+    const ready = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const subscription = client.transactions.live.subscribe(
+      { accountId: account.id },
+      {
+        onStarted: () => started(),
+        onData: (event) => received.push(event.data),
+      },
+    )
+    await ready
+    const created = await client.transactions.create.mutate({
+      accountId: account.id,
+      direction: "debit",
+      amount: 5,
+      currency: "USD",
+    })
+    await eventually(async () => (received.length > 0 ? true : undefined))
+    subscription.unsubscribe()
+    expect(received[0]).toMatchObject({ transactionId: created.id, kind: "created" })
   })
 })

@@ -1,12 +1,18 @@
 import { describe, expectTypeOf, it } from "vitest"
 import {
   createTxnClient,
+  type ErrorDetails,
   type errorTag,
+  type FieldIssue,
   isTxnError,
   type TxnClient,
   type TxnClientError,
   type TxnClientOptions,
+  type TxnError,
+  type TxnErrorTag,
 } from "../src/index.ts"
+
+type ItemFailure = NonNullable<ErrorDetails["NotFound"]["failures"]>[number]
 
 // These tests are checked by `npm run typecheck` (tsc covers test/); at run time they only prove the
 // file loads. Calls sit in functions that never run, so no request is made.
@@ -126,15 +132,69 @@ describe("error types", () => {
     expectTypeOf<ErrorData["tag"]>().toEqualTypeOf<Tag>()
   })
 
-  it("narrows an unknown error with isTxnError", () => {
+  it("narrows an unknown error with isTxnError, its details typed for the tag", () => {
     const error: unknown = new Error("not an API error")
     if (isTxnError(error, "VersionConflict")) {
-      expectTypeOf(error).toEqualTypeOf<TxnClientError>()
-      expectTypeOf(error.data?.details).toEqualTypeOf<Record<string, unknown> | undefined>()
-      expectTypeOf(error.data?.httpStatus).toEqualTypeOf<number | undefined>()
+      expectTypeOf(error).toEqualTypeOf<TxnError<"VersionConflict">>()
+      expectTypeOf(error.data.tag).toEqualTypeOf<"VersionConflict">()
+      expectTypeOf(error.data.details).toEqualTypeOf<
+        | {
+            readonly id: string
+            readonly expectedVersion: number
+            readonly currentVersion: number
+          }
+        | undefined
+      >()
+      expectTypeOf(error.data.httpStatus).toEqualTypeOf<number>()
+      expectTypeOf(error.message).toEqualTypeOf<string>()
+      // @ts-expect-error: a VersionConflict names no account
+      typeOnly(() => error.data.details?.accountId)
+    }
+    if (isTxnError(error, "InsufficientFunds")) {
+      expectTypeOf(error.data.details?.available).toEqualTypeOf<number | undefined>()
+      expectTypeOf(error.data.details?.failures).toEqualTypeOf<
+        ReadonlyArray<ItemFailure> | undefined
+      >()
+    }
+    if (isTxnError(error, "RateLimited")) {
+      expectTypeOf(error.data.details?.retryAfterSeconds).toEqualTypeOf<number | undefined>()
+    }
+    if (isTxnError(error, "ValidationError")) {
+      expectTypeOf(error.data.issues).toEqualTypeOf<ReadonlyArray<FieldIssue> | undefined>()
+      expectTypeOf(error.data.details).toEqualTypeOf<undefined>()
+    }
+    if (isTxnError(error, "InternalError")) {
+      expectTypeOf(error.data.details).toEqualTypeOf<undefined>()
+      expectTypeOf(error.data.requestId).toEqualTypeOf<string | undefined>()
     }
     // @ts-expect-error: not a tag the API uses
     typeOnly(() => isTxnError(error, "VersionConflicted"))
+    // @ts-expect-error: tags are the API's, not any string
+    typeOnly(() => isTxnError(error, "NotFound" as string))
+  })
+
+  it("has a guard for every tag the API answers with", () => {
+    expectTypeOf<TxnErrorTag>().toEqualTypeOf<
+      | "ValidationError"
+      | "Unauthorized"
+      | "Forbidden"
+      | "NotFound"
+      | "VersionConflict"
+      | "InvalidStateTransition"
+      | "IdempotencyKeyInProgress"
+      | "IdempotencyKeyReused"
+      | "InsufficientFunds"
+      | "BalanceLimitExceeded"
+      | "CurrencyMismatch"
+      | "PayloadTooLarge"
+      | "MethodNotAllowed"
+      | "RateLimited"
+      | "Unavailable"
+      | "InternalError"
+    >()
+    expectTypeOf<keyof ErrorDetails>().toEqualTypeOf<
+      Exclude<TxnErrorTag, "ValidationError" | "InternalError">
+    >()
   })
 
   it("types a ValidationError's issues", () => {
@@ -155,5 +215,21 @@ describe("options", () => {
     }>().toExtend<TxnClientOptions>()
     expectTypeOf<{ url: string; batch: "yes" }>().not.toExtend<TxnClientOptions>()
     expectTypeOf<{ headers: Record<string, string> }>().not.toExtend<TxnClientOptions>()
+  })
+
+  it("takes a token, or a function that fetches one, sync or async", () => {
+    expectTypeOf<{ url: string; token: string }>().toExtend<TxnClientOptions>()
+    expectTypeOf<{ url: string; token: () => string }>().toExtend<TxnClientOptions>()
+    expectTypeOf<{ url: string; token: () => Promise<string> }>().toExtend<TxnClientOptions>()
+    expectTypeOf<{ url: string; token: () => number }>().not.toExtend<TxnClientOptions>()
+  })
+
+  it("takes retry settings or false, and an AbortSignal per call", () => {
+    expectTypeOf<{ url: string; retry: false }>().toExtend<TxnClientOptions>()
+    expectTypeOf<{ url: string; retry: { retries: 5 } }>().toExtend<TxnClientOptions>()
+    expectTypeOf<{ url: string; retry: true }>().not.toExtend<TxnClientOptions>()
+    const signal = new AbortController().signal
+    typeOnly(() => client.transactions.get.query({ id: "t" }, { signal }))
+    typeOnly(() => client.transactions.create.mutate(debit, { signal }))
   })
 })
