@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util"
 
 const usage = `Usage: npm run bench [-- <scenario> ...] [--seconds <n>] [--rounds <n>]
-  scenarios   flood, throughput, createMany, worker, relay (default: all)
+  scenarios   flood, throughput, createMany, worker, relay, live (default: all)
   --seconds   seconds per system and round of each throughput load, and of each worker load (default 4)
   --rounds    rounds of each throughput load and of the worker's trivial jobs, the systems alternating (default 3)
   --loads     the throughput loads to run, comma-separated: list-10k, list-100k, create, create-hot (default: all)`
@@ -57,6 +57,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   createMany: () => import("./bench/createMany.ts").then((scenario) => scenario.run()),
   worker: () => import("./bench/worker.ts").then((scenario) => scenario.run(options)),
   relay: () => import("./bench/relay.ts").then((scenario) => scenario.run(options)),
+  live: () => import("./bench/live.ts").then((scenario) => scenario.run()),
 }
 
 const unknown = positionals.filter((name) => !Object.hasOwn(scenarios, name))

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import {
   Access,
   type Accounts,
+  type ChangeFeed,
   type Credential,
   type Exports,
   type Transactions,
@@ -18,9 +19,17 @@ import * as Exit from "effect/Exit"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { beforeDeadline, type Deadline } from "./deadline.ts"
+import type { LiveFeed } from "./liveFeed.ts"
 import type { RateLimit, RateLimitDecision } from "./rateLimit.ts"
 
-export type AppServices = Accounts | Transactions | Transfers | Exports | Webhooks | Access
+export type AppServices =
+  | Accounts
+  | Transactions
+  | Transfers
+  | Exports
+  | Webhooks
+  | Access
+  | ChangeFeed
 
 /** Built once at start-up and shared by every request. */
 export interface AppContext {
@@ -31,9 +40,15 @@ export interface AppContext {
   readonly rateLimit: RateLimit
   /** How long a request may take, authentication included, before it answers Unavailable. */
   readonly requestTimeoutMs: number
+  /** Live transaction changes for this process's subscribers (tRPC subscriptions, REST SSE). */
+  readonly live: LiveFeed
 }
 
-/** Who is calling: a user through one of their API keys, the admin, or nobody we know. */
+/**
+ * Who is calling: a user through one of their API keys or a client token minted with one (`via`;
+ * a token's `expiresAt` is when it stops working, `accountIds` the only accounts it reaches), the
+ * admin, or nobody we know.
+ */
 export type Caller =
   | ({ readonly kind: "user" } & Credential)
   | { readonly kind: "admin" }
@@ -52,6 +67,10 @@ export interface RequestContext extends AppContext {
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest()
+
+/** What a user's credential is called in a refusal: "API key" or "client token". */
+export const credentialName = (caller: Extract<Caller, { readonly kind: "user" }>) =>
+  caller.via === "token" ? "client token" : "API key"
 
 /** Compares digests, so the time taken says nothing about how much of the token matched. */
 const isAdminToken = (app: AppContext, token: string) =>

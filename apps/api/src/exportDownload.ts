@@ -1,13 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import {
-  type DomainError,
-  ExportId,
-  Exports,
-  Forbidden,
-  MethodNotAllowed,
-  Unavailable,
-  ValidationError,
-} from "@txn/domain"
+import { ExportId, Exports, Grant, Unavailable, ValidationError } from "@txn/domain"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -15,22 +7,14 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { type AdmissionOptions, admit } from "./admission.ts"
-import { type AppContext, anonymousRefusal } from "./context.ts"
+import type { AppContext } from "./context.ts"
 import { beforeDeadline, type Deadline, deadlineIn } from "./deadline.ts"
-import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
-import { errorBody, restDoor } from "./rest/errors.ts"
+import { restDoor } from "./rest/errors.ts"
+import { readingUser, sendRestError as sendError } from "./restStream.ts"
+import { grantOf } from "./withinRequest.ts"
 
 /** `/v1/exports/<id>/download`; the id is checked by its schema, not by this pattern. */
 export const exportDownloadPath = /^\/v1\/exports\/([^/]*)\/download$/
-
-/** A refusal in REST's error shape, as every other REST answer gives it. */
-const sendError = (response: ServerResponse, requestId: string, error: DomainError) => {
-  if (error._tag === "Unavailable") {
-    response.setHeader("retry-after", unavailableRetryAfterSeconds)
-  }
-  response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
-  response.end(JSON.stringify(errorBody(error, requestId)))
-}
 
 /**
  * `GET /v1/exports/<id>/download`: the CSV of a completed export, streamed one chunk at a time
@@ -50,36 +34,9 @@ export const downloadExport = async (
 ) => {
   const admission = await admit(app, options, restDoor, request, response, requestId)
   if (admission === undefined) return
-  const { caller, deadline } = admission
-  if (caller.kind === "admin") {
-    return sendError(
-      response,
-      requestId,
-      new Forbidden({
-        message: "The admin token cannot act as a user; use an API key",
-        requiredScope: "read",
-      }),
-    )
-  }
-  if (caller.kind !== "user") return sendError(response, requestId, anonymousRefusal(caller))
-  if (!caller.scopes.includes("read")) {
-    return sendError(
-      response,
-      requestId,
-      new Forbidden({ message: "This API key lacks the read scope", requiredScope: "read" }),
-    )
-  }
-  if (request.method !== "GET") {
-    response.setHeader("allow", "GET")
-    return sendError(
-      response,
-      requestId,
-      new MethodNotAllowed({
-        message: `Downloads answer GET, not ${request.method}`,
-        allowed: ["GET"],
-      }),
-    )
-  }
+  const { deadline } = admission
+  const caller = readingUser(admission.caller, request.method, response, "Downloads")
+  if (!("kind" in caller)) return sendError(response, requestId, caller)
   const decoded = Schema.decodeUnknownResult(ExportId)(safeDecode(rawId))
   if (Result.isFailure(decoded)) {
     const issue = { path: ["id"], message: decoded.failure.message }
@@ -93,6 +50,7 @@ export const downloadExport = async (
     app.runtime.runPromiseExit(
       effect.pipe(
         beforeDeadline(until, () => Effect.die(new Error("Timed out reading the export"))),
+        Effect.provideService(Grant, grantOf(caller)),
         Effect.annotateLogs({ requestId, userId: caller.userId }),
       ),
     )

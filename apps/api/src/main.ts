@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net"
 import { onShutdown, startAppProcess } from "@txn/platform"
 import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
+import { makeLiveFeed } from "./liveFeed.ts"
 import { makeRateLimit } from "./rateLimit.ts"
 import { makeReadinessCheck } from "./readiness.ts"
 import { createApiServer } from "./server.ts"
@@ -22,6 +23,13 @@ const redis =
       })
 redis?.on("error", (error) => log.warn({ error: error.message }, "rate limit store unreachable"))
 
+// Live changes are read from the database's change feed, for every subscriber at once, so a write
+// through any process reaches subscribers on every process.
+const live = makeLiveFeed(runtime, log, {
+  pollMs: config.livePollMs,
+  maxQueued: 1_000,
+  maxSubscribers: config.liveMaxSubscribers,
+})
 const server = createApiServer(
   {
     runtime,
@@ -29,6 +37,7 @@ const server = createApiServer(
     adminToken: config.adminToken,
     rateLimit: makeRateLimit({ points: config.rateLimitPerMinute, redis }),
     requestTimeoutMs: config.requestTimeoutMs,
+    live,
   },
   {
     maxBodyBytes: 1024 * 1024,
@@ -58,7 +67,9 @@ if (!listening) {
 // Before the line that says it listens: a SIGTERM sent on reading that line must find the
 // handler, or Node's default ends the process on the spot, with nothing closed.
 onShutdown(log, { stopping: "api shutting down", stopped: "api stopped" }, async () => {
-  // Finish the requests in flight, refuse new ones; give up on stragglers after 10 s.
+  // Finish the requests in flight, refuse new ones; give up on stragglers after 10 s. Live
+  // streams end at once, telling their clients to resume elsewhere.
+  live.close()
   server.close()
   server.closeIdleConnections()
   const force = setTimeout(() => server.closeAllConnections(), 10_000).unref()

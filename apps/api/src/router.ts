@@ -1,6 +1,7 @@
 import { accountsRouter } from "./routers/accounts.ts"
 import { adminRouter } from "./routers/admin.ts"
 import { exportsRouter } from "./routers/exports.ts"
+import { tokensRouter } from "./routers/tokens.ts"
 import { transactionsRouter } from "./routers/transactions.ts"
 import { transfersRouter } from "./routers/transfers.ts"
 import { webhooksRouter } from "./routers/webhooks.ts"
@@ -12,6 +13,7 @@ export const appRouter = router({
   transfers: transfersRouter,
   webhooks: webhooksRouter,
   exports: exportsRouter,
+  tokens: tokensRouter,
   admin: adminRouter,
 })
 

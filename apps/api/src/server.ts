@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http"
-import type { Duplex } from "node:stream"
+import { type Duplex, Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { resolveResponse } from "@trpc/server/http"
 import { Unavailable, ValidationError } from "@txn/domain"
 import * as FindMyWay from "effect/http/FindMyWay"
@@ -10,6 +12,7 @@ import { makeCors } from "./cors.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
+import { liveChangesPath, serveLiveChanges } from "./liveSse.ts"
 import { errorBody, restDoor } from "./rest/errors.ts"
 import { makeDocs, makeRest, openApiDocument } from "./rest/serve.ts"
 import { appRouter } from "./router.ts"
@@ -96,19 +99,41 @@ const abortedWith = (response: ServerResponse) => {
   return abort.signal
 }
 
-/** A door's Fetch answer written whole, its headers over the front's (Vary joins them). */
+/** A door's status and headers over the front's (Vary joins them). */
+const setAnswerHead = (response: ServerResponse, status: number, headers: Headers) => {
+  response.statusCode = status
+  for (const [name, value] of headers) {
+    const before = name === "vary" ? response.getHeader("vary") : undefined
+    response.setHeader(name, before === undefined ? value : `${before}, ${value}`)
+  }
+}
+
+/** A door's Fetch answer written whole. */
 const writeAnswer = (
   response: ServerResponse,
   status: number,
   headers: Headers,
   body: ArrayBuffer | undefined,
 ) => {
-  response.statusCode = status
-  for (const [name, value] of headers) {
-    const before = name === "vary" ? response.getHeader("vary") : undefined
-    response.setHeader(name, before === undefined ? value : `${before}, ${value}`)
-  }
+  setAnswerHead(response, status, headers)
   response.end(body === undefined ? undefined : Buffer.from(body))
+}
+
+/**
+ * A stream of server-sent events (a tRPC subscription), written as it comes until it ends or the
+ * client leaves; proxies are asked not to buffer it.
+ */
+const streamAnswer = async (response: ServerResponse, answer: Response) => {
+  setAnswerHead(response, answer.status, answer.headers)
+  response.setHeader("x-accel-buffering", "no")
+  response.flushHeaders()
+  if (answer.body === null) {
+    response.end()
+    return
+  }
+  await pipeline(Readable.fromWeb(answer.body as NodeReadableStream), response).catch(() => {
+    // The client left: the subscription has been told through the request's signal.
+  })
 }
 
 /**
@@ -169,6 +194,10 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       }),
       responseMeta,
     })
+    if (answer.headers.get("content-type")?.startsWith("text/event-stream") === true) {
+      await streamAnswer(response, answer)
+      return
+    }
     writeAnswer(
       response,
       response.statusCode === 200 ? answer.status : response.statusCode,
@@ -318,8 +347,14 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     )
   })
   routes.all("/v1/*", (request, response, requestId, path) => {
-    // Downloads stream a file rather than answer JSON; their id is taken as sent (the download
-    // decodes and checks it, answering a malformed one 400 naming `id`).
+    // Live changes and downloads stream rather than answer JSON. A download's id is taken as sent
+    // (the download decodes and checks it, answering a malformed one 400 naming `id`).
+    if (path === liveChangesPath) {
+      serveLiveChanges(app, options, request, response, requestId).catch(
+        failed(response, requestId, restDoor, "live stream failed"),
+      )
+      return
+    }
     const download = exportDownloadPath.exec(path)
     if (download !== null) {
       downloadExport(app, options, request, response, requestId, download[1] ?? "").catch(

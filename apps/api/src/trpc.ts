@@ -11,7 +11,13 @@ import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { type AppServices, anonymousRefusal, type Caller, type RequestContext } from "./context.ts"
+import {
+  type AppServices,
+  anonymousRefusal,
+  type Caller,
+  credentialName,
+  type RequestContext,
+} from "./context.ts"
 import { type ErrorTag, errorTable, isDomainErrorTag, tagOfTrpcCode } from "./errorTable.ts"
 import { rateLimitRefusal } from "./rateLimit.ts"
 import { withinRequest } from "./withinRequest.ts"
@@ -40,6 +46,13 @@ const t = initTRPC
   .create({
     // Never send stack traces, whatever NODE_ENV says.
     isDev: false,
+    // Live streams (subscriptions over SSE) carry a comment every 10 s, so proxies keep them open
+    // and clients can tell a quiet stream from a dead one: tRPC's client reconnects after 25 s
+    // without a word, resuming after the last event it got.
+    sse: {
+      ping: { enabled: true, intervalMs: 10_000 },
+      client: { reconnectAfterInactivityMs: 25_000 },
+    },
     errorFormatter({ shape, error, ctx }) {
       const cause = error.cause
       let tag: ErrorTag
@@ -85,6 +98,9 @@ export const createCallerFactory = t.createCallerFactory
 
 const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
   new TRPCError({ code, message: cause.message, cause })
+
+/** A domain error as the tRPC error of its tag's code, to throw from a procedure. */
+export const refusal = (error: DomainError) => fail(errorTable[error._tag].code, error)
 
 /**
  * A whole /trpc request refused before any of its calls ran, in the shape tRPC answers errors
@@ -140,7 +156,10 @@ const userProcedure = (scope: Scope) =>
       if (!caller.scopes.includes(scope)) {
         throw fail(
           "FORBIDDEN",
-          new Forbidden({ message: `This API key lacks the ${scope} scope`, requiredScope: scope }),
+          new Forbidden({
+            message: `This ${credentialName(caller)} lacks the ${scope} scope`,
+            requiredScope: scope,
+          }),
         )
       }
       return next({ ctx: { caller } })

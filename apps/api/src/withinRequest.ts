@@ -1,4 +1,4 @@
-import { Actor, Unavailable } from "@txn/domain"
+import { Actor, Grant, Unavailable } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import type { Caller } from "./context.ts"
 import { beforeDeadline, type Deadline } from "./deadline.ts"
@@ -11,9 +11,18 @@ export interface RequestScope {
 }
 
 /**
+ * What the caller's credential reaches, for the use cases to enforce (see `Grant`): the one home
+ * of a client token's limits, whichever door the request came through.
+ */
+export const grantOf = (caller: Caller): Grant =>
+  caller.kind === "user"
+    ? { via: caller.via, accountIds: caller.accountIds }
+    : { via: "key", accountIds: null }
+
+/**
  * A use case as one request runs it, tRPC's or REST's: answered Unavailable once the request's
- * deadline passes, its changes authored by the caller's key, its logs tagged with the request id
- * and user.
+ * deadline passes, its changes authored by the caller's key, within what the caller's credential
+ * reaches, its logs tagged with the request id and user.
  */
 export const withinRequest =
   (scope: RequestScope) =>
@@ -27,6 +36,7 @@ export const withinRequest =
         Actor,
         scope.caller.kind === "user" ? scope.caller.keyId : scope.caller.kind,
       ),
+      Effect.provideService(Grant, grantOf(scope.caller)),
       Effect.annotateLogs({
         requestId: scope.requestId,
         ...(scope.caller.kind === "user" ? { userId: scope.caller.userId } : {}),

@@ -39,7 +39,7 @@ const send = (
   headers: Record<string, string> = {},
 ) =>
   api.call(procedure.path, input, {
-    method: procedure.type === "query" ? "GET" : "POST",
+    method: procedure.type === "mutation" ? "POST" : "GET",
     auth,
     headers,
   })
@@ -74,8 +74,8 @@ describe("every procedure declares who may call it", () => {
   })
 
   for (const { path, type, scope } of procedures) {
-    it(`${path}: needs ${scope ?? "nothing"}: queries read, changes write, admin.* the admin token`, () => {
-      const expected = path.startsWith("admin.") ? "admin" : type === "query" ? "read" : "write"
+    it(`${path}: needs ${scope ?? "nothing"}: queries and subscriptions read, changes write, admin.* the admin token`, () => {
+      const expected = path.startsWith("admin.") ? "admin" : type === "mutation" ? "write" : "read"
       expect(scope).toBe(expected)
     })
   }

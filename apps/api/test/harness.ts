@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import type { AppContext } from "../src/context.ts"
+import { makeLiveFeed } from "../src/liveFeed.ts"
 import { makeRateLimit, type RateLimit } from "../src/rateLimit.ts"
 import type { makeReadinessCheck } from "../src/readiness.ts"
 import { createApiServer } from "../src/server.ts"
@@ -41,6 +42,8 @@ export const startTestApi = async (
     readiness?: typeof makeReadinessCheck
     /** Defaults to TXN_MAX_BATCH_CALLS's default. */
     maxBatchCalls?: number
+    /** Live changes held for one subscriber before it reads the rest from the database. */
+    liveMaxQueued?: number
     /** Browser origins allowed to call it; none unless given, as in production. */
     corsOrigins?: ReadonlyArray<string>
   } = {},
@@ -83,6 +86,11 @@ export const startTestApi = async (
   const adminToken = randomBytes(24).toString("base64url")
   const runtime = options.runtime ?? appRuntime
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
+  const live = makeLiveFeed(runtime, log, {
+    pollMs: 50,
+    maxQueued: options.liveMaxQueued ?? 1_000,
+    maxSubscribers: 1_000,
+  })
   const server = createApiServer(
     {
       runtime,
@@ -90,6 +98,7 @@ export const startTestApi = async (
       adminToken: Redacted.make(adminToken),
       rateLimit: options.rateLimit ?? makeRateLimit({ points: 100_000 }),
       requestTimeoutMs,
+      live,
     },
     {
       maxBodyBytes: 1024 * 1024,
@@ -130,6 +139,9 @@ export const startTestApi = async (
       },
       ...(method === "POST" ? { body: JSON.stringify(input) } : {}),
     })
+    if (response.headers.get("content-type")?.startsWith("text/event-stream") === true) {
+      return answerOfStream(response)
+    }
     return {
       status: response.status,
       headers: response.headers,
@@ -185,13 +197,42 @@ export const startTestApi = async (
     query: (path: string, input?: unknown) => call(path, input, { method: "GET" }),
     /** Any call, with extra request headers. */
     call,
+    live,
     close: async () => {
+      live.close()
       server.closeAllConnections()
       server.close()
       await holds.close()
       await queues.close()
       await appRuntime.dispose()
     },
+  }
+}
+
+/**
+ * A subscription's answer as a call's: its stream read until it opens (200, `connected`) or
+ * fails (the error's status and body, as tRPC sends it in a `serialized-error` event), then
+ * dropped; so the checks every procedure goes through can call subscriptions too.
+ */
+const answerOfStream = async (response: Response) => {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let text = ""
+  try {
+    for (;;) {
+      const chunk = await reader.read()
+      if (chunk.done) throw new Error(`The stream ended before it opened or failed: ${text}`)
+      text += chunk.value
+      const error = /event: serialized-error\ndata: (.*)\n/.exec(text)
+      if (error !== null) {
+        const body = { error: JSON.parse(error[1]!) } as Json
+        return { status: body.error.data.httpStatus as number, headers: response.headers, body }
+      }
+      if (/event: connected\n/.test(text)) {
+        return { status: 200, headers: response.headers, body: { result: { data: null } } as Json }
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined)
   }
 }
 

@@ -594,7 +594,7 @@ const invoke = (path: string, input: unknown) => {
   const def = procedures.find((procedure) => procedure.path === path)?.def
   if (def === undefined) throw new Error(`No procedure ${path}`)
   return api.call(path, input, {
-    method: def.type === "query" ? "GET" : "POST",
+    method: def.type === "mutation" ? "POST" : "GET",
     auth: def.meta?.scope === "admin" ? api.adminToken : api.key,
   })
 }
@@ -1210,6 +1210,19 @@ const scenarios = [
   ),
 
   scenario(
+    "a live stream of one account, resumed after any valid event id",
+    ["transactions.live"],
+    fc.integer({ min: 0, max: 999_999_999_999_999 }),
+    async (seq) => {
+      // The largest positions an event id can name open the stream (nothing comes after them).
+      const lastEventId = Buffer.from(`9223372036854775807:${seq}`).toString("base64url")
+      const response = await invoke("transactions.live", { lastEventId })
+      expect(response.status).toBe(200)
+    },
+    10,
+  ),
+
+  scenario(
     "a webhook with the longest URL and description and every event type, changed and deleted",
     [
       "webhooks.create",
@@ -1268,7 +1281,41 @@ const scenarios = [
       expect(revoked).toMatchObject({ ...sent, revokedAt: expect.any(String) })
     },
   ),
+
+  scenario(
+    "a client token for up to the most accounts, living from a second to an hour",
+    ["tokens.create"],
+    fc.record({
+      accounts: fc.integer({ min: 1, max: 100 }),
+      ttlSeconds: fc.oneof(fc.constantFrom(1, 3600), fc.integer({ min: 1, max: 3600 })),
+      scopes: fc.constantFrom(["read"], ["read", "write"]),
+    }),
+    async (p) => {
+      tokenAccounts ??= await Promise.all(
+        Array.from(
+          { length: 100 },
+          async (_, i) =>
+            ok(
+              await invoke("accounts.create", { name: `Token ${i}`, currency: "EUR" }),
+              "accounts.create",
+            ).id as string,
+        ),
+      )
+      const accountIds = tokenAccounts.slice(0, p.accounts)
+      const before = Date.now()
+      const sent = { scopes: p.scopes, accountIds, ttlSeconds: p.ttlSeconds }
+      const minted = ok(await invoke("tokens.create", sent), "tokens.create")
+      expect(minted).toMatchObject({ scopes: p.scopes, accountIds })
+      const lifetime = Date.parse(minted.expiresAt) - before
+      expect(lifetime).toBeGreaterThan(p.ttlSeconds * 1000 - 1000)
+      expect(lifetime).toBeLessThanOrEqual(p.ttlSeconds * 1000 + 1000)
+    },
+    10,
+  ),
 ]
+
+/** The accounts the client token scenario limits its tokens to, made once. */
+let tokenAccounts: Array<string> | undefined
 
 describe("valid but extreme values at every procedure: kept exactly as sent, or a typed 4xx", () => {
   it("has a scenario for every procedure of the router", () => {

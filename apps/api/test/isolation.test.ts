@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { openSse } from "./sse.ts"
 
 /**
  * User A owns an account with posted and pending transactions; user B, with a key holding every
@@ -327,6 +328,52 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       expect(new Set(seen)).toEqual(new Set([own.transaction.id]))
     },
   },
+  "transactions.live": {
+    sees: "A's account answers another user's live stream 404 as a missing one, and B's stream carries none of A's changes",
+    check: async () => {
+      const live = (key: string, input: Record<string, unknown>) =>
+        openSse(
+          `${api.url}/trpc/transactions.live?input=${encodeURIComponent(JSON.stringify(input))}`,
+          { authorization: `Bearer ${key}` },
+        )
+      const refusalFor = async (accountId: string) => {
+        const stream = await live(b.key, { accountId })
+        const [error] = await stream.take(1, "serialized-error")
+        stream.close()
+        return JSON.parse(error!.data) as Json
+      }
+      const missingId = makeId("acc")
+      const [foreign, missing] = [await refusalFor(a.account.id), await refusalFor(missingId)]
+      expect(missing.data.tag).toBe("NotFound")
+      expect(foreign.message.replaceAll(a.account.id, "<id>")).toBe(
+        missing.message.replaceAll(missingId, "<id>"),
+      )
+      expect(foreign.data.tag).toBe(missing.data.tag)
+
+      // A third user's own stream (B's data stays as the other checks expect): its changes,
+      // never one on A's account.
+      const c = await api.newUser()
+      const cAccount = ok(
+        await as(c.key).mutate("accounts.create", {
+          name: "C",
+          currency: "USD",
+          allowNegative: true,
+        }),
+      )
+      const stream = await live(c.key, {})
+      await stream.take(1, "connected")
+      const mine = ok(await as(c.key).mutate("transactions.create", transaction(cAccount.id)))
+      const seen: Array<Json> = []
+      while (!seen.some((change) => change.transactionId === mine.id)) {
+        const [event] = await stream.take(1)
+        if (event === undefined) break
+        seen.push(JSON.parse(event.data))
+      }
+      stream.close()
+      expect(seen.map((change) => change.transactionId)).toContain(mine.id)
+      expect(seen.filter((change) => change.accountId === a.account.id)).toEqual([])
+    },
+  },
   "transactions.summary": {
     sees: "another user's summary counts only their own money, and nothing under A's account",
     check: async () => {
@@ -532,6 +579,28 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
         created.id,
         "whk",
       )
+    },
+  },
+  "tokens.create": {
+    sees: "B cannot mint a token for A's account (404, exactly as a missing one), and B's token sees nothing of A",
+    check: async () => {
+      await expectSameAsMissing(
+        (id) => asB().mutate("tokens.create", { scopes: ["read"], accountIds: [id] }),
+        a.account.id,
+        "acc",
+      )
+      const token = ok(await asB().mutate("tokens.create", { scopes: ["read", "write"] })).token
+      const browser = as(token)
+      await expectSameAsMissing((id) => browser.query("accounts.get", { id }), a.account.id, "acc")
+      await expectSameAsMissing(
+        (id) => browser.query("transactions.get", { id }),
+        a.posted.id,
+        "txn",
+      )
+      expect(idsOf(ok(await browser.query("accounts.list", { limit: 200 })))).not.toContain(
+        a.account.id,
+      )
+      await expectUnchanged()
     },
   },
   ...Object.fromEntries(

@@ -189,13 +189,21 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
         expect(JSON.stringify(listed.body)).not.toContain(value)
       }
 
-      // A revoked key stops working.
+      // A client token minted with the key, used, refused what only keys may do.
+      const minted = await send("tokens.create", { scopes: ["read"], ttlSeconds: 60 }, secret)
+      expect(minted.status).toBe(200)
+      const clientToken: string = minted.body.result.data.token
+      expect((await send("accounts.list", {}, clientToken, "GET")).status).toBe(200)
+      expect((await send("webhooks.list", {}, clientToken, "GET")).status).toBe(403)
+
+      // A revoked key stops working, and so do its tokens.
       const revoked = await send("admin.apiKeys.revoke", { id: keyId }, admin)
       expect(revoked.body.result.data.revokedAt).toEqual(expect.any(String))
       expect((await send("accounts.list", {}, secret, "GET")).status).toBe(401)
       expect((await send("transactions.get", { id: transaction.id }, secret, "GET")).status).toBe(
         401,
       )
+      expect((await send("accounts.list", {}, clientToken, "GET")).status).toBe(401)
 
       // The hold-expiry job carries the transaction id and nothing else.
       const job = await (holds as unknown as ReadableQueue).getJob(expireHoldJobId(transaction.id))
@@ -207,13 +215,15 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
         spareApiKey: spareSecret,
         harnessApiKey: api.key,
         apiKeyHash: sha256(secret),
+        clientToken,
+        clientTokenHash: sha256(clientToken),
         adminToken: admin,
         databasePassword,
         databaseUrl,
       }
       const logs = [...api.logs.raw, ...runtimeLogs.raw].join("\n")
       expect(api.logs.raw.length).toBeGreaterThan(errors.length)
-      expect(errors.length).toBe(invalid.length + refused.length + 2)
+      expect(errors.length).toBe(invalid.length + refused.length + 4)
       const jobText = JSON.stringify({ name: job?.name, data: job?.data, opts: job?.opts })
       for (const [name, value] of Object.entries(secrets)) {
         expect({ name, inLogs: logs.includes(value) }).toEqual({ name, inLogs: false })

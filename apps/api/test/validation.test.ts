@@ -56,7 +56,7 @@ const accepts = async (schema: unknown, input: unknown) => {
 /** Calls a procedure as a caller allowed to: the admin token for admin ones, the user's key otherwise. */
 const send = (path: string, def: ProcedureDef, input: unknown) =>
   api.call(path, input, {
-    method: def.type === "query" ? "GET" : "POST",
+    method: def.type === "mutation" ? "POST" : "GET",
     auth: def.meta?.scope === "admin" ? api.adminToken : api.key,
   })
 
@@ -80,12 +80,14 @@ describe("every procedure answers malformed input with a typed 400", () => {
       "admin.users.create",
       "exports.create",
       "exports.get",
+      "tokens.create",
       "transactions.changes",
       "transactions.create",
       "transactions.createMany",
       "transactions.get",
       "transactions.history",
       "transactions.list",
+      "transactions.live",
       "transactions.post",
       "transactions.reverse",
       "transactions.summary",

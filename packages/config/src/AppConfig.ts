@@ -110,6 +110,12 @@ const Environment = Schema.Struct({
   ),
   TXN_API_KEY_CACHE_TTL_MS: Schema.optionalKey(NonNegativeInt),
   TXN_API_KEY_CACHE_MAX: Schema.optionalKey(PositiveInt),
+  TXN_LIVE_POLL_MS: Schema.optionalKey(
+    Schema.NumberFromString.pipe(
+      Schema.check(Schema.isInt(), Schema.isBetween({ minimum: 10, maximum: 10_000 })),
+    ),
+  ),
+  TXN_LIVE_MAX_STREAMS: Schema.optionalKey(PositiveInt),
   TXN_CORS_ORIGINS: Schema.optionalKey(
     Schema.String.pipe(
       Schema.check(
@@ -171,6 +177,13 @@ export interface AppConfig {
    * localhost otherwise.
    */
   readonly corsOrigins: ReadonlyArray<string>
+  /**
+   * How often an API process reads the change feed for its live subscribers (10 to 10,000 ms),
+   * while it has any: the longest a settled change waits before it is sent.
+   */
+  readonly livePollMs: number
+  /** Live streams (tRPC subscriptions and REST SSE) one API process holds at once. */
+  readonly liveMaxSubscribers: number
 }
 
 export class ConfigError extends Error {
@@ -221,6 +234,8 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     queuePrefix: e.TXN_QUEUE_PREFIX ?? "txn",
     apiKeyCacheTtlMs: e.TXN_API_KEY_CACHE_TTL_MS ?? 30_000,
     apiKeyCacheMax: e.TXN_API_KEY_CACHE_MAX ?? 10_000,
+    livePollMs: e.TXN_LIVE_POLL_MS ?? 100,
+    liveMaxSubscribers: e.TXN_LIVE_MAX_STREAMS ?? 10_000,
     corsOrigins:
       e.TXN_CORS_ORIGINS === undefined
         ? env.NODE_ENV === "production"

@@ -189,6 +189,30 @@ describe("loadConfig", () => {
     })
   })
 
+  describe("TXN_LIVE_POLL_MS and TXN_LIVE_MAX_STREAMS", () => {
+    it("default to reading every 100 ms and holding 10,000 streams", () => {
+      expect(loadConfig({})).toMatchObject({ livePollMs: 100, liveMaxSubscribers: 10_000 })
+    })
+
+    it("read the interval between 10 and 10,000 ms and a positive stream count", () => {
+      expect(loadConfig({ TXN_LIVE_POLL_MS: "10", TXN_LIVE_MAX_STREAMS: "1" })).toMatchObject({
+        livePollMs: 10,
+        liveMaxSubscribers: 1,
+      })
+      expect(loadConfig({ TXN_LIVE_POLL_MS: "10000" }).livePollMs).toBe(10_000)
+    })
+
+    it.each([
+      ["TXN_LIVE_POLL_MS", "9"],
+      ["TXN_LIVE_POLL_MS", "10001"],
+      ["TXN_LIVE_POLL_MS", "2.5"],
+      ["TXN_LIVE_MAX_STREAMS", "0"],
+      ["TXN_LIVE_MAX_STREAMS", "many"],
+    ])("rejects %s=%j, naming the variable", (name, value) => {
+      expect(configErrorFor({ [name]: value }).message).toContain(name)
+    })
+  })
+
   describe("TXN_QUEUE_PREFIX", () => {
     it("defaults to txn", () => {
       expect(loadConfig({}).queuePrefix).toBe("txn")

@@ -89,6 +89,8 @@ export interface Purged {
   /** Outbox events. */
   readonly events: number
   readonly deliveries: number
+  /** Client tokens a day past their expiry (refused since it, kept a while to explain a 401). */
+  readonly clientTokens: number
 }
 
 /** Deletes `table` rows matching `condition` in batches, so no statement holds locks for long. */
@@ -109,7 +111,8 @@ const deleteInBatches = (table: string, condition: string, batch: number) =>
 /**
  * Idempotency keys past their expiry (kept `idempotencyKeyDays`), exports past theirs, settled
  * webhook deliveries older than `eventRetentionDays` with their attempt logs, and outbox events
- * as old, dispatched and with no delivery left. Transaction events are the history and stay.
+ * as old, dispatched and with no delivery left, and client tokens a day past their expiry.
+ * Transaction events are the history and stay.
  */
 export const purgeExpired = (batch = 5_000) =>
   Effect.gen(function* () {
@@ -127,5 +130,16 @@ export const purgeExpired = (batch = 5_000) =>
        and not exists (select 1 from webhook_deliveries d where d.event_id = outbox.id)`,
       batch,
     )
-    return { idempotencyKeys, exports, events: outboxEvents, deliveries } satisfies Purged
+    const clientTokens = yield* deleteInBatches(
+      "client_tokens",
+      "expires_at < now() - interval '1 day'",
+      batch,
+    )
+    return {
+      idempotencyKeys,
+      exports,
+      events: outboxEvents,
+      deliveries,
+      clientTokens,
+    } satisfies Purged
   }).pipe(Effect.withSpan("Maintenance.purgeExpired", { attributes: { idempotencyKeyDays } }))

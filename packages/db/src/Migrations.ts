@@ -18,6 +18,7 @@ import attemptsAtClaim from "./migrations/0015_attempts_at_claim.ts"
 import historyRelay from "./migrations/0017_history_relay.ts"
 import apiKeyChanges from "./migrations/0018_api_key_changes.ts"
 import batchWrites from "./migrations/0019_batch_writes.ts"
+import clientTokens from "./migrations/0020_client_tokens.ts"
 
 /** Forward-only and numbered; append new ones, never edit an applied one. */
 export const migrations = Migrator.fromRecord({
@@ -39,6 +40,7 @@ export const migrations = Migrator.fromRecord({
   "0017_history_relay": historyRelay,
   "0018_api_key_changes": apiKeyChanges,
   "0019_batch_writes": batchWrites,
+  "0020_client_tokens": clientTokens,
 })
 
 /** Applies pending migrations in one transaction under a lock; returns the ones applied. */

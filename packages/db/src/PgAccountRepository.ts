@@ -155,11 +155,12 @@ export const layer = Layer.effect(
               Effect.withSpan("PgAccountRepository.findMany"),
             ),
 
-      list: (userId, query) => {
+      list: (userId, query, within) => {
         const limit = query.limit ?? defaultLimit
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
         const conditions = [
           sql`user_id = ${userId}`,
+          ...(within == null ? [] : [sql`id = any(${`{${within.join(",")}}`}::text[])`]),
           ...(query.currency === undefined ? [] : [sql`currency = ${query.currency}`]),
           ...(after === undefined
             ? []

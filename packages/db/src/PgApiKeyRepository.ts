@@ -1,7 +1,9 @@
 import {
+  type AccountId,
   type ApiKey,
   type ApiKeyId,
   ApiKeyRepository,
+  type ClientTokenInsert,
   type Credential,
   type Scope,
   type UserId,
@@ -31,6 +33,9 @@ const toApiKey = (row: ApiKeyRow): ApiKey => ({
   lastUsedAt: isoOrNull(row.lastUsedAt),
   revokedAt: isoOrNull(row.revokedAt),
 })
+
+/** A PostgreSQL array literal of ids or scopes (none of which holds a comma, quote or brace). */
+const textArray = (values: ReadonlyArray<string>) => `{${values.join(",")}}`
 
 const columns = "id, user_id, name, scopes, created_at, last_used_at, revoked_at"
 
@@ -72,6 +77,9 @@ export const layer = Layer.effect(
                   keyId: r.id as ApiKeyId,
                   userId: r.userId as UserId,
                   scopes: r.scopes as Array<Scope>,
+                  via: "key",
+                  accountIds: null,
+                  expiresAt: null,
                 }),
               ),
             ),
@@ -111,6 +119,75 @@ export const layer = Layer.effect(
           Effect.map((rows) => rows.map(toApiKey)),
           Effect.orDie,
           Effect.withSpan("PgApiKeyRepository.listByUser"),
+        ),
+
+      // One statement: the first of the token's accounts that is not the user's, if any; else
+      // the token, stored only while its key is live.
+      insertClientToken: (token, secretHash) =>
+        sql<{ readonly unknownAccount: string | null; readonly inserted: boolean }>`
+          with wanted as (
+            select id, ord from unnest(${textArray(token.accountIds ?? [])}::text[])
+              with ordinality as w (id, ord)
+          ), unknown as (
+            select w.id from wanted w
+             where not exists (select 1 from accounts a where a.id = w.id and a.user_id = ${token.userId})
+             order by w.ord limit 1
+          ), inserted as (
+            insert into client_tokens
+              (id, api_key_id, user_id, secret_hash, scopes, account_ids, expires_at, created_at)
+            select ${token.id}, k.id, k.user_id, ${secretHash}, ${textArray(token.scopes)}::text[],
+                   ${token.accountIds === null ? null : textArray(token.accountIds)}::text[],
+                   ${token.expiresAt}::timestamptz, ${token.createdAt}::timestamptz
+              from api_keys k
+             where k.id = ${token.apiKeyId} and k.user_id = ${token.userId}
+               and k.revoked_at is null and not exists (select 1 from unknown)
+            returning id
+          )
+          select (select id from unknown) as unknown_account,
+                 exists (select 1 from inserted) as inserted`.pipe(
+          Effect.map(([row]): ClientTokenInsert => {
+            if (row?.unknownAccount != null) {
+              return { _tag: "UnknownAccount", accountId: row.unknownAccount as AccountId }
+            }
+            return row?.inserted === true ? { _tag: "Inserted" } : { _tag: "KeyRevoked" }
+          }),
+          Effect.orDie,
+          Effect.withSpan("PgApiKeyRepository.insertClientToken"),
+        ),
+
+      // The token's scopes narrowed to those its key still has: a key's scopes changed since
+      // (announced like a revocation) bound its tokens too.
+      useClientToken: (secretHash, now) =>
+        sql<{
+          readonly keyId: string
+          readonly userId: string
+          readonly scopes: Array<string>
+          readonly accountIds: Array<string> | null
+          readonly expiresAt: Date
+        }>`
+          select k.id as key_id, t.user_id,
+                 array(select s from unnest(t.scopes) s where s = any(k.scopes)) as scopes,
+                 t.account_ids, t.expires_at
+            from client_tokens t join api_keys k on k.id = t.api_key_id
+           where t.secret_hash = ${secretHash} and k.revoked_at is null
+             and t.expires_at > ${now.toISOString()}::timestamptz`.pipe(
+          Effect.map(([row]) =>
+            Option.fromNullishOr(row).pipe(
+              Option.filter((r) => r.scopes.length > 0),
+              Option.map(
+                (r): Credential => ({
+                  keyId: r.keyId as ApiKeyId,
+                  userId: r.userId as UserId,
+                  scopes: r.scopes as Array<Scope>,
+                  via: "token",
+                  accountIds: r.accountIds as Array<AccountId> | null,
+                  expiresAt: iso(r.expiresAt),
+                }),
+              ),
+            ),
+          ),
+          Effect.orDie,
+          Effect.withSpan("PgApiKeyRepository.useClientToken"),
         ),
     })
   }),

@@ -38,8 +38,9 @@ interface Entry {
 }
 
 /**
- * Keys found in PostgreSQL, held in this process for up to `ttlMs`, by the SHA-256 of the secret
- * (never the secret itself). A dedicated connection LISTENs on `channel`; a notification drops the
+ * Keys (and client tokens) found in PostgreSQL, held in this process for up to `ttlMs` (a token no
+ * longer than it lives), by the SHA-256 of the secret (never the secret itself). A token's
+ * credential names its key, so a change to the key drops its tokens too. A dedicated connection LISTENs on `channel`; a notification drops the
  * key it names, in every process, within a round trip of the change committing. Without a working
  * LISTEN (not yet connected, or the connection dropped) nothing is held and every request looks
  * its key up, until listening again: a change in that gap would go unheard. A lookup that raced
@@ -73,7 +74,13 @@ export const layer = (options: CredentialCacheOptions) =>
           const oldest = entries.keys().next()
           if (oldest.done !== true) entries.delete(oldest.value)
         }
-        entries.set(hash, { credential, expiresAt: at + options.ttlMs, recordedAt: at })
+        // A client token is held no longer than it lives.
+        const ends = credential.expiresAt === null ? Infinity : Date.parse(credential.expiresAt)
+        entries.set(hash, {
+          credential,
+          expiresAt: Math.min(at + options.ttlMs, ends),
+          recordedAt: at,
+        })
       }
 
       const listen = Effect.scoped(

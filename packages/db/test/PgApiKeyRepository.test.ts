@@ -58,7 +58,14 @@ describe("PgApiKeyRepository", () => {
       const hash = newHash()
       await insert(key, hash)
       expect(await use(hash, "2026-02-01T10:00:00Z")).toEqual(
-        Option.some({ keyId: key.id, userId, scopes: ["read"] }),
+        Option.some({
+          keyId: key.id,
+          userId,
+          scopes: ["read"],
+          via: "key",
+          accountIds: null,
+          expiresAt: null,
+        }),
       )
     })
 

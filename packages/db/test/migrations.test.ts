@@ -42,6 +42,7 @@ describe("migrations", () => {
       [17, "history_relay"],
       [18, "api_key_changes"],
       [19, "batch_writes"],
+      [20, "client_tokens"],
     ])
   })
 

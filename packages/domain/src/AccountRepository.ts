@@ -36,7 +36,12 @@ export class AccountRepository extends Context.Service<
       input: UpdateAccount,
       now: Date,
     ) => Effect.Effect<Option.Option<Account>, InsufficientFunds>
-    readonly list: (userId: UserId, query: ListAccounts) => Effect.Effect<Page<Account>>
+    /** The user's accounts, only those of `within` when given. */
+    readonly list: (
+      userId: UserId,
+      query: ListAccounts,
+      within?: ReadonlyArray<AccountId> | null,
+    ) => Effect.Effect<Page<Account>>
     /** The stored balances, or sums of the ledger up to `asOf`; none if not the user's. */
     readonly balance: (
       userId: UserId,

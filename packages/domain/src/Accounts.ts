@@ -15,22 +15,27 @@ import { AccountRepository } from "./AccountRepository.ts"
 import { balanceLimit, exactFigure } from "./Balances.ts"
 import { type Page, timestampMillis } from "./Common.ts"
 import {
+  type Forbidden,
   type IdempotencyKeyReused,
   type InsufficientFunds,
   NotFound,
   ValidationError,
 } from "./Errors.ts"
+import { ensureAllAccounts, ensureReached, Grant } from "./Grant.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newAccountId, type UserId } from "./Ids.ts"
 
-/** Account use cases, on behalf of one user. */
+/**
+ * Account use cases, on behalf of one user, within the caller's `Grant`: a client token limited to
+ * some accounts sees and changes only those, and opens none.
+ */
 export class Accounts extends Context.Service<
   Accounts,
   {
     readonly create: (
       userId: UserId,
       input: CreateAccount,
-    ) => Effect.Effect<MaybeReplayed<Account>, IdempotencyKeyReused>
+    ) => Effect.Effect<MaybeReplayed<Account>, IdempotencyKeyReused | Forbidden>
     readonly get: (userId: UserId, input: GetAccount) => Effect.Effect<Account, NotFound>
     readonly list: (userId: UserId, input: ListAccounts) => Effect.Effect<Page<Account>>
     readonly balance: (
@@ -50,6 +55,7 @@ export class Accounts extends Context.Service<
       const idempotency = yield* IdempotencyStore
       return Accounts.of({
         create: Effect.fn("Accounts.create")(function* (userId, input) {
+          yield* ensureAllAccounts("open accounts")
           const now = new Date().toISOString()
           return yield* idempotent(
             idempotency,
@@ -69,12 +75,14 @@ export class Accounts extends Context.Service<
           )
         }),
         get: Effect.fn("Accounts.get")(function* (userId, input) {
+          yield* ensureReached(input.id)
           const found = yield* repository.findById(userId, input.id)
           if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
           return found.value
         }),
         update: Effect.fn("Accounts.update")(function* (userId, input) {
           const { id, ...fields } = input
+          yield* ensureReached(id)
           if (Object.keys(fields).length === 0) {
             return yield* ValidationError.fromIssues([
               { path: [], message: "Expected at least one field to change" },
@@ -85,6 +93,7 @@ export class Accounts extends Context.Service<
           return updated.value
         }),
         balance: Effect.fn("Accounts.balance")(function* (userId, input) {
+          yield* ensureReached(input.id)
           const asOf = input.asOf === undefined ? undefined : new Date(timestampMillis(input.asOf))
           const found = yield* repository.balance(userId, input.id, asOf)
           if (Option.isNone(found)) return yield* NotFound.of("account", input.id)
@@ -119,7 +128,7 @@ export class Accounts extends Context.Service<
           }
         }),
         list: Effect.fn("Accounts.list")(function* (userId, input) {
-          return yield* repository.list(userId, input)
+          return yield* repository.list(userId, input, (yield* Grant).accountIds)
         }),
       })
     }),

@@ -4,7 +4,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Name, Timestamp } from "./Common.ts"
-import { ApiKeyId, UserId } from "./Ids.ts"
+import { AccountId, ApiKeyId, type ClientTokenId, UserId } from "./Ids.ts"
 
 /** What a key may do: `read` for queries, `write` for changes. */
 export const Scope = Schema.Literals(["read", "write"])
@@ -44,11 +44,86 @@ export type RevokeApiKey = typeof RevokeApiKey.Type
 export const ListApiKeys = Schema.Struct({ userId: UserId })
 export type ListApiKeys = typeof ListApiKeys.Type
 
-/** A key with the user it acts for, as authentication finds it. */
+/** The most accounts one client token may be limited to. */
+export const maxClientTokenAccounts = 100
+/** How long a client token lives at most, and unless asked otherwise. */
+export const maxClientTokenSeconds = 3600
+export const defaultClientTokenSeconds = 900
+
+/**
+ * What a server holding a secret API key asks for when it mints a client token for a browser:
+ * some or all of its key's scopes, optionally only some of the user's accounts, for a while.
+ */
+export const CreateClientToken = Schema.Struct({
+  scopes: Scopes,
+  accountIds: Schema.optionalKey(
+    Schema.Array(AccountId).pipe(
+      Schema.check(
+        Schema.isMinLength(1, { message: "Expected at least 1 account; omit it for all" }),
+        Schema.isMaxLength(maxClientTokenAccounts, {
+          message: `Expected at most ${maxClientTokenAccounts} accounts`,
+        }),
+        Schema.makeFilter(
+          (ids: ReadonlyArray<string>) =>
+            new Set(ids).size === ids.length || "Expected each account once",
+        ),
+      ),
+    ),
+  ),
+  ttlSeconds: Schema.optionalKey(
+    Schema.Number.pipe(
+      Schema.check(
+        Schema.isInt({ message: "Expected a whole number of seconds" }),
+        Schema.isBetween(
+          { minimum: 1, maximum: maxClientTokenSeconds },
+          { message: `Expected from 1 to ${maxClientTokenSeconds} seconds` },
+        ),
+      ),
+    ),
+  ),
+})
+export type CreateClientToken = typeof CreateClientToken.Type
+
+/** A minted client token: the secret (shown this once, never stored) and what it allows. */
+export const ClientToken = Schema.Struct({
+  token: Schema.String,
+  expiresAt: Timestamp,
+  scopes: Scopes,
+  /** The accounts it reaches; null for all of the user's. */
+  accountIds: Schema.NullOr(Schema.Array(AccountId)),
+})
+export type ClientToken = typeof ClientToken.Type
+
+/** A client token as stored: its secret only as a hash. */
+export interface ClientTokenRecord {
+  readonly id: ClientTokenId
+  readonly apiKeyId: ApiKeyId
+  readonly userId: UserId
+  readonly scopes: ReadonlyArray<Scope>
+  readonly accountIds: ReadonlyArray<AccountId> | null
+  readonly expiresAt: string
+  readonly createdAt: string
+}
+
+/** How storing a client token went: stored, or refused for the first account not the user's. */
+export type ClientTokenInsert =
+  | { readonly _tag: "Inserted" }
+  | { readonly _tag: "UnknownAccount"; readonly accountId: AccountId }
+  | { readonly _tag: "KeyRevoked" }
+
+/**
+ * Who is acting, as authentication finds it: a user through a secret API key, or through a
+ * client token minted with one (`keyId` is then the token's key, whose revocation ends it).
+ */
 export interface Credential {
   readonly keyId: ApiKeyId
   readonly userId: UserId
   readonly scopes: ReadonlyArray<Scope>
+  readonly via: "key" | "token"
+  /** The only accounts a client token reaches; null for all of the user's (always, for a key). */
+  readonly accountIds: ReadonlyArray<AccountId> | null
+  /** When a client token stops working (ISO 8601); null for a key, which lasts until revoked. */
+  readonly expiresAt: string | null
 }
 
 /** Storage of API keys; only a hash of each secret is kept. */
@@ -65,6 +140,22 @@ export class ApiKeyRepository extends Context.Service<
     /** Revokes the key unless already revoked; returns it as stored. */
     readonly revoke: (id: ApiKeyId, now: Date) => Effect.Effect<Option.Option<ApiKey>>
     readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<ApiKey>>
+    /**
+     * Stores a client token unless its key is revoked by now or one of its accounts is not the
+     * user's.
+     */
+    readonly insertClientToken: (
+      token: ClientTokenRecord,
+      secretHash: string,
+    ) => Effect.Effect<ClientTokenInsert>
+    /**
+     * The client token with this hash while it lives: not expired at `now`, its key not revoked;
+     * its scopes those of the token its key still has.
+     */
+    readonly useClientToken: (
+      secretHash: string,
+      now: Date,
+    ) => Effect.Effect<Option.Option<Credential>>
   }
 >()("@txn/domain/ApiKeyRepository") {}
 

@@ -2,12 +2,17 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { type IdempotencyKeyReused, NotFound } from "./Errors.ts"
+import { type Forbidden, type IdempotencyKeyReused, NotFound } from "./Errors.ts"
 import { type CreateExport, type Export, ExportRepository, type GetExport } from "./Export.ts"
+import { ensureAllAccounts } from "./Grant.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { type ExportId, newExportId, type UserId } from "./Ids.ts"
 
-/** CSV export use cases, on behalf of one user. The file itself is written by the worker. */
+/**
+ * CSV export use cases, on behalf of one user. The file itself is written by the worker. A client
+ * token limited to some accounts may not export (an export spans the user's accounts, and its
+ * file outlives the token).
+ */
 export class Exports extends Context.Service<
   Exports,
   {
@@ -15,10 +20,13 @@ export class Exports extends Context.Service<
     readonly create: (
       userId: UserId,
       input: CreateExport,
-    ) => Effect.Effect<MaybeReplayed<Export>, IdempotencyKeyReused>
-    readonly get: (userId: UserId, input: GetExport) => Effect.Effect<Export, NotFound>
+    ) => Effect.Effect<MaybeReplayed<Export>, IdempotencyKeyReused | Forbidden>
+    readonly get: (userId: UserId, input: GetExport) => Effect.Effect<Export, NotFound | Forbidden>
     /** The export if its file can be downloaded now: completed and not expired. */
-    readonly download: (userId: UserId, input: GetExport) => Effect.Effect<Export, NotFound>
+    readonly download: (
+      userId: UserId,
+      input: GetExport,
+    ) => Effect.Effect<Export, NotFound | Forbidden>
     /** Part `seq` of the file, in order from 0; none past the last one. */
     readonly readChunk: (
       userId: UserId,
@@ -34,6 +42,7 @@ export class Exports extends Context.Service<
       const idempotency = yield* IdempotencyStore
 
       const get = Effect.fn("Exports.get")(function* (userId: UserId, input: GetExport) {
+        yield* ensureAllAccounts("read exports")
         const found = yield* exports.findById(userId, input.id, new Date())
         if (Option.isNone(found)) return yield* NotFound.of("export", input.id)
         return found.value
@@ -41,6 +50,7 @@ export class Exports extends Context.Service<
 
       return Exports.of({
         create: Effect.fn("Exports.create")(function* (userId, input) {
+          yield* ensureAllAccounts("export transactions")
           const { idempotencyKey: _, ...filters } = input
           return yield* idempotent(
             idempotency,

@@ -23,6 +23,8 @@ export const ExportId = idPattern("exp").pipe(Schema.brand("ExportId"))
 export type ExportId = typeof ExportId.Type
 export const ApiKeyId = idPattern("key").pipe(Schema.brand("ApiKeyId"))
 export type ApiKeyId = typeof ApiKeyId.Type
+export const ClientTokenId = idPattern("ctk").pipe(Schema.brand("ClientTokenId"))
+export type ClientTokenId = typeof ClientTokenId.Type
 
 const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -39,7 +41,9 @@ let used = pool.length
  * 26 base-36 characters from 26 random bytes: about 134 bits of entropy, so ids cannot be guessed
  * or enumerated. The modulo bias (256 % 36) leaves well over 128 bits.
  */
-export const makeId = <Prefix extends "usr" | "acc" | "txn" | "trf" | "key" | "whk" | "exp">(
+export const makeId = <
+  Prefix extends "usr" | "acc" | "txn" | "trf" | "key" | "ctk" | "whk" | "exp",
+>(
   prefix: Prefix,
 ): string => {
   if (used === pool.length) {
@@ -56,6 +60,7 @@ export const newUserId = (): UserId => makeId("usr") as UserId
 export const newAccountId = (): AccountId => makeId("acc") as AccountId
 export const newTransactionId = (): TransactionId => makeId("txn") as TransactionId
 export const newApiKeyId = (): ApiKeyId => makeId("key") as ApiKeyId
+export const newClientTokenId = (): ClientTokenId => makeId("ctk") as ClientTokenId
 export const newTransferId = (): TransferId => makeId("trf") as TransferId
 export const newExportId = (): ExportId => makeId("exp") as ExportId
 export const newWebhookId = (): WebhookId => makeId("whk") as WebhookId

@@ -4,7 +4,7 @@ import type * as Option from "effect/Option"
 import type { Page } from "./Common.ts"
 import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
 import type { IdempotencyRecord } from "./Idempotency.ts"
-import type { TransactionId, UserId } from "./Ids.ts"
+import type { AccountId, TransactionId, UserId } from "./Ids.ts"
 import type {
   ListTransactions,
   Reversal,
@@ -66,11 +66,20 @@ export class TransactionRepository extends Context.Service<
       userId: UserId,
       id: TransactionId,
     ) => Effect.Effect<Option.Option<Transaction>>
-    readonly list: (userId: UserId, query: ListTransactions) => Effect.Effect<Page<Transaction>>
-    /** Posted (and later reversed) transactions' totals; pending and voided ones do not count. */
+    /** The user's transactions, only those of `within`'s accounts when given. */
+    readonly list: (
+      userId: UserId,
+      query: ListTransactions,
+      within?: ReadonlyArray<AccountId> | null,
+    ) => Effect.Effect<Page<Transaction>>
+    /**
+     * Posted (and later reversed) transactions' totals; pending and voided ones do not count,
+     * nor those outside `within`'s accounts when given.
+     */
     readonly summarize: (
       userId: UserId,
       query: SummarizeTransactions,
+      within?: ReadonlyArray<AccountId> | null,
     ) => Effect.Effect<ReadonlyArray<SummaryTotals>>
     /** Applies the change only if `expectedVersion` (when given) still matches; none when not. */
     readonly update: (
@@ -103,8 +112,15 @@ export class TransactionRepository extends Context.Service<
       userId: UserId,
       id: TransactionId,
     ) => Effect.Effect<Option.Option<ReadonlyArray<TransactionEvent>>>
-    /** The user's events after the cursor, by `seq`; events of uncommitted writes are held back. */
-    readonly changes: (userId: UserId, query: ListChanges) => Effect.Effect<ChangesPage>
+    /**
+     * The user's events after the cursor, by `seq`; events of uncommitted writes are held back,
+     * and those of transactions outside `within`'s accounts when given.
+     */
+    readonly changes: (
+      userId: UserId,
+      query: ListChanges,
+      within?: ReadonlyArray<AccountId> | null,
+    ) => Effect.Effect<ChangesPage>
     /** Pending transactions already past `expiresAt`, oldest first. */
     readonly findExpired: (now: Date, limit: number) => Effect.Effect<ReadonlyArray<TransactionId>>
   }

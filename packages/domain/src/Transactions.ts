@@ -18,6 +18,7 @@ import {
   ValidationError,
   VersionConflict,
 } from "./Errors.ts"
+import { ensureReached, Grant, reaches } from "./Grant.ts"
 import { HoldScheduler } from "./HoldScheduler.ts"
 import {
   IdempotencyStore,
@@ -51,7 +52,6 @@ import type {
 } from "./TransactionEvent.ts"
 import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
 
-/** Transaction use cases, on behalf of one user (or of the system, for expiry). */
 const toUtc = (timestamp: string) => new Date(timestampMillis(timestamp)).toISOString()
 
 const isPast = (timestamp: string | undefined, now: Date) =>
@@ -109,6 +109,11 @@ type CreateTransactionError =
   | BalanceLimitExceeded
   | IdempotencyKeyReused
 
+/**
+ * Transaction use cases, on behalf of one user (or of the system, for expiry), within the
+ * caller's `Grant`: a client token limited to some accounts sees and changes only their
+ * transactions; the others answer NotFound, as another user's do.
+ */
 export class Transactions extends Context.Service<
   Transactions,
   {
@@ -188,11 +193,25 @@ export class Transactions extends Context.Service<
               to,
             })
 
+      /** NotFound, as for another user's, for a transaction of an account the grant does not reach. */
+      const ensureReachedTransaction = Effect.fn("Transactions.ensureReached")(function* (
+        userId: UserId,
+        id: TransactionId,
+      ) {
+        const grant = yield* Grant
+        if (grant.accountIds === null) return
+        const found = yield* transactions.findById(userId, id)
+        if (Option.isNone(found) || !reaches(grant, found.value.accountId)) {
+          return yield* NotFound.of("transaction", id)
+        }
+      })
+
       const transition = (to: "posted" | "voided") =>
         Effect.fn(`Transactions.${to === "posted" ? "post" : "void"}`)(function* (
           userId: UserId,
           input: TransitionTransaction,
         ) {
+          yield* ensureReachedTransaction(userId, input.id)
           const outcome = yield* transactions.transition(
             userId,
             input.id,
@@ -311,6 +330,7 @@ export class Transactions extends Context.Service<
 
       return Transactions.of({
         create: Effect.fn("Transactions.create")(function* (userId, input) {
+          yield* ensureReached(input.accountId)
           const created = yield* record(userId, input)
           // Scheduled once the write has committed, and not again for a replay.
           if (created.expiresAt !== null && created.replayed !== true) {
@@ -319,6 +339,17 @@ export class Transactions extends Context.Service<
           return created
         }),
         createMany: Effect.fn("Transactions.createMany")(function* (userId, input) {
+          // Before the key is looked at: a replay would answer what the grant may not see.
+          const grant = yield* Grant
+          const unreached = batchRefusal(
+            input.transactions.flatMap(
+              (item, index): ReadonlyArray<RefusedItem<NotFound>> =>
+                reaches(grant, item.accountId)
+                  ? []
+                  : [{ index, field: "accountId", error: NotFound.of("account", item.accountId) }],
+            ),
+          )
+          if (unreached !== undefined) return yield* unreached
           const created = yield* idempotent(
             idempotency,
             userId,
@@ -338,14 +369,16 @@ export class Transactions extends Context.Service<
         }),
         get: Effect.fn("Transactions.get")(function* (userId, input) {
           const found = yield* transactions.findById(userId, input.id)
-          if (Option.isNone(found)) return yield* NotFound.of("transaction", input.id)
+          if (Option.isNone(found) || !reaches(yield* Grant, found.value.accountId)) {
+            return yield* NotFound.of("transaction", input.id)
+          }
           return found.value
         }),
         list: Effect.fn("Transactions.list")(function* (userId, input) {
-          return yield* transactions.list(userId, input)
+          return yield* transactions.list(userId, input, (yield* Grant).accountIds)
         }),
         summary: Effect.fn("Transactions.summary")(function* (userId, input) {
-          const totals = yield* transactions.summarize(userId, input)
+          const totals = yield* transactions.summarize(userId, input, (yield* Grant).accountIds)
           const groups: Array<SummaryGroup> = []
           for (const group of totals) {
             const credits = exactFigure(group.credits)
@@ -372,6 +405,7 @@ export class Transactions extends Context.Service<
         }),
         update: Effect.fn("Transactions.update")(function* (userId, input) {
           const { id, expectedVersion, ...fields } = input
+          yield* ensureReachedTransaction(userId, id)
           if (Object.keys(fields).length === 0) {
             return yield* ValidationError.fromIssues([
               { path: [], message: "Expected at least one field to change" },
@@ -392,7 +426,9 @@ export class Transactions extends Context.Service<
         void: transition("voided"),
         reverse: Effect.fn("Transactions.reverse")(function* (userId, input) {
           const found = yield* transactions.findById(userId, input.id)
-          if (Option.isNone(found)) return yield* NotFound.of("transaction", input.id)
+          if (Option.isNone(found) || !reaches(yield* Grant, found.value.accountId)) {
+            return yield* NotFound.of("transaction", input.id)
+          }
           const original = found.value
           const now = new Date()
           const stamp = now.toISOString()
@@ -430,12 +466,13 @@ export class Transactions extends Context.Service<
           return outcome.value
         }),
         history: Effect.fn("Transactions.history")(function* (userId, input) {
+          yield* ensureReachedTransaction(userId, input.id)
           const events = yield* transactions.history(userId, input.id)
           if (Option.isNone(events)) return yield* NotFound.of("transaction", input.id)
           return events.value
         }),
         changes: Effect.fn("Transactions.changes")(function* (userId, input) {
-          return yield* transactions.changes(userId, input)
+          return yield* transactions.changes(userId, input, (yield* Grant).accountIds)
         }),
         expire,
         expireDue: Effect.fn("Transactions.expireDue")(function* (batchSize) {

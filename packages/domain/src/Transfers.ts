@@ -10,6 +10,7 @@ import {
   type InsufficientFunds,
   NotFound,
 } from "./Errors.ts"
+import { ensureReached } from "./Grant.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newTransactionId, newTransferId, type UserId } from "./Ids.ts"
 import type { Transaction } from "./Transaction.ts"
@@ -20,7 +21,10 @@ import {
   TransferRepository,
 } from "./Transfer.ts"
 
-/** Transfer use cases, on behalf of one user. */
+/**
+ * Transfer use cases, on behalf of one user, within the caller's `Grant`: a client token limited
+ * to some accounts makes and sees only transfers between two of them.
+ */
 export class Transfers extends Context.Service<
   Transfers,
   {
@@ -107,6 +111,7 @@ export class Transfers extends Context.Service<
 
       return Transfers.of({
         create: Effect.fn("Transfers.create")(function* (userId, input) {
+          yield* ensureReached(input.fromAccountId, input.toAccountId)
           return yield* idempotent(
             idempotency,
             userId,
@@ -118,6 +123,9 @@ export class Transfers extends Context.Service<
         get: Effect.fn("Transfers.get")(function* (userId, input) {
           const found = yield* transfers.findById(userId, input.id)
           if (Option.isNone(found)) return yield* NotFound.of("transfer", input.id)
+          yield* ensureReached(found.value.fromAccountId, found.value.toAccountId).pipe(
+            Effect.mapError(() => NotFound.of("transfer", input.id)),
+          )
           return found.value
         }),
       })

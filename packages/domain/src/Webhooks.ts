@@ -3,7 +3,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Page } from "./Common.ts"
-import { type IdempotencyKeyReused, NotFound, ValidationError } from "./Errors.ts"
+import { type Forbidden, type IdempotencyKeyReused, NotFound, ValidationError } from "./Errors.ts"
+import { ensureSecretKey } from "./Grant.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newWebhookId, type UserId, type WebhookId } from "./Ids.ts"
 import {
@@ -21,27 +22,33 @@ import {
   WebhookTargetPolicy,
 } from "./Webhook.ts"
 
-/** Webhook endpoint use cases, on behalf of one user. */
+/**
+ * Webhook endpoint use cases, on behalf of one user, through a secret API key only: a client
+ * token (in a browser) may neither see nor manage webhooks, which receive all of the user's data.
+ */
 export class Webhooks extends Context.Service<
   Webhooks,
   {
     readonly create: (
       userId: UserId,
       input: CreateWebhook,
-    ) => Effect.Effect<MaybeReplayed<CreatedWebhook>, ValidationError | IdempotencyKeyReused>
-    readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
+    ) => Effect.Effect<
+      MaybeReplayed<CreatedWebhook>,
+      ValidationError | IdempotencyKeyReused | Forbidden
+    >
+    readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>, Forbidden>
     readonly update: (
       userId: UserId,
       input: UpdateWebhook,
-    ) => Effect.Effect<Webhook, NotFound | ValidationError>
+    ) => Effect.Effect<Webhook, NotFound | ValidationError | Forbidden>
     readonly delete: (
       userId: UserId,
       input: GetWebhook,
-    ) => Effect.Effect<{ readonly id: WebhookId; readonly deleted: true }, NotFound>
+    ) => Effect.Effect<{ readonly id: WebhookId; readonly deleted: true }, NotFound | Forbidden>
     readonly deliveries: (
       userId: UserId,
       input: ListDeliveries,
-    ) => Effect.Effect<Page<Delivery>, NotFound>
+    ) => Effect.Effect<Page<Delivery>, NotFound | Forbidden>
   }
 >()("@txn/domain/Webhooks") {
   static readonly layer = Layer.effect(
@@ -50,6 +57,8 @@ export class Webhooks extends Context.Service<
       const webhooks = yield* WebhookRepository
       const idempotency = yield* IdempotencyStore
       const targets = yield* WebhookTargetPolicy
+
+      const manage = "see or manage webhooks"
 
       const checkTarget = Effect.fn("Webhooks.checkTarget")(function* (url: string) {
         const refusal = targets.refusal(url)
@@ -87,6 +96,7 @@ export class Webhooks extends Context.Service<
 
       return Webhooks.of({
         create: Effect.fn("Webhooks.create")(function* (userId, input) {
+          yield* ensureSecretKey(manage)
           yield* checkTarget(input.url)
           return yield* idempotent(
             idempotency,
@@ -96,21 +106,26 @@ export class Webhooks extends Context.Service<
             record(userId, input),
           )
         }),
-        list: (userId, input) =>
-          webhooks.list(userId, input).pipe(Effect.withSpan("Webhooks.list")),
+        list: Effect.fn("Webhooks.list")(function* (userId, input) {
+          yield* ensureSecretKey(manage)
+          return yield* webhooks.list(userId, input)
+        }),
         update: Effect.fn("Webhooks.update")(function* (userId, input) {
+          yield* ensureSecretKey(manage)
           if (input.url !== undefined) yield* checkTarget(input.url)
           const updated = yield* webhooks.update(userId, input)
           if (Option.isNone(updated)) return yield* NotFound.of("webhook", input.id)
           return updated.value
         }),
         delete: Effect.fn("Webhooks.delete")(function* (userId, input) {
+          yield* ensureSecretKey(manage)
           if (!(yield* webhooks.delete(userId, input.id))) {
             return yield* NotFound.of("webhook", input.id)
           }
           return { id: input.id, deleted: true } as const
         }),
         deliveries: Effect.fn("Webhooks.deliveries")(function* (userId, input) {
+          yield* ensureSecretKey(manage)
           const found = yield* webhooks.findById(userId, input.id)
           if (Option.isNone(found)) return yield* NotFound.of("webhook", input.id)
           return yield* webhooks.deliveries(userId, input)

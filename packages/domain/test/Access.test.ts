@@ -28,6 +28,9 @@ describe("Access", () => {
       keyId: created.apiKey.id,
       userId: user.id,
       scopes: ["read", "write"],
+      via: "key",
+      accountIds: null,
+      expiresAt: null,
     })
     expect(listed).toHaveLength(1)
     expect(listed[0]?.lastUsedAt).not.toBeNull()

@@ -19,6 +19,7 @@ import {
   balanceRefusal,
   batchBalanceRefusals,
   batchRefusal,
+  type ClientTokenRecord,
   CredentialCache,
   type CursorPosition,
   decodeChangesCursor,
@@ -183,12 +184,13 @@ export const layerAccountRepositoryMemory = (
             return account !== undefined && account.userId === userId ? [account] : []
           }),
         ),
-      list: (userId, query) =>
+      list: (userId, query, within) =>
         Effect.sync(() =>
           page(
             [...accounts.values()].filter(
               (account) =>
                 account.userId === userId &&
+                (within == null || within.includes(account.id)) &&
                 (query.currency === undefined || account.currency === query.currency),
             ),
             (account) => account.createdAt,
@@ -305,11 +307,16 @@ export const layerTransactionRepositoryMemory = (
             ? Option.none()
             : Option.some(events.filter((e) => e.transactionId === id).map(withoutUser)),
         ),
-      changes: (userId, q) =>
+      changes: (userId, q, within) =>
         Effect.sync(() => {
           const after = q.cursor === undefined ? 0 : (decodeChangesCursor(q.cursor)?.seq ?? 0)
           const limit = q.limit ?? defaultLimit
-          const mine = events.filter((e) => e.userId === userId && e.seq > after)
+          const mine = events.filter(
+            (e) =>
+              e.userId === userId &&
+              e.seq > after &&
+              (within == null || within.includes(transactions.get(e.transactionId)!.accountId)),
+          )
           const items = mine.slice(0, limit).map(withoutUser)
           const last = items.at(-1)?.seq ?? (q.cursor === undefined ? undefined : after)
           return {
@@ -320,7 +327,7 @@ export const layerTransactionRepositoryMemory = (
           }
         }),
       findById: (userId, id) => Effect.sync(() => Option.fromNullishOr(owned(userId, id))),
-      summarize: (userId, q) =>
+      summarize: (userId, q, within) =>
         Effect.sync(() => {
           const from = Date.parse(q.occurredFrom)
           const to = Date.parse(q.occurredTo)
@@ -330,6 +337,7 @@ export const layerTransactionRepositoryMemory = (
             if (t.userId !== userId || at < from || at >= to) continue
             if (t.status !== "posted" && t.status !== "reversed") continue
             if (q.accountId !== undefined && t.accountId !== q.accountId) continue
+            if (within != null && !within.includes(t.accountId)) continue
             if (q.currency !== undefined && t.currency !== q.currency) continue
             const key =
               q.groupBy === "category"
@@ -365,12 +373,13 @@ export const layerTransactionRepositoryMemory = (
                       : 0),
           )
         }),
-      list: (userId, q) =>
+      list: (userId, q, within) =>
         Effect.sync(() => {
           const search = q.search?.toLowerCase()
           const rows = [...transactions.values()].filter(
             (t) =>
               t.userId === userId &&
+              (within == null || within.includes(t.accountId)) &&
               (q.accountId === undefined || t.accountId === q.accountId) &&
               (q.status === undefined || t.status === q.status) &&
               (q.direction === undefined || t.direction === q.direction) &&
@@ -534,6 +543,7 @@ export const layerUserRepositoryMemory = (): Layer.Layer<UserRepository> =>
 export const layerApiKeyRepositoryMemory = (): Layer.Layer<ApiKeyRepository> =>
   Layer.sync(ApiKeyRepository, () => {
     const keys = new Map<string, { key: ApiKey; hash: string }>()
+    const tokens = new Map<string, ClientTokenRecord>()
     return ApiKeyRepository.of({
       insert: (key, hash) =>
         Effect.sync(() => {
@@ -549,7 +559,37 @@ export const layerApiKeyRepositoryMemory = (): Layer.Layer<ApiKeyRepository> =>
             found.key = { ...found.key, lastUsedAt: now.toISOString() }
           }
           const { id, userId, scopes } = found.key
-          return Option.some({ keyId: id, userId, scopes })
+          return Option.some({
+            keyId: id,
+            userId,
+            scopes,
+            via: "key" as const,
+            accountIds: null,
+            expiresAt: null,
+          })
+        }),
+      insertClientToken: (token, hash) =>
+        Effect.sync(() => {
+          if (keys.get(token.apiKeyId)?.key.revokedAt !== null) return { _tag: "KeyRevoked" }
+          tokens.set(hash, token)
+          return { _tag: "Inserted" }
+        }),
+      useClientToken: (hash, now) =>
+        Effect.sync(() => {
+          const token = tokens.get(hash)
+          const key = token === undefined ? undefined : keys.get(token.apiKeyId)?.key
+          if (token === undefined || key === undefined || key.revokedAt !== null) {
+            return Option.none()
+          }
+          if (Date.parse(token.expiresAt) <= now.getTime()) return Option.none()
+          return Option.some({
+            keyId: key.id,
+            userId: token.userId,
+            scopes: token.scopes.filter((scope) => key.scopes.includes(scope)),
+            via: "token" as const,
+            accountIds: token.accountIds,
+            expiresAt: token.expiresAt,
+          })
         }),
       markUsed: (uses) =>
         Effect.sync(() => {

@@ -141,3 +141,10 @@ export const apiKey = {
   lastUsedAt: later,
   revokedAt: null,
 }
+
+export const clientToken = {
+  token: "txnct_Vb7nQ2xL9pK4sD8fH1jM6rT3wY0cE5gA9uI2oZ7kX4q",
+  expiresAt: later,
+  scopes: ["read"],
+  accountIds: [accountId],
+}

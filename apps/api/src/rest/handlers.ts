@@ -19,7 +19,7 @@ import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
 import * as Layer from "effect/Layer"
 import * as SchemaIssue from "effect/SchemaIssue"
-import { anonymousRefusal } from "../context.ts"
+import { anonymousRefusal, credentialName } from "../context.ts"
 import { type RequestScope, withinRequest } from "../withinRequest.ts"
 import { AdminAuthorization } from "./admin.ts"
 import { TxnApi } from "./api.ts"
@@ -64,7 +64,7 @@ const AuthorizationLive = Layer.succeed(
               ? handler
               : refuse(
                   new Forbidden({
-                    message: `This API key lacks the ${scope} scope`,
+                    message: `This ${credentialName(caller)} lacks the ${scope} scope`,
                     requiredScope: scope,
                   }),
                 )
@@ -363,6 +363,20 @@ const WebhooksLive = HttpApiBuilder.group(TxnApi, "webhooks", (handlers) =>
     ),
 )
 
+const TokensLive = HttpApiBuilder.group(TxnApi, "tokens", (handlers) =>
+  handlers.handle("create", ({ payload }) =>
+    Effect.flatMap(
+      RestCall.useSync(({ caller }) => caller),
+      (caller) =>
+        caller.kind === "user"
+          ? Effect.map(run(Access.use((a) => a.createClientToken(caller, payload))), (token) =>
+              json(token, { status: 201 }),
+            )
+          : Effect.die(new Error("Authorization lets only users through")),
+    ),
+  ),
+)
+
 const AdminLive = HttpApiBuilder.group(TxnApi, "admin", (handlers) =>
   handlers
     .handle("createUser", ({ payload }) =>
@@ -415,6 +429,7 @@ export const handlersLayer = Layer.mergeAll(
   TransfersLive,
   ExportsLive,
   WebhooksLive,
+  TokensLive,
   AdminLive,
 ).pipe(
   // Each group looks its middleware up when it is built.

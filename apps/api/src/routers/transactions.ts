@@ -1,9 +1,11 @@
+import { tracked } from "@trpc/server"
 import {
   CreateManyTransactions,
   CreateTransaction,
   GetTransaction,
   ListChanges,
   ListTransactions,
+  LiveChanges,
   ReverseTransaction,
   SummarizeTransactions,
   TransactionHistory,
@@ -12,7 +14,8 @@ import {
   UpdateTransaction,
 } from "@txn/domain"
 import * as Schema from "effect/Schema"
-import { input, readProcedure, router, run, writeProcedure } from "../trpc.ts"
+import { endRefusal, openLive } from "../live.ts"
+import { input, readProcedure, refusal, router, run, writeProcedure } from "../trpc.ts"
 
 export const transactionsRouter = router({
   create: writeProcedure.input(input(CreateTransaction)).mutation(({ ctx, input }) =>
@@ -57,6 +60,27 @@ export const transactionsRouter = router({
       Transactions.use((t) => t.changes(ctx.caller.userId, input ?? {})),
     ),
   ),
+  /**
+   * The caller's transaction changes as they happen (one account's, if given), over SSE: each
+   * event is tracked by its id, so a client that reconnects resumes after the last one it got.
+   */
+  live: readProcedure.input(input(Schema.UndefinedOr(LiveChanges))).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const opened = await openLive(ctx, ctx, input ?? {}, signal ?? new AbortController().signal)
+    if ("refused" in opened) throw refusal(opened.refused)
+    for (;;) {
+      const next = await opened.events.next()
+      if (next.done === true) {
+        const end = endRefusal(next.value)
+        if (end !== undefined) throw refusal(end)
+        return
+      }
+      yield tracked(next.value.id, next.value.change)
+    }
+  }),
   post: writeProcedure.input(input(TransitionTransaction)).mutation(({ ctx, input }) =>
     run(
       ctx,

@@ -1,4 +1,5 @@
 import {
+  type AccountId,
   type Currency,
   decodeChangesCursor,
   defaultLimit,
@@ -19,7 +20,13 @@ import * as Option from "effect/Option"
 import type * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "../DatabaseError.ts"
 import { iso, pageOf, withoutTransforms } from "../rows.ts"
-import { fieldColumns, listStatement, type TransactionRow, toTransaction } from "./rows.ts"
+import {
+  fieldColumns,
+  listStatement,
+  type TransactionRow,
+  toTransaction,
+  withinAccounts,
+} from "./rows.ts"
 
 interface EventRow {
   readonly seq: string
@@ -66,8 +73,12 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
       return yield* findTransaction(sql, userId, id)
     }, port),
 
-    list: Effect.fn("TransactionsDb.list")(function* (userId: UserId, q: ListTransactions) {
-      const rows = yield* listStatement(sql, userId, q)
+    list: Effect.fn("TransactionsDb.list")(function* (
+      userId: UserId,
+      q: ListTransactions,
+      within?: ReadonlyArray<AccountId> | null,
+    ) {
+      const rows = yield* listStatement(sql, userId, q, within)
       return pageOf(rows, q.limit ?? defaultLimit, toTransaction, (t) => t.occurredAt)
     }, port),
 
@@ -82,7 +93,11 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
       return Option.some(rows.map(toEvent))
     }, port),
 
-    changes: Effect.fn("TransactionsDb.changes")(function* (userId: UserId, q: ListChanges) {
+    changes: Effect.fn("TransactionsDb.changes")(function* (
+      userId: UserId,
+      q: ListChanges,
+      within?: ReadonlyArray<AccountId> | null,
+    ) {
       const limit = q.limit ?? defaultLimit
       const after = q.cursor === undefined ? undefined : decodeChangesCursor(q.cursor)
       // Below the oldest transaction still running, (xid, seq) order is final: nothing can
@@ -94,6 +109,12 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
          where user_id = ${userId}
            and xid < pg_snapshot_xmin(pg_current_snapshot())
            ${after === undefined ? sql`` : sql`and (xid, seq) > (${after.xid}::xid8, ${after.seq})`}
+           ${
+             within == null
+               ? sql``
+               : sql`and transaction_id in (select id from transactions
+                                             where user_id = ${userId} and ${withinAccounts(sql, within)})`
+           }
          order by transaction_events.xid, transaction_events.seq
          limit ${limit + 1}`
       const page = rows.slice(0, limit)
@@ -109,6 +130,7 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
     summarize: Effect.fn("TransactionsDb.summarize")(function* (
       userId: UserId,
       q: SummarizeTransactions,
+      within?: ReadonlyArray<AccountId> | null,
     ) {
       const key =
         q.groupBy === "category"
@@ -121,6 +143,7 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
         sql`occurred_at < ${q.occurredTo}::timestamptz`,
         ...(q.accountId === undefined ? [] : [sql`account_id = ${q.accountId}`]),
         ...(q.currency === undefined ? [] : [sql`currency = ${q.currency}`]),
+        ...(within == null ? [] : [withinAccounts(sql, within)]),
       ]
       const rows = yield* sql<{
         readonly key: string | null

@@ -87,17 +87,27 @@ export const listConditions = (
   ...(q.search === undefined ? [] : [sql`search_text ilike ${containsPattern(q.search)}`]),
 ]
 
+/** Only rows of these accounts: a client token limited to some accounts sees no others. */
+export const withinAccounts = (sql: SqlClient.SqlClient, within: ReadonlyArray<AccountId>) =>
+  sql`account_id = any(${`{${within.join(",")}}`}::text[])`
+
 /**
  * The statement behind `list`: one page plus one row (to tell whether more follow), newest
  * first. Each filter's index gives this order, so a page reads an index range however large the
  * table is; the tests check the plans.
  */
-export const listStatement = (sql: SqlClient.SqlClient, userId: UserId, q: ListTransactions) => {
+export const listStatement = (
+  sql: SqlClient.SqlClient,
+  userId: UserId,
+  q: ListTransactions,
+  within?: ReadonlyArray<AccountId> | null,
+) => {
   const raw = withoutTransforms(sql)
   const limit = q.limit ?? defaultLimit
   const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
   const conditions = [
     ...listConditions(sql, userId, q),
+    ...(within == null ? [] : [withinAccounts(sql, within)]),
     ...(after === undefined
       ? []
       : [sql`(occurred_at, id) < (${after.at}::timestamptz, ${after.id})`]),

@@ -1,0 +1,261 @@
+import {
+  type AccountId,
+  ChangeFeed,
+  type ChangesPosition,
+  type FeedEntry,
+  isAfter,
+  type UserId,
+} from "@txn/domain"
+import type { Log } from "@txn/platform"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+
+export interface LiveFeedOptions {
+  /** How often the feed is read while anyone subscribes. */
+  readonly pollMs: number
+  /** Entries held for one subscriber before it reads the rest from the database itself. */
+  readonly maxQueued: number
+  /** Subscriptions this process holds at once; more are refused. */
+  readonly maxSubscribers: number
+}
+
+export interface Subscription {
+  readonly userId: UserId
+  /** Only these accounts' changes, if given. */
+  readonly accountIds?: ReadonlyArray<AccountId> | undefined
+  /** Resume after this position: every later entry is delivered, none before it. */
+  readonly after?: ChangesPosition | undefined
+  /** Ends the subscription (the client went away). */
+  readonly signal: AbortSignal
+  /** Ends the subscription at this time (a client token's expiry), if given. */
+  readonly until?: Date | undefined
+}
+
+/** Why a subscription ended other than by its client leaving. */
+export type LiveEnd = "expired" | "closed"
+
+/** The limit of `maxSubscribers` was reached. */
+export class LiveFeedFull extends Error {}
+
+/** Rows read at once, by the feed's poll and by a subscriber catching up. */
+const pageSize = 500
+
+interface Subscriber {
+  readonly accountIds: ReadonlyArray<AccountId> | undefined
+  readonly queue: Array<FeedEntry>
+  /** The position of the last entry queued (or delivered before a resume). */
+  last: ChangesPosition | undefined
+  /**
+   * `live`: entries arrive from the feed's poll. `catchingUp`: this subscriber reads them from
+   * the database (on resume, or after falling `maxQueued` behind); meanwhile the poll's entries
+   * are kept in `pending`, in case the subscriber's last read ended before them.
+   */
+  mode: "live" | "catchingUp"
+  pending: Array<FeedEntry> | undefined
+  wake: (() => void) | undefined
+}
+
+/**
+ * Live changes for every subscriber of this API process, from the change feed in PostgreSQL: one
+ * read per poll for all of them (only their users' entries), fanned out in memory. Writes made
+ * through any API process or worker reach every process this way, in the feed's order. A
+ * subscriber that resumes, or falls too far behind, reads its own entries from the database until
+ * it is level with the poll again, so each entry reaches it exactly once and in order.
+ */
+export const makeLiveFeed = (
+  runtime: ManagedRuntime.ManagedRuntime<ChangeFeed, never>,
+  log: Log,
+  options: LiveFeedOptions,
+) => {
+  const subscribers = new Map<UserId, Set<Subscriber>>()
+  let count = 0
+  /** Where the poll has read up to; undefined until its first read of the head. */
+  let position: ChangesPosition | undefined
+  let started = false
+  /** Whether a poll is scheduled or running. */
+  let polling = false
+  let timer: NodeJS.Timeout | undefined
+  let closed = false
+
+  const read = (query: Parameters<ChangeFeed["Service"]["after"]>[0]) =>
+    runtime.runPromise(ChangeFeed.use((feed) => feed.after(query)))
+
+  const deliver = (subscriber: Subscriber, entry: FeedEntry) => {
+    if (
+      subscriber.accountIds !== undefined &&
+      !subscriber.accountIds.includes(entry.change.accountId)
+    ) {
+      return
+    }
+    if (subscriber.mode === "catchingUp") {
+      subscriber.pending?.push(entry)
+      return
+    }
+    if (!isAfter(entry.position, subscriber.last)) return
+    if (subscriber.queue.length >= options.maxQueued) {
+      // Too far behind: stop holding entries for it; it reads them from the database.
+      subscriber.mode = "catchingUp"
+      subscriber.pending = undefined
+    } else {
+      subscriber.queue.push(entry)
+      subscriber.last = entry.position
+    }
+    subscriber.wake?.()
+  }
+
+  const poll = async () => {
+    timer = undefined
+    if (count === 0 || closed) {
+      polling = false
+      started = false
+      position = undefined
+      return
+    }
+    try {
+      if (!started) {
+        position = await runtime.runPromise(ChangeFeed.use((feed) => feed.head))
+        started = true
+      }
+      for (;;) {
+        const entries = await read({ position, userIds: [...subscribers.keys()], limit: pageSize })
+        for (const entry of entries) {
+          position = entry.position
+          for (const subscriber of subscribers.get(entry.userId) ?? []) deliver(subscriber, entry)
+        }
+        if (entries.length < pageSize) break
+      }
+    } catch (error) {
+      log.warn({ error: String(error) }, "live feed read failed; retrying")
+    }
+    if (!closed && count > 0) {
+      timer = setTimeout(poll, options.pollMs)
+    } else {
+      polling = false
+      started = false
+      position = undefined
+    }
+  }
+
+  /** Reads the subscriber's own entries after its last one, until level with the poll. */
+  const catchUp = async (userId: UserId, subscriber: Subscriber) => {
+    subscriber.pending = []
+    const entries = await read({
+      position: subscriber.last,
+      userIds: [userId],
+      accountIds: subscriber.accountIds,
+      limit: pageSize,
+    })
+    for (const entry of entries) {
+      subscriber.queue.push(entry)
+      subscriber.last = entry.position
+    }
+    if (entries.length < pageSize) {
+      // Level with the database as of this read; what the poll found meanwhile follows it.
+      for (const entry of subscriber.pending) {
+        if (isAfter(entry.position, subscriber.last)) {
+          subscriber.queue.push(entry)
+          subscriber.last = entry.position
+        }
+      }
+      subscriber.mode = "live"
+    }
+    subscriber.pending = undefined
+  }
+
+  /**
+   * The entries of one user (optionally some accounts) from now, or after `after`, until the
+   * signal aborts (then it returns), `until` passes (returns "expired") or the feed closes
+   * ("closed"). Registered at once: throws LiveFeedFull when this process holds its limit.
+   */
+  const subscribe = (request: Subscription): AsyncGenerator<FeedEntry, LiveEnd | undefined> => {
+    if (count >= options.maxSubscribers) throw new LiveFeedFull()
+    const subscriber: Subscriber = {
+      accountIds: request.accountIds,
+      queue: [],
+      last: request.after,
+      mode: request.after === undefined ? "live" : "catchingUp",
+      pending: undefined,
+      wake: undefined,
+    }
+    const own = subscribers.get(request.userId) ?? new Set()
+    subscribers.set(request.userId, own)
+    own.add(subscriber)
+    count++
+    if (!polling) {
+      polling = true
+      timer = setTimeout(poll, 0)
+    }
+    const wakeUp = () => subscriber.wake?.()
+    const expiry =
+      request.until === undefined
+        ? undefined
+        : setTimeout(wakeUp, Math.max(0, request.until.getTime() - Date.now()))
+    let left = false
+    /** Unregisters, once: when the stream ends, or when the client leaves before reading it. */
+    const leave = () => {
+      if (left) return
+      left = true
+      clearTimeout(expiry)
+      request.signal.removeEventListener("abort", onAbort)
+      own.delete(subscriber)
+      if (own.size === 0 && subscribers.get(request.userId) === own) {
+        subscribers.delete(request.userId)
+      }
+      count--
+    }
+    const onAbort = () => {
+      wakeUp()
+      leave()
+    }
+    request.signal.addEventListener("abort", onAbort)
+    if (request.signal.aborted) leave()
+    const ended = (): LiveEnd | "left" | undefined =>
+      left || request.signal.aborted
+        ? "left"
+        : closed
+          ? "closed"
+          : request.until !== undefined && Date.now() >= request.until.getTime()
+            ? "expired"
+            : undefined
+
+    async function* stream(): AsyncGenerator<FeedEntry, LiveEnd | undefined> {
+      try {
+        for (;;) {
+          const end = ended()
+          if (end !== undefined) return end === "left" ? undefined : end
+          const next = subscriber.queue.shift()
+          if (next !== undefined) {
+            yield next
+            continue
+          }
+          if (subscriber.mode === "catchingUp") {
+            await catchUp(request.userId, subscriber)
+            continue
+          }
+          await new Promise<void>((resolve) => {
+            subscriber.wake = resolve
+          })
+          subscriber.wake = undefined
+        }
+      } finally {
+        leave()
+      }
+    }
+    return stream()
+  }
+
+  return {
+    subscribe,
+    /** Subscriptions held now. */
+    get size() {
+      return count
+    },
+    /** Ends every subscription ("closed") and stops reading. */
+    close: () => {
+      closed = true
+      clearTimeout(timer)
+      for (const own of subscribers.values()) for (const subscriber of own) subscriber.wake?.()
+    },
+  }
+}
+
+export type LiveFeed = ReturnType<typeof makeLiveFeed>
