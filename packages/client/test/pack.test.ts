@@ -150,12 +150,21 @@ describe("npm pack of @txn/client", () => {
       engines: { node: ">=20" },
       exports: { ".": { types: "./dist/index.d.ts", import: "./dist/index.js" } },
     })
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@trpc/client", "@trpc/server"])
-    // The module and its declarations import tRPC only: no server code, no Effect, no Node.
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      "@trpc/client",
+      "@trpc/server",
+      "eventsource",
+    ])
+    // The module and its declarations import tRPC and the EventSource of live changes only: no
+    // server code, no Effect, no Node.
     for (const file of ["dist/index.js", "dist/index.d.ts"]) {
       const text = await readFile(join(installed, file), "utf8")
       const imported = [...text.matchAll(/from\s+"([^"]+)"/g)].map((match) => match[1])
-      expect(imported.filter((specifier) => !specifier!.startsWith("@trpc/"))).toEqual([])
+      expect(
+        imported.filter(
+          (specifier) => !specifier!.startsWith("@trpc/") && specifier !== "eventsource",
+        ),
+      ).toEqual([])
     }
   })
 })
