@@ -101,6 +101,9 @@ describe("npm run txn", () => {
       keyId,
       userId,
       scopes: ["read", "write"],
+      via: "key",
+      accountIds: null,
+      expiresAt: null,
     })
   })
 
@@ -125,7 +128,14 @@ describe("npm run txn", () => {
       lastUsedAt: null,
       revokedAt: null,
     })
-    expect(await authenticate(secret)).toEqual({ keyId: apiKey.id, userId, scopes: ["read"] })
+    expect(await authenticate(secret)).toEqual({
+      keyId: apiKey.id,
+      userId,
+      scopes: ["read"],
+      via: "key",
+      accountIds: null,
+      expiresAt: null,
+    })
   })
 
   it("keys list shows each key's name, scopes, last use and revocation, never a secret", async () => {
