@@ -55,7 +55,7 @@ const run = async (
 }
 
 /** Serves a built app's files, the way any static host would. */
-const serveStatic = async (root: string) => {
+const serveStatic = async (root: string, routes: Record<string, () => Promise<string>> = {}) => {
   const types: Record<string, string> = {
     ".html": "text/html",
     ".js": "text/javascript",
@@ -64,6 +64,12 @@ const serveStatic = async (root: string) => {
   }
   const server: Server = createServer(async (request, response) => {
     const path = new URL(request.url ?? "/", "http://x").pathname
+    const route = routes[path]
+    if (route !== undefined) {
+      response.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store" })
+      response.end(await route())
+      return
+    }
     const file = join(root, path === "/" ? "index.html" : path)
     if (!file.startsWith(root) || !existsSync(file)) {
       response.writeHead(404).end()
@@ -196,24 +202,55 @@ describe("a stock Vite + React + TypeScript app using the packed client", () => 
   })
 
   it.skipIf(!hasChromium)(
-    `runs in headless Chromium: creates an account and a transaction and shows them${hasChromium ? "" : " (skipped: no Chromium at /usr/bin/chromium; .ci/run installs it)"}`,
+    `runs in headless Chromium with a client token from its own server, and watches a transaction arrive live${hasChromium ? "" : " (skipped: no Chromium at /usr/bin/chromium; .ci/run installs it)"}`,
     async () => {
-      const site = await serveStatic(join(app(), "dist"))
+      // The app's backend: it holds the secret key and mints the page a token for one account.
+      const account = await api.rest("POST", "/v1/accounts", {
+        body: { name: "Browser wallet", currency: "EUR" },
+      })
+      let minted = 0
+      const site = await serveStatic(join(app(), "dist"), {
+        "/api/txn-token": async () => {
+          minted++
+          const answer = await api.rest("POST", "/v1/tokens", {
+            body: { scopes: ["read", "write"], accountIds: [account.body.id], ttlSeconds: 300 },
+          })
+          return answer.body.token as string
+        },
+      })
       const browser = await launchChromium()
       try {
         const page = await browser.newPage()
         const failures: Array<string> = []
         page.on("pageerror", (error) => failures.push(error.message))
-        const query = new URLSearchParams({ api: api.url, key: api.key })
+        const credentials = new Set<string>()
+        page.on("request", (request) => {
+          if (request.url().startsWith(api.url)) {
+            credentials.add((request.headers().authorization ?? "none").slice(0, 13))
+          }
+        })
+        const query = new URLSearchParams({ api: api.url, account: account.body.id })
         await page.goto(`${site.url}/?${query}`)
-        await page.waitForSelector("#transaction, #failed", { timeout: 15_000 })
+        await page.waitForSelector("#live, #failed", { timeout: 20_000 })
         expect(await page.locator("#failed").count()).toBe(0)
         expect(await page.textContent("#account")).toBe("Browser wallet (EUR)")
         expect(await page.textContent("#transaction")).toBe(
           'credit 1250 EUR posted "From the browser"',
         )
         expect(await page.textContent("#missing")).toBe("NotFound transaction")
+        expect(await page.textContent("#forbidden")).toBe("Forbidden")
+        // One page load made one transaction, and the live stream brought exactly it.
+        const listed = await api.rest("GET", `/v1/transactions?accountId=${account.body.id}`)
+        expect(listed.body.items).toHaveLength(1)
+        expect(await page.textContent("#live")).toBe("created this transaction")
         expect(failures).toEqual([])
+        // Every call the page made carried a client token, never the secret key.
+        expect(minted).toBeGreaterThan(0)
+        expect([...credentials]).toEqual(["Bearer txnct_"])
+        const bundle = await readdir(join(app(), "dist/assets"))
+        for (const file of bundle) {
+          expect(await readFile(join(app(), "dist/assets", file), "utf8")).not.toContain(api.key)
+        }
       } finally {
         await browser.close()
         await site.close()

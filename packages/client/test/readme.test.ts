@@ -57,6 +57,55 @@ describe("the README's TypeScript, run as written", () => {
   })
 })
 
+describe("the live subscription snippet", () => {
+  let api: TestApi
+  beforeAll(async () => {
+    api = await startTestApi()
+  })
+  afterAll(() => api.close())
+
+  it("prints each change of the account as it is created", async () => {
+    const snippet = readmeSnippet("live-subscribe")
+    const logged = vi.spyOn(console, "log").mockImplementation(() => {})
+    try {
+      const preamble = `import { createTxnClient } from "@txn/client"
+const txn = createTxnClient({ url: ${JSON.stringify(api.url)}, apiKey: ${JSON.stringify(api.key)} })
+const account = await txn.accounts.create.mutate({ name: "Live", currency: "EUR" })
+`
+      await asModule(
+        `${preamble}${snippet}\nexport { account, subscription, txn }\n`,
+        async (module) => {
+          const { account, subscription, txn } = module as {
+            account: { id: string }
+            subscription: { unsubscribe: () => void }
+            txn: ReturnType<typeof import("../src/index.ts")["createTxnClient"]>
+          }
+          // The stream opens in the background: keep creating until one is seen (at most 5 s).
+          const created: Array<string> = []
+          const until = Date.now() + 5_000
+          while (logged.mock.calls.length === 0 && Date.now() < until) {
+            const { id } = await txn.transactions.create.mutate({
+              accountId: account.id,
+              direction: "credit",
+              amount: 1,
+              currency: "EUR",
+            })
+            created.push(id)
+            await new Promise((resolve) => setTimeout(resolve, 200))
+          }
+          subscription.unsubscribe()
+          const [eventId, kind, transactionId] = logged.mock.calls[0] ?? []
+          expect(typeof eventId).toBe("string")
+          expect(kind).toBe("created")
+          expect(created).toContain(transactionId)
+        },
+      )
+    } finally {
+      logged.mockRestore()
+    }
+  })
+})
+
 it("runs the webhook receiver: a signed delivery once, a duplicate dropped, a forgery refused", async () => {
   const secret = `whsec_${randomBytes(24).toString("base64url")}`
   const snippet = readmeSnippet("webhook-receiver")
