@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http"
-import { type Duplex, Readable } from "node:stream"
-import { pipeline } from "node:stream/promises"
-import type { ReadableStream as NodeReadableStream } from "node:stream/web"
+import type { Duplex } from "node:stream"
 import { resolveResponse } from "@trpc/server/http"
 import { Unavailable, ValidationError } from "@txn/domain"
 import * as FindMyWay from "effect/http/FindMyWay"
@@ -120,8 +118,10 @@ const writeAnswer = (
 }
 
 /**
- * A stream of server-sent events (a tRPC subscription), written as it comes until it ends or the
- * client leaves; proxies are asked not to buffer it.
+ * A stream of server-sent events (a tRPC subscription), written chunk by chunk as it comes until
+ * it ends or the client leaves; proxies are asked not to buffer it. Read straight from the web
+ * stream, without a Node stream in between: a process holding a thousand of them writes each
+ * event a thousand times.
  */
 const streamAnswer = async (response: ServerResponse, answer: Response) => {
   setAnswerHead(response, answer.status, answer.headers)
@@ -131,9 +131,24 @@ const streamAnswer = async (response: ServerResponse, answer: Response) => {
     response.end()
     return
   }
-  await pipeline(Readable.fromWeb(answer.body as NodeReadableStream), response).catch(() => {
+  const reader = answer.body.getReader()
+  const left = () => reader.cancel().catch(() => undefined)
+  response.once("close", left)
+  try {
+    for (;;) {
+      const chunk = await reader.read()
+      if (chunk.done || response.destroyed) break
+      // A client reading slower than events come: wait for it rather than buffer without end.
+      if (!response.write(chunk.value)) {
+        await new Promise((resolve) => response.once("drain", resolve).once("close", resolve))
+      }
+    }
+  } catch {
     // The client left: the subscription has been told through the request's signal.
-  })
+  } finally {
+    response.off("close", left)
+    response.end()
+  }
 }
 
 /**
