@@ -1,9 +1,6 @@
-import { randomBytes } from "node:crypto"
 import { once } from "node:events"
-import { rm, writeFile } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { fileURLToPath } from "node:url"
 import { PgCredentialCache, PgDatabase } from "@txn/db"
 import { testDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
@@ -11,6 +8,7 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { asModule } from "../../../packages/client/test/readmeModule.ts"
 import { readmeSnippet } from "../../../scripts/readme.ts"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
 
@@ -576,21 +574,6 @@ describe("isolation", () => {
     expect((await browser.rest("GET", `/v1/accounts/${mine.id}`)).status).toBe(404)
   })
 })
-
-const clientEntry = fileURLToPath(new URL("../../../packages/client/src/index.ts", import.meta.url))
-
-/** A README snippet as a module next to this test, importing the client's source. */
-const asModule = async <A>(code: string, run: (module: Record<string, unknown>) => Promise<A>) => {
-  const file = fileURLToPath(
-    new URL(`./.readme-${randomBytes(4).toString("hex")}.ts`, import.meta.url),
-  )
-  await writeFile(file, code.replace('from "@txn/client"', `from ${JSON.stringify(clientEntry)}`))
-  try {
-    return await run(await import(file))
-  } finally {
-    await rm(file, { force: true })
-  }
-}
 
 describe("the README's backend-for-frontend snippets, run as written", () => {
   it("the server route mints a limited token; the browser's client fetches it and lists only those accounts", async () => {

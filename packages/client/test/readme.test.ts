@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
-import { readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { readdir, readFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { startTestApi, type TestApi } from "../../../apps/api/test/harness.ts"
@@ -16,22 +16,9 @@ import {
   readmeSnippet,
   smokeInlineCommands,
 } from "../../../scripts/readme.ts"
+import { asModule } from "./readmeModule.ts"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
-const clientEntry = fileURLToPath(new URL("../src/index.ts", import.meta.url))
-
-/** Writes a README snippet next to this test, as a module importing the client's source. */
-const asModule = async <A>(code: string, run: (module: Record<string, unknown>) => Promise<A>) => {
-  const file = fileURLToPath(
-    new URL(`./.readme-${randomBytes(4).toString("hex")}.ts`, import.meta.url),
-  )
-  await writeFile(file, code.replace('from "@txn/client"', `from ${JSON.stringify(clientEntry)}`))
-  try {
-    return await run(await import(file))
-  } finally {
-    await rm(file, { force: true })
-  }
-}
 
 describe("the README's TypeScript, run as written", () => {
   let api: TestApi

@@ -1,28 +1,14 @@
-import {
-  type AccountId,
-  ChangeFeed,
-  type EventKind,
-  type FieldChange,
-  type TransactionId,
-  type UserId,
-} from "@txn/domain"
+import { type AccountId, ChangeFeed, type UserId } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "./DatabaseError.ts"
-import { iso } from "./rows.ts"
+import { type EventRow, toEvent } from "./transactions/read.ts"
 
-interface EntryRow {
+interface EntryRow extends EventRow {
   readonly xid: string
-  readonly seq: string
   readonly userId: string
   readonly accountId: string
-  readonly transactionId: string
-  readonly version: number
-  readonly kind: string
-  readonly actor: string
-  readonly changes: Record<string, FieldChange>
-  readonly at: Date
 }
 
 /**
@@ -63,16 +49,7 @@ export const layer = Layer.effect(
         return rows.map((row) => ({
           position: { xid: row.xid, seq: Number(row.seq) },
           userId: row.userId as UserId,
-          change: {
-            seq: Number(row.seq),
-            transactionId: row.transactionId as TransactionId,
-            accountId: row.accountId as AccountId,
-            version: row.version,
-            kind: row.kind as EventKind,
-            actor: row.actor,
-            changes: row.changes,
-            at: iso(row.at),
-          },
+          change: { ...toEvent(row), accountId: row.accountId as AccountId },
         }))
       }, port),
     })

@@ -28,7 +28,7 @@ import {
   withinAccounts,
 } from "./rows.ts"
 
-interface EventRow {
+export interface EventRow {
   readonly seq: string
   readonly transactionId: string
   readonly version: number
@@ -40,7 +40,7 @@ interface EventRow {
 
 const eventCols = "seq::text as seq, transaction_id, version, kind, actor, changes, at"
 
-const toEvent = (row: EventRow): TransactionEvent => ({
+export const toEvent = (row: EventRow): TransactionEvent => ({
   seq: Number(row.seq),
   transactionId: row.transactionId as TransactionId,
   version: row.version,
