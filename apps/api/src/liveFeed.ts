@@ -16,6 +16,11 @@ export interface LiveFeedOptions {
   readonly maxQueued: number
   /** Subscriptions this process holds at once; more are refused. */
   readonly maxSubscribers: number
+  /**
+   * Tells the other API processes that this one has just written (Redis pub/sub), so they read
+   * the feed at once rather than at their next poll; they call `heard()`.
+   */
+  readonly announce?: (() => void) | undefined
 }
 
 export interface Subscription {
@@ -73,6 +78,10 @@ export const makeLiveFeed = (
   let started = false
   /** Whether a poll is scheduled or running. */
   let polling = false
+  /** Whether a poll is running now, and whether another should follow it at once. */
+  let reading = false
+  let again = false
+  let announcing = false
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
@@ -110,6 +119,8 @@ export const makeLiveFeed = (
       position = undefined
       return
     }
+    reading = true
+    again = false
     try {
       if (!started) {
         position = await runtime.runPromise(ChangeFeed.use((feed) => feed.head))
@@ -126,8 +137,9 @@ export const makeLiveFeed = (
     } catch (error) {
       log.warn({ error: String(error) }, "live feed read failed; retrying")
     }
+    reading = false
     if (!closed && count > 0) {
-      timer = setTimeout(poll, options.pollMs)
+      timer = setTimeout(poll, again ? 0 : options.pollMs)
     } else {
       polling = false
       started = false
@@ -243,8 +255,34 @@ export const makeLiveFeed = (
     return stream()
   }
 
+  /** Reads the feed now (or right after the read under way), if anyone subscribes here. */
+  const readSoon = () => {
+    if (!polling || closed) return
+    if (reading) {
+      again = true
+      return
+    }
+    clearTimeout(timer)
+    timer = setTimeout(poll, 0)
+  }
+
   return {
     subscribe,
+    /**
+     * This process has just written (a write answered): its subscribers need not wait for the
+     * next poll, nor, once told (at most every 10 ms), the other processes'.
+     */
+    written: () => {
+      readSoon()
+      if (options.announce === undefined || announcing) return
+      announcing = true
+      setTimeout(() => {
+        announcing = false
+        options.announce?.()
+      }, 10)
+    },
+    /** Another process has just written. */
+    heard: readSoon,
     /** Subscriptions held now. */
     get size() {
       return count

@@ -24,12 +24,30 @@ const redis =
 redis?.on("error", (error) => log.warn({ error: error.message }, "rate limit store unreachable"))
 
 // Live changes are read from the database's change feed, for every subscriber at once, so a write
-// through any process reaches subscribers on every process.
+// through any process reaches subscribers on every process. With Redis, each process also tells
+// the others when it has written, so their subscribers hear of it at once, not at the next poll.
+const liveChannel = `${config.queuePrefix}:live`
+const liveListener = redis?.duplicate({ enableOfflineQueue: true })
+liveListener?.on("error", (error) => log.warn({ error: error.message }, "live channel unreachable"))
 const live = makeLiveFeed(runtime, log, {
   pollMs: config.livePollMs,
   maxQueued: 1_000,
   maxSubscribers: config.liveMaxSubscribers,
+  announce:
+    redis === undefined
+      ? undefined
+      : () => {
+          redis.publish(liveChannel, "").catch(() => {
+            // Unreachable for now: the other processes' polls still find the change.
+          })
+        },
 })
+liveListener?.on("message", () => live.heard())
+// Not awaited: the API starts whether Redis answers or not (ioredis subscribes once it does,
+// and again after each reconnection).
+liveListener
+  ?.subscribe(liveChannel)
+  .catch((error: Error) => log.warn({ error: error.message }, "live channel unreachable"))
 const server = createApiServer(
   {
     runtime,
@@ -61,6 +79,7 @@ if (!listening) {
       `Set PORT to a free port, e.g. PORT=${config.port + 1}.\n`,
   )
   redis?.disconnect()
+  liveListener?.disconnect()
   await app.close()
   process.exit(1)
 }
@@ -76,6 +95,7 @@ onShutdown(log, { stopping: "api shutting down", stopped: "api stopped" }, async
   await once(server, "close")
   clearTimeout(force)
   redis?.disconnect()
+  liveListener?.disconnect()
   await app.close()
 })
 

@@ -295,6 +295,16 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     const url = request.url ?? "/"
     const path = url.includes("?") ? url.slice(0, url.indexOf("?")) : url
     response.once("finish", () => {
+      // A write answered: live subscribers hear of it now, here and on the other processes.
+      if (
+        response.statusCode < 400 &&
+        request.method !== "GET" &&
+        request.method !== "HEAD" &&
+        request.method !== "OPTIONS" &&
+        (path.startsWith("/trpc/") || path.startsWith("/v1/"))
+      ) {
+        app.live.written()
+      }
       app.log.info(
         {
           requestId,

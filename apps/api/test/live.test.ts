@@ -260,3 +260,55 @@ describe("live streams of client tokens", () => {
     trpc.close()
   })
 })
+
+const redisUrl = process.env.REDIS_URL
+
+describe.skipIf(redisUrl === undefined)(
+  `with Redis, writes announced to every API process${redisUrl === undefined ? " (skipped: REDIS_URL is unset)" : ""}`,
+  () => {
+    let polling: ApiProcess
+    let writing: ApiProcess
+    beforeAll(async () => {
+      const shared = { REDIS_URL: redisUrl!, TXN_QUEUE_PREFIX: `live${Date.now().toString(36)}` }
+      // A process that reads the feed only every 10 s on its own: what reaches its subscriber
+      // sooner was announced.
+      polling = await startApiProcess({ ...shared, TXN_LIVE_POLL_MS: "10000" })
+      writing = await startApiProcess(shared)
+      await Promise.all([polling.waitFor("api listening"), writing.waitFor("api listening")])
+    })
+    afterAll(async () => {
+      for (const proc of [polling, writing]) {
+        if (proc.proc.exitCode === null) {
+          proc.proc.kill("SIGTERM")
+          await once(proc.proc, "exit")
+        }
+      }
+    })
+
+    it("reaches a subscriber on another process before that process's next poll", async () => {
+      const account = await newAccount()
+      const stream = await openSse(
+        liveUrl(`http://127.0.0.1:${polling.port}`, { accountId: account.id }),
+        auth(api.key),
+      )
+      await stream.take(1, "connected")
+      // Past the process's first read of the feed, which follows a new subscriber at once.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const response = await fetch(`http://127.0.0.1:${writing.port}/trpc/transactions.create`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth(api.key) },
+        body: JSON.stringify({
+          accountId: account.id,
+          direction: "credit",
+          amount: 7,
+          currency: "USD",
+        }),
+      })
+      const created = ((await response.json()) as Json).result.data as { id: string }
+      // Well before the 10 s poll would find it.
+      const events = await stream.take(1, "message", 5_000)
+      stream.close()
+      expect(events.map((event) => changeOf(event).transactionId)).toEqual([created.id])
+    })
+  },
+)
