@@ -28,7 +28,11 @@ export const endRefusal = (end: LiveEnd | undefined): DomainError | undefined =>
     ? new Unauthorized({ message: "The client token expired; fetch a fresh one and resume" })
     : end === "closed"
       ? new Unavailable({ message: "The server is restarting; resume with the last event id" })
-      : undefined
+      : end === "failed"
+        ? new Unavailable({
+            message: "Live changes cannot be read right now; resume with the last event id",
+          })
+        : undefined
 
 /**
  * Opens a live stream of the caller's transaction changes (one account's, if asked), from now or

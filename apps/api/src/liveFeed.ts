@@ -7,7 +7,9 @@ import {
   type UserId,
 } from "@txn/domain"
 import type { Log } from "@txn/platform"
+import * as Effect from "effect/Effect"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
+import { beforeDeadline, deadlineIn } from "./deadline.ts"
 
 export interface LiveFeedOptions {
   /** How often the feed is read while anyone subscribes. */
@@ -16,6 +18,8 @@ export interface LiveFeedOptions {
   readonly maxQueued: number
   /** Subscriptions this process holds at once; more are refused. */
   readonly maxSubscribers: number
+  /** How long one read of the feed may take before it counts as failed (a stalled database). */
+  readonly readTimeoutMs: number
   /**
    * Tells the other API processes that this one has just written (Redis pub/sub), so they read
    * the feed at once rather than at their next poll; they call `heard()`.
@@ -35,8 +39,11 @@ export interface Subscription {
   readonly until?: Date | undefined
 }
 
-/** Why a subscription ended other than by its client leaving. */
-export type LiveEnd = "expired" | "closed"
+/**
+ * Why a subscription ended other than by its client leaving: its token expired, the feed closed
+ * (shutdown), or its own read of the feed failed.
+ */
+export type LiveEnd = "expired" | "closed" | "failed"
 
 /** The limit of `maxSubscribers` was reached. */
 export class LiveFeedFull extends Error {}
@@ -85,8 +92,17 @@ export const makeLiveFeed = (
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
+  /** A read of the feed, failed rather than waited on past `readTimeoutMs`. */
+  const within = <A>(effect: Effect.Effect<A, never, ChangeFeed>) =>
+    runtime.runPromise(
+      effect.pipe(
+        beforeDeadline(deadlineIn(options.readTimeoutMs), () =>
+          Effect.die(new Error("The change feed did not answer in time")),
+        ),
+      ),
+    )
   const read = (query: Parameters<ChangeFeed["Service"]["after"]>[0]) =>
-    runtime.runPromise(ChangeFeed.use((feed) => feed.after(query)))
+    within(ChangeFeed.use((feed) => feed.after(query)))
 
   const deliver = (subscriber: Subscriber, entry: FeedEntry) => {
     if (
@@ -123,7 +139,7 @@ export const makeLiveFeed = (
     again = false
     try {
       if (!started) {
-        position = await runtime.runPromise(ChangeFeed.use((feed) => feed.head))
+        position = await within(ChangeFeed.use((feed) => feed.head))
         started = true
       }
       for (;;) {
@@ -240,7 +256,12 @@ export const makeLiveFeed = (
             continue
           }
           if (subscriber.mode === "catchingUp") {
-            await catchUp(request.userId, subscriber)
+            try {
+              await catchUp(request.userId, subscriber)
+            } catch (error) {
+              log.warn({ error: String(error) }, "live subscriber could not catch up")
+              return "failed"
+            }
             continue
           }
           await new Promise<void>((resolve) => {

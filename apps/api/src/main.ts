@@ -33,6 +33,7 @@ const live = makeLiveFeed(runtime, log, {
   pollMs: config.livePollMs,
   maxQueued: 1_000,
   maxSubscribers: config.liveMaxSubscribers,
+  readTimeoutMs: config.requestTimeoutMs,
   announce:
     redis === undefined
       ? undefined

@@ -90,6 +90,7 @@ export const startTestApi = async (
     pollMs: 50,
     maxQueued: options.liveMaxQueued ?? 1_000,
     maxSubscribers: 1_000,
+    readTimeoutMs: requestTimeoutMs,
   })
   const server = createApiServer(
     {

@@ -1,4 +1,6 @@
 import { once } from "node:events"
+import { startStallingProxy, testDatabaseUrl } from "@txn/testing"
+import * as Redacted from "effect/Redacted"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ApiProcess, startApiProcess } from "./apiProcess.ts"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
@@ -312,3 +314,51 @@ describe.skipIf(redisUrl === undefined)(
     })
   },
 )
+
+describe("while PostgreSQL stalls", () => {
+  it("ends a stream that cannot read its missed changes with Unavailable, and delivers what was written meanwhile once PostgreSQL answers", async () => {
+    // An API whose every connection to PostgreSQL goes through a proxy the test stalls; the
+    // writes go through the other process, straight to PostgreSQL.
+    const target = new URL(Redacted.value(testDatabaseUrl()))
+    const proxy = await startStallingProxy({
+      host: target.hostname,
+      port: Number(target.port || 5432),
+    })
+    const proxied = new URL(target)
+    proxied.hostname = "127.0.0.1"
+    proxied.port = String(proxy.port)
+    const stalling = await startTestApi({
+      databaseUrl: Redacted.make(proxied.toString()),
+      requestTimeoutMs: 1000,
+    })
+    try {
+      const account = await newAccount()
+      const live = await openSse(liveUrl(stalling.url, { accountId: account.id }), auth(api.key))
+      await live.take(1, "connected")
+      const first = await credit(account.id, 1)
+      const [seen] = await live.take(1)
+      expect(changeOf(seen!).transactionId).toBe(first.id)
+
+      proxy.stall()
+      const during = await credit(account.id, 2)
+      // Resuming needs the database (no accountId: the stream itself reads it, not the request's
+      // check of the account); it answers within the read timeout (1 s), typed.
+      const resumed = await openSse(liveUrl(stalling.url), {
+        ...auth(api.key),
+        "last-event-id": seen!.id!,
+      })
+      const [refused] = await resumed.take(1, "serialized-error", 10_000)
+      resumed.close()
+      expect(JSON.parse(refused!.data).data).toMatchObject({ tag: "Unavailable", httpStatus: 503 })
+
+      proxy.resume()
+      const [after] = await live.take(1, "message", 15_000)
+      live.close()
+      expect(changeOf(after!).transactionId).toBe(during.id)
+    } finally {
+      proxy.resume()
+      await stalling.close()
+      await proxy.close()
+    }
+  })
+})
