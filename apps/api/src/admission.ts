@@ -121,6 +121,20 @@ const readBody = async (
   }
 }
 
+/** A refusal in the door's error shape, with its tag's status (and Retry-After when Unavailable). */
+export const sendRefusal = (
+  response: ServerResponse,
+  door: Door,
+  error: DomainError,
+  requestId: string,
+) => {
+  if (error._tag === "Unavailable") {
+    response.setHeader("retry-after", unavailableRetryAfterSeconds)
+  }
+  response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
+  response.end(JSON.stringify(door.refusal(error, requestId)))
+}
+
 /**
  * The one front door of /trpc and /v1, run before tRPC or REST resolves, validates or runs
  * anything: refuses two Authorization headers and batches over the cap, authenticates, counts
@@ -141,11 +155,7 @@ export const admit = async (
   // the use case all wait against it.
   const deadline = deadlineIn(app.requestTimeoutMs)
   const refuse = (error: DomainError) => {
-    if (error._tag === "Unavailable") {
-      response.setHeader("retry-after", unavailableRetryAfterSeconds)
-    }
-    response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
-    response.end(JSON.stringify(door.refusal(error, requestId)))
+    sendRefusal(response, door, error, requestId)
     return undefined
   }
   const ambiguous = ambiguousAuthorization(request)

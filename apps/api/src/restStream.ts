@@ -1,8 +1,8 @@
 import type { ServerResponse } from "node:http"
 import { type DomainError, Forbidden, MethodNotAllowed } from "@txn/domain"
+import { sendRefusal } from "./admission.ts"
 import { anonymousRefusal, type Caller, credentialName } from "./context.ts"
-import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
-import { errorBody } from "./rest/errors.ts"
+import { restDoor } from "./rest/errors.ts"
 
 /**
  * What the REST routes that stream rather than answer JSON (export downloads, live changes) share
@@ -10,13 +10,8 @@ import { errorBody } from "./rest/errors.ts"
  */
 
 /** A refusal in REST's error shape, as every other REST answer gives it. */
-export const sendRestError = (response: ServerResponse, requestId: string, error: DomainError) => {
-  if (error._tag === "Unavailable") {
-    response.setHeader("retry-after", unavailableRetryAfterSeconds)
-  }
-  response.writeHead(errorTable[error._tag].status, { "content-type": "application/json" })
-  response.end(JSON.stringify(errorBody(error, requestId)))
-}
+export const sendRestError = (response: ServerResponse, requestId: string, error: DomainError) =>
+  sendRefusal(response, restDoor, error, requestId)
 
 /**
  * The caller as a user holding the read scope, calling with GET: otherwise the refusal, as the

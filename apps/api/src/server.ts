@@ -4,14 +4,14 @@ import type { Duplex } from "node:stream"
 import { resolveResponse } from "@trpc/server/http"
 import { Unavailable, ValidationError } from "@txn/domain"
 import * as FindMyWay from "effect/http/FindMyWay"
-import { admit, type Door, trpcCallsOf } from "./admission.ts"
+import { admit, type Door, sendRefusal, trpcCallsOf } from "./admission.ts"
 import type { AppContext } from "./context.ts"
 import { makeCors } from "./cors.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
 import { liveChangesPath, serveLiveChanges } from "./liveSse.ts"
-import { errorBody, restDoor } from "./rest/errors.ts"
+import { restDoor } from "./rest/errors.ts"
 import { makeDocs, makeRest, openApiDocument } from "./rest/serve.ts"
 import { appRouter } from "./router.ts"
 import { requestRefusal } from "./trpc.ts"
@@ -240,18 +240,16 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       admission.body !== "" &&
       !jsonContentType.test(request.headers["content-type"] ?? "")
     ) {
-      sendJson(
+      sendRefusal(
         response,
-        400,
-        errorBody(
-          ValidationError.fromIssues([
-            {
-              path: ["content-type"],
-              message: "Send the body as JSON, with content-type: application/json",
-            },
-          ]),
-          requestId,
-        ),
+        restDoor,
+        ValidationError.fromIssues([
+          {
+            path: ["content-type"],
+            message: "Send the body as JSON, with content-type: application/json",
+          },
+        ]),
+        requestId,
       )
       return
     }
@@ -324,11 +322,7 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     (response: ServerResponse, requestId: string, door: Door, what: string) => (error: unknown) => {
       app.log.error({ requestId, error: String(error) }, what)
       if (!response.headersSent) {
-        sendJson(
-          response,
-          503,
-          door.refusal(new Unavailable({ message: "Try again shortly" }), requestId),
-        )
+        sendRefusal(response, door, new Unavailable({ message: "Try again shortly" }), requestId)
       } else response.destroy()
     }
 
