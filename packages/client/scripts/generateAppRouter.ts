@@ -105,7 +105,9 @@ class Printer {
       const text = this.print(member, indent)
       printed.push(member.isIntersection() && text.includes(" & ") ? `(${text})` : text)
     }
-    return [...new Set(printed)].join(" | ")
+    // Sorted: the checker orders a union's members as it happened to create their types, which
+    // can differ from one run to the next, and the file must come out the same every time.
+    return [...new Set(printed)].sort().join(" | ")
   }
 
   /** Effect's brand (`{ "~effect/Brand": { AccountId: "AccountId" } }`) or a symbol-keyed one. */

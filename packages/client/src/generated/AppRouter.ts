@@ -11,9 +11,6 @@ import type {
 export type ErrorShape = {
   message: string
   code:
-    | -32700
-    | -32600
-    | -32603
     | -32001
     | -32002
     | -32003
@@ -28,53 +25,56 @@ export type ErrorShape = {
     | -32028
     | -32029
     | -32099
+    | -32600
+    | -32603
+    | -32700
   data: {
     details?: {
       [key: string]: unknown
     }
     issues?: ReadonlyArray<FieldIssue>
     code:
-      | "PARSE_ERROR"
-      | "BAD_REQUEST"
-      | "INTERNAL_SERVER_ERROR"
-      | "NOT_IMPLEMENTED"
       | "BAD_GATEWAY"
-      | "SERVICE_UNAVAILABLE"
-      | "GATEWAY_TIMEOUT"
-      | "UNAUTHORIZED"
-      | "PAYMENT_REQUIRED"
-      | "FORBIDDEN"
-      | "NOT_FOUND"
-      | "METHOD_NOT_SUPPORTED"
-      | "TIMEOUT"
-      | "CONFLICT"
-      | "PRECONDITION_FAILED"
-      | "PAYLOAD_TOO_LARGE"
-      | "UNSUPPORTED_MEDIA_TYPE"
-      | "UNPROCESSABLE_CONTENT"
-      | "PRECONDITION_REQUIRED"
-      | "TOO_MANY_REQUESTS"
+      | "BAD_REQUEST"
       | "CLIENT_CLOSED_REQUEST"
+      | "CONFLICT"
+      | "FORBIDDEN"
+      | "GATEWAY_TIMEOUT"
+      | "INTERNAL_SERVER_ERROR"
+      | "METHOD_NOT_SUPPORTED"
+      | "NOT_FOUND"
+      | "NOT_IMPLEMENTED"
+      | "PARSE_ERROR"
+      | "PAYLOAD_TOO_LARGE"
+      | "PAYMENT_REQUIRED"
+      | "PRECONDITION_FAILED"
+      | "PRECONDITION_REQUIRED"
+      | "SERVICE_UNAVAILABLE"
+      | "TIMEOUT"
+      | "TOO_MANY_REQUESTS"
+      | "UNAUTHORIZED"
+      | "UNPROCESSABLE_CONTENT"
+      | "UNSUPPORTED_MEDIA_TYPE"
     httpStatus: number
-    path: undefined | string
+    path: string | undefined
     tag:
-      | "ValidationError"
-      | "Unauthorized"
+      | "BalanceLimitExceeded"
+      | "CurrencyMismatch"
       | "Forbidden"
-      | "NotFound"
-      | "VersionConflict"
-      | "InvalidStateTransition"
       | "IdempotencyKeyInProgress"
       | "IdempotencyKeyReused"
       | "InsufficientFunds"
-      | "BalanceLimitExceeded"
-      | "CurrencyMismatch"
-      | "PayloadTooLarge"
-      | "MethodNotAllowed"
-      | "RateLimited"
-      | "Unavailable"
       | "InternalError"
-    requestId: undefined | string
+      | "InvalidStateTransition"
+      | "MethodNotAllowed"
+      | "NotFound"
+      | "PayloadTooLarge"
+      | "RateLimited"
+      | "Unauthorized"
+      | "Unavailable"
+      | "ValidationError"
+      | "VersionConflict"
+    requestId: string | undefined
   }
 }
 
@@ -136,7 +136,7 @@ export type ErrorDetails = {
     }>
     readonly accountId: string
     readonly requested: number
-    readonly figure: "available" | "posted+pendingCredits" | "pendingCredits" | "pendingDebits"
+    readonly figure: "available" | "pendingCredits" | "pendingDebits" | "posted+pendingCredits"
     readonly balance: number
     readonly limit: number
   }
@@ -294,7 +294,7 @@ export type AppRouter = TRPCBuiltRouter<
               readonly search?: string
               readonly cursor?: string
               readonly direction?: "credit" | "debit"
-              readonly status?: "pending" | "posted" | "voided" | "reversed"
+              readonly status?: "pending" | "posted" | "reversed" | "voided"
               readonly category?: string
               readonly occurredFrom?: string
               readonly occurredTo?: string
@@ -418,19 +418,19 @@ export type AppRouter = TRPCBuiltRouter<
         input: {
           readonly url: string
           readonly eventTypes: ReadonlyArray<
+            | "*"
             | "account.created"
             | "account.updated"
-            | "transaction.created"
-            | "transaction.updated"
-            | "transaction.posted"
-            | "transaction.voided"
-            | "transaction.expired"
-            | "transaction.reversed"
-            | "transfer.created"
-            | "export.created"
             | "export.completed"
+            | "export.created"
             | "export.failed"
-            | "*"
+            | "transaction.created"
+            | "transaction.expired"
+            | "transaction.posted"
+            | "transaction.reversed"
+            | "transaction.updated"
+            | "transaction.voided"
+            | "transfer.created"
           >
           readonly idempotencyKey?: string
           readonly description?: string
@@ -459,19 +459,19 @@ export type AppRouter = TRPCBuiltRouter<
           readonly status?: "active" | "disabled"
           readonly url?: string
           readonly eventTypes?: ReadonlyArray<
+            | "*"
             | "account.created"
             | "account.updated"
-            | "transaction.created"
-            | "transaction.updated"
-            | "transaction.posted"
-            | "transaction.voided"
-            | "transaction.expired"
-            | "transaction.reversed"
-            | "transfer.created"
-            | "export.created"
             | "export.completed"
+            | "export.created"
             | "export.failed"
-            | "*"
+            | "transaction.created"
+            | "transaction.expired"
+            | "transaction.posted"
+            | "transaction.reversed"
+            | "transaction.updated"
+            | "transaction.voided"
+            | "transfer.created"
           >
         }
         output: Webhook
@@ -492,7 +492,7 @@ export type AppRouter = TRPCBuiltRouter<
           readonly id: string
           readonly limit?: number
           readonly cursor?: string
-          readonly status?: "pending" | "failed" | "delivered"
+          readonly status?: "delivered" | "failed" | "pending"
         }
         output: {
           readonly items: ReadonlyArray<Delivery>
@@ -509,7 +509,7 @@ export type AppRouter = TRPCBuiltRouter<
           readonly accountId?: string
           readonly search?: string
           readonly direction?: "credit" | "debit"
-          readonly status?: "pending" | "posted" | "voided" | "reversed"
+          readonly status?: "pending" | "posted" | "reversed" | "voided"
           readonly category?: string
           readonly occurredFrom?: string
           readonly occurredTo?: string
@@ -593,7 +593,7 @@ export const idempotentCreates: ReadonlyArray<string> = [
 ]
 
 export type FieldIssue = {
-  readonly path: ReadonlyArray<string | number>
+  readonly path: ReadonlyArray<number | string>
   readonly message: string
 }
 
@@ -624,7 +624,7 @@ export type Transaction = {
   readonly direction: "credit" | "debit"
   readonly amount: number
   readonly currency: string
-  readonly status: "pending" | "posted" | "voided" | "reversed"
+  readonly status: "pending" | "posted" | "reversed" | "voided"
   readonly description: null | string
   readonly category: null | string
   readonly counterparty: null | string
@@ -655,7 +655,7 @@ export type TransactionEvent = {
   readonly seq: number
   readonly transactionId: string
   readonly version: number
-  readonly kind: "expired" | "posted" | "voided" | "reversed" | "created" | "updated"
+  readonly kind: "created" | "expired" | "posted" | "reversed" | "updated" | "voided"
   readonly actor: string
   readonly changes: {
     readonly [key: string]: FieldChange
@@ -674,7 +674,7 @@ export type LiveChange = {
   readonly seq: number
   readonly transactionId: string
   readonly version: number
-  readonly kind: "expired" | "posted" | "voided" | "reversed" | "created" | "updated"
+  readonly kind: "created" | "expired" | "posted" | "reversed" | "updated" | "voided"
   readonly actor: string
   readonly changes: {
     readonly [key: string]: FieldChange
@@ -706,19 +706,19 @@ export type CreatedWebhook = {
   readonly url: string
   readonly description: null | string
   readonly eventTypes: ReadonlyArray<
+    | "*"
     | "account.created"
     | "account.updated"
-    | "transaction.created"
-    | "transaction.updated"
-    | "transaction.posted"
-    | "transaction.voided"
-    | "transaction.expired"
-    | "transaction.reversed"
-    | "transfer.created"
-    | "export.created"
     | "export.completed"
+    | "export.created"
     | "export.failed"
-    | "*"
+    | "transaction.created"
+    | "transaction.expired"
+    | "transaction.posted"
+    | "transaction.reversed"
+    | "transaction.updated"
+    | "transaction.voided"
+    | "transfer.created"
   >
   readonly status: "active" | "disabled"
   readonly disabledReason: null | string
@@ -732,19 +732,19 @@ export type Webhook = {
   readonly url: string
   readonly description: null | string
   readonly eventTypes: ReadonlyArray<
+    | "*"
     | "account.created"
     | "account.updated"
-    | "transaction.created"
-    | "transaction.updated"
-    | "transaction.posted"
-    | "transaction.voided"
-    | "transaction.expired"
-    | "transaction.reversed"
-    | "transfer.created"
-    | "export.created"
     | "export.completed"
+    | "export.created"
     | "export.failed"
-    | "*"
+    | "transaction.created"
+    | "transaction.expired"
+    | "transaction.posted"
+    | "transaction.reversed"
+    | "transaction.updated"
+    | "transaction.voided"
+    | "transfer.created"
   >
   readonly status: "active" | "disabled"
   readonly disabledReason: null | string
@@ -758,7 +758,7 @@ export type Delivery = {
   readonly webhookId: string
   readonly eventId: string
   readonly eventType: string
-  readonly status: "pending" | "failed" | "delivered"
+  readonly status: "delivered" | "failed" | "pending"
   readonly attempts: number
   readonly lastStatusCode: null | number
   readonly lastError: null | string
@@ -770,7 +770,7 @@ export type Delivery = {
 
 export type Export = {
   readonly id: string
-  readonly status: "queued" | "running" | "completed" | "failed"
+  readonly status: "completed" | "failed" | "queued" | "running"
   readonly filters: ExportFilters
   readonly totalRows: null | number
   readonly rowsWritten: number
@@ -788,7 +788,7 @@ export type ClientToken = {
   readonly token: string
   readonly expiresAt: string
   readonly scopes: ReadonlyArray<"read" | "write">
-  readonly accountIds: null | ReadonlyArray<string>
+  readonly accountIds: ReadonlyArray<string> | null
 }
 
 export type User = {
@@ -837,7 +837,7 @@ export type ExportFilters = {
   readonly accountId?: string
   readonly search?: string
   readonly direction?: "credit" | "debit"
-  readonly status?: "pending" | "posted" | "voided" | "reversed"
+  readonly status?: "pending" | "posted" | "reversed" | "voided"
   readonly category?: string
   readonly occurredFrom?: string
   readonly occurredTo?: string
