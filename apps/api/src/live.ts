@@ -1,5 +1,6 @@
 import {
   Accounts,
+  ChangeFeed,
   type DomainError,
   decodeChangesCursor,
   encodeChangesCursor,
@@ -10,6 +11,7 @@ import {
   Unavailable,
 } from "@txn/domain"
 import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { AppContext, Caller } from "./context.ts"
@@ -51,24 +53,29 @@ export const openLive = async (
   | { readonly events: AsyncGenerator<LiveEvent, LiveEnd | undefined> }
 > => {
   const { caller } = request
-  const accountId = input.accountId
-  if (accountId !== undefined) {
-    const exit = await app.runtime.runPromiseExit(
-      withinRequest(request)(
-        Accounts.use((accounts) => accounts.get(caller.userId, { id: accountId })),
-      ),
-    )
-    if (Exit.isFailure(exit)) {
-      const failure = Cause.findErrorOption(exit.cause)
-      if (Option.isSome(failure)) return { refused: failure.value }
-      throw Cause.squash(exit.cause)
-    }
+  const { accountId, lastEventId } = input
+  // The account is checked as any read checks it. From now means after the feed's head, read
+  // before the stream opens, so every change settled after the client is told it is connected
+  // reaches it.
+  const exit = await app.runtime.runPromiseExit(
+    withinRequest(request)(
+      Effect.gen(function* () {
+        if (accountId !== undefined) {
+          yield* Accounts.use((accounts) => accounts.get(caller.userId, { id: accountId }))
+        }
+        return lastEventId === undefined || lastEventId === null
+          ? yield* ChangeFeed.use((feed) => feed.head)
+          : decodeChangesCursor(lastEventId)
+      }),
+    ),
+  )
+  if (Exit.isFailure(exit)) {
+    const failure = Cause.findErrorOption(exit.cause)
+    if (Option.isSome(failure)) return { refused: failure.value }
+    throw Cause.squash(exit.cause)
   }
+  const after = exit.value
   const accountIds = accountId !== undefined ? [accountId] : (caller.accountIds ?? undefined)
-  const after =
-    input.lastEventId === undefined || input.lastEventId === null
-      ? undefined
-      : decodeChangesCursor(input.lastEventId)
   let entries: AsyncGenerator<FeedEntry, LiveEnd | undefined>
   try {
     entries = app.live.subscribe({

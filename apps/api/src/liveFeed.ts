@@ -31,8 +31,11 @@ export interface Subscription {
   readonly userId: UserId
   /** Only these accounts' changes, if given. */
   readonly accountIds?: ReadonlyArray<AccountId> | undefined
-  /** Resume after this position: every later entry is delivered, none before it. */
-  readonly after?: ChangesPosition | undefined
+  /**
+   * Every entry after this position is delivered, none before it: the last event a client got,
+   * or the feed's head when it subscribed (undefined: the feed was empty, so all of it).
+   */
+  readonly after: ChangesPosition | undefined
   /** Ends the subscription (the client went away). */
   readonly signal: AbortSignal
   /** Ends the subscription at this time (a client token's expiry), if given. */
@@ -190,7 +193,7 @@ export const makeLiveFeed = (
   }
 
   /**
-   * The entries of one user (optionally some accounts) from now, or after `after`, until the
+   * The entries of one user (optionally some accounts) after `after`, until the
    * signal aborts (then it returns), `until` passes (returns "expired") or the feed closes
    * ("closed"). Registered at once: throws LiveFeedFull when this process holds its limit.
    */
@@ -200,7 +203,8 @@ export const makeLiveFeed = (
       accountIds: request.accountIds,
       queue: [],
       last: request.after,
-      mode: request.after === undefined ? "live" : "catchingUp",
+      // Level with the poll only once it has read its own entries after `after`.
+      mode: "catchingUp",
       pending: undefined,
       wake: undefined,
     }

@@ -64,23 +64,25 @@ export const transactionsRouter = router({
    * The caller's transaction changes as they happen (one account's, if given), over SSE: each
    * event is tracked by its id, so a client that reconnects resumes after the last one it got.
    */
-  live: readProcedure.input(input(Schema.UndefinedOr(LiveChanges))).subscription(async function* ({
-    ctx,
-    input,
-    signal,
-  }) {
-    const opened = await openLive(ctx, ctx, input ?? {}, signal ?? new AbortController().signal)
-    if ("refused" in opened) throw refusal(opened.refused)
-    for (;;) {
-      const next = await opened.events.next()
-      if (next.done === true) {
-        const end = endRefusal(next.value)
-        if (end !== undefined) throw refusal(end)
-        return
-      }
-      yield tracked(next.value.id, next.value.change)
-    }
-  }),
+  live: readProcedure
+    .input(input(Schema.UndefinedOr(LiveChanges)))
+    // Opened before tRPC answers, so `connected` (the client's onStarted) comes after the
+    // stream's starting point is fixed.
+    .subscription(async ({ ctx, input, signal }) => {
+      const opened = await openLive(ctx, ctx, input ?? {}, signal ?? new AbortController().signal)
+      if ("refused" in opened) throw refusal(opened.refused)
+      return (async function* () {
+        for (;;) {
+          const next = await opened.events.next()
+          if (next.done === true) {
+            const end = endRefusal(next.value)
+            if (end !== undefined) throw refusal(end)
+            return
+          }
+          yield tracked(next.value.id, next.value.change)
+        }
+      })()
+    }),
   post: writeProcedure.input(input(TransitionTransaction)).mutation(({ ctx, input }) =>
     run(
       ctx,
