@@ -54,6 +54,10 @@ export class LiveFeedFull extends Error {}
 /** Rows read at once, by the feed's poll and by a subscriber catching up. */
 const pageSize = 500
 
+/** After a write, the poll reads this often until it finds it, for this long at most. */
+const eagerPollMs = 25
+const eagerForMs = 10_000
+
 interface Subscriber {
   readonly accountIds: ReadonlyArray<AccountId> | undefined
   readonly queue: Array<FeedEntry>
@@ -92,6 +96,12 @@ export const makeLiveFeed = (
   let reading = false
   let again = false
   let announcing = false
+  /**
+   * Until when the poll reads every 25 ms: a write just answered may not be readable yet (the
+   * feed shows a change once every older database transaction has ended), and waiting a whole
+   * poll interval for it would undo the announcement. Ends when a read finds something.
+   */
+  let eagerUntil = 0
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
@@ -147,6 +157,7 @@ export const makeLiveFeed = (
       }
       for (;;) {
         const entries = await read({ position, userIds: [...subscribers.keys()], limit: pageSize })
+        if (entries.length > 0) eagerUntil = 0
         for (const entry of entries) {
           position = entry.position
           for (const subscriber of subscribers.get(entry.userId) ?? []) deliver(subscriber, entry)
@@ -158,7 +169,11 @@ export const makeLiveFeed = (
     }
     reading = false
     if (!closed && count > 0) {
-      timer = setTimeout(poll, again ? 0 : options.pollMs)
+      const eager = performance.now() < eagerUntil
+      timer = setTimeout(
+        poll,
+        again ? 0 : eager ? Math.min(eagerPollMs, options.pollMs) : options.pollMs,
+      )
     } else {
       polling = false
       started = false
@@ -283,6 +298,7 @@ export const makeLiveFeed = (
   /** Reads the feed now (or right after the read under way), if anyone subscribes here. */
   const readSoon = () => {
     if (!polling || closed) return
+    eagerUntil = performance.now() + Math.max(options.pollMs, eagerForMs)
     if (reading) {
       again = true
       return

@@ -250,11 +250,14 @@ describe("live streams of client tokens", () => {
   })
 
   it("end when the token expires, telling the client why", async () => {
-    const { token } = await mint({ scopes: ["read"], ttlSeconds: 1 })
+    // Long enough for both streams to open first on a busy machine, which the test checks.
+    const { token } = await mint({ scopes: ["read"], ttlSeconds: 3 })
     const trpc = await openSse(liveUrl(api.url), auth(token))
     const rest = await openSse(restLive(api.url), auth(token))
-    const [trpcEnd] = await trpc.take(1, "serialized-error", 5_000)
-    const [restEnd] = await rest.take(1, "error", 5_000)
+    expect(await trpc.take(1, "connected")).toHaveLength(1)
+    expect(rest.response.status).toBe(200)
+    const [trpcEnd] = await trpc.take(1, "serialized-error", 10_000)
+    const [restEnd] = await rest.take(1, "error", 10_000)
     expect(JSON.parse(trpcEnd!.data).data).toMatchObject({ tag: "Unauthorized" })
     expect(JSON.parse(restEnd!.data).error).toMatchObject({ tag: "Unauthorized" })
     // The server closed both streams after saying so.
@@ -307,8 +310,9 @@ describe.skipIf(redisUrl === undefined)(
         }),
       })
       const created = ((await response.json()) as Json).result.data as { id: string }
-      // Well before the 10 s poll would find it.
-      const events = await stream.take(1, "message", 5_000)
+      // Before the 10 s poll would find it. Not at once: the feed shows a change only once every
+      // older database transaction has ended, and other tests' may run for seconds.
+      const events = await stream.take(1, "message", 8_000)
       stream.close()
       expect(events.map((event) => changeOf(event).transactionId)).toEqual([created.id])
     })
