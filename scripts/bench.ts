@@ -8,9 +8,9 @@
 import { parseArgs } from "node:util"
 
 const usage = `Usage: npm run bench [-- <scenario> ...] [--seconds <n>] [--rounds <n>]
-  scenarios   flood, throughput, createMany, worker, relay, live (default: all)
-  --seconds   seconds per system and round of each throughput load, and of each worker load (default 4)
-  --rounds    rounds of each throughput load and of the worker's trivial jobs, the systems alternating (default 3)
+  scenarios   flood, throughput, createMany, worker, relay, live, cache, replicas (default: all)
+  --seconds   seconds per system and round of each throughput, cache and replicas load, and of each worker load (default 4)
+  --rounds    rounds of each throughput, cache and replicas load and of the worker's trivial jobs, the systems alternating (default 3)
   --loads     the throughput loads to run, comma-separated: list-10k, list-100k, create, create-hot (default: all)`
 
 const fail = (message: string): never => {
@@ -58,6 +58,8 @@ const scenarios: Record<string, () => Promise<void>> = {
   worker: () => import("./bench/worker.ts").then((scenario) => scenario.run(options)),
   relay: () => import("./bench/relay.ts").then((scenario) => scenario.run(options)),
   live: () => import("./bench/live.ts").then((scenario) => scenario.run()),
+  cache: () => import("./bench/cache.ts").then((scenario) => scenario.run(options)),
+  replicas: () => import("./bench/replicas.ts").then((scenario) => scenario.run(options)),
 }
 
 const unknown = positionals.filter((name) => !Object.hasOwn(scenarios, name))

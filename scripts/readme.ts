@@ -1,6 +1,6 @@
 /**
- * The README as something to run. Each fenced `sh` or `ts` block carries, on the line before it,
- * a marker saying where it runs:
+ * The README and the pages of docs/ as something to run, read as one text in `docPaths`' order.
+ * Each fenced `sh` or `ts` block carries, on the line before it, a marker saying where it runs:
  *
  * - `<!-- run: smoke -->`: `npm run smoke` runs its commands against the `npm start` it drives;
  * - `<!-- run: test <id> -->`: a test reads it with `readmeSnippet("<id>")` and runs it;
@@ -11,9 +11,47 @@
  * listed below with a reason. `packages/client/test/readme.test.ts` checks all of this.
  */
 import { readFileSync } from "node:fs"
+import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
-export const readmePath = fileURLToPath(new URL("../README.md", import.meta.url))
+const root = fileURLToPath(new URL("../", import.meta.url))
+export const readmePath = join(root, "README.md")
+
+/**
+ * The README, then the pages of docs/ in the order a reader meets them (the order the smoke runs
+ * their commands in: a later page may use what an earlier one made).
+ */
+export const docPaths = [
+  "README.md",
+  ...[
+    "dashboard",
+    "client",
+    "rest",
+    "auth",
+    "live",
+    "operations",
+    "background",
+    "exports",
+    "performance",
+    "cli",
+    "configuration",
+    "deployment",
+  ].map((page) => `docs/${page}.md`),
+].map((path) => join(root, path))
+
+/** The README and the pages of docs/, one after the other. */
+export const readDocs = () => docPaths.map((path) => readFileSync(path, "utf8")).join("\n")
+
+/** Which file and line of it a line of `readDocs()`'s text is, e.g. `docs/rest.md:12`. */
+export const locate = (line: number) => {
+  let first = 1
+  for (const path of docPaths) {
+    const lines = readFileSync(path, "utf8").split("\n").length
+    if (line < first + lines) return `${relative(root, path)}:${line - first + 1}`
+    first += lines
+  }
+  return `line ${line}`
+}
 export const ciScriptPath = fileURLToPath(new URL("../.ci/run", import.meta.url))
 
 export interface ReadmeBlock {
@@ -25,7 +63,7 @@ export interface ReadmeBlock {
   readonly run: string | undefined
 }
 
-export const readmeBlocks = (text = readFileSync(readmePath, "utf8")): Array<ReadmeBlock> => {
+export const readmeBlocks = (text = readDocs()): Array<ReadmeBlock> => {
   const lines = text.split("\n")
   const blocks: Array<ReadmeBlock> = []
   for (let i = 0; i < lines.length; i++) {
@@ -72,7 +110,7 @@ export interface InlineCommand {
 const commandStart =
   /^(?:env(?: -u \S+)* )?(?:[A-Z_]+=\S* )*(?:npm|node|psql|curl|docker|openssl) \S/
 
-export const inlineCommands = (text = readFileSync(readmePath, "utf8")): Array<InlineCommand> => {
+export const inlineCommands = (text = readDocs()): Array<InlineCommand> => {
   const prose = text.replace(/^```[\s\S]*?^```/gm, (block) => " ".repeat(block.length))
   return [...prose.matchAll(/`([^`]+)`/g)]
     .map((match) => ({ command: match[1]!.replace(/\s+/g, " ").trim(), index: match.index }))
@@ -125,7 +163,7 @@ export const inCi = (command: string, script = readFileSync(ciScriptPath, "utf8"
  * The inline commands the smoke runs to their end: all but those CI runs, those that keep running,
  * those listed as not run, and those a block the smoke runs, or that never runs, shows too.
  */
-export const smokeInlineCommands = (text = readFileSync(readmePath, "utf8")) => {
+export const smokeInlineCommands = (text = readDocs()) => {
   const inBlocks = new Set(
     readmeBlocks(text)
       .filter((block) => block.run === "smoke" || block.run?.startsWith("never: "))

@@ -2,13 +2,17 @@
  * `npm start` and `npm run dev`: prepares the database (the embedded PostgreSQL when DATABASE_URL
  * is unset), applies migrations, ensures the demo user and its API key (not in production), then
  * runs the API and the worker with DATABASE_URL pointing at it, prints how to call it, and stops
- * everything cleanly on Ctrl-C or SIGTERM.
+ * everything cleanly on Ctrl-C or SIGTERM. `npm start` builds the dashboard first when its sources
+ * changed since its last build (the API serves it under /app); `npm run dev` serves it from Vite,
+ * reloading on every change.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { once } from "node:events"
+import { readdir, stat } from "node:fs/promises"
 import { createServer } from "node:net"
-import { isAbsolute, relative, resolve } from "node:path"
+import { isAbsolute, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
 import { loadConfigOrExit } from "@txn/config"
 import { connectDatabaseOrExit, migrate } from "@txn/db"
 import {
@@ -54,15 +58,56 @@ const primed =
   mode === "start"
     ? Promise.all(entries.map((entry) => primeCompileCache(root, entry.path, entry.nodeFlags)))
     : Promise.resolve()
+
+/** The newest modification time under `path` (a file or a folder), 0 if it is not there. */
+const newest = async (path: string): Promise<number> => {
+  const info = await stat(path).catch(() => undefined)
+  if (info === undefined) return 0
+  if (!info.isDirectory()) return info.mtimeMs
+  const entries = await readdir(path)
+  return Math.max(0, ...(await Promise.all(entries.map((entry) => newest(join(path, entry))))))
+}
+/**
+ * The dashboard built into apps/web/dist unless it is newer than everything it is built from.
+ * A failed build is reported and the API starts anyway (/app then says it is not built).
+ */
+const buildDashboard = async () => {
+  const web = join(root, "apps/web")
+  const built = await newest(join(web, "dist/index.html"))
+  const sources = await Promise.all(
+    ["src", "index.html", "vite.config.ts", "package.json"]
+      .map((path) => join(web, path))
+      .concat(join(root, "packages/client/src"))
+      .map(newest),
+  )
+  if (built > Math.max(...sources)) return
+  const started = Date.now()
+  try {
+    await promisify(execFile)("npm", ["run", "build", "-w", "@txn/web"], { cwd: root })
+    console.log(`Built the dashboard in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string }
+    console.error(`The dashboard did not build; /app will say so.
+${stdout}${stderr}`)
+  }
+}
+const dashboardBuilt = mode === "start" ? buildDashboard() : Promise.resolve()
 const database = await connectDatabaseOrExit(config)
 // Relative to the repository root, like the embedded PostgreSQL's data (git-ignored `.data`).
 const demoKeyFile = resolve(root, config.dataDir, "demo-api-key")
-const setup = ManagedRuntime.make(makeAccessLayer({ databaseUrl: database.url, maxConnections: 1 }))
+const setup = ManagedRuntime.make(
+  makeAccessLayer({
+    databaseUrl: database.url,
+    maxConnections: 1,
+    databaseDirectUrl: config.databaseDirectUrl,
+  }),
+)
 await setup.runPromise(migrate.pipe(Effect.orDie))
 const demo = production ? undefined : await setup.runPromise(ensureDemoApiKey(demoKeyFile))
 await setup.dispose()
 
 await primed
+await dashboardBuilt
 const env = {
   ...process.env,
   DATABASE_URL: Redacted.value(database.url),
@@ -73,10 +118,14 @@ const env = {
 const children: Array<ChildProcess> =
   mode === "dev"
     ? [
-        spawn("turbo", ["run", "dev", "--filter=@txn/api", "--filter=@txn/worker"], {
-          env,
-          stdio: ["inherit", "pipe", "inherit"],
-        }),
+        spawn(
+          "turbo",
+          ["run", "dev", "--filter=@txn/api", "--filter=@txn/worker", "--filter=@txn/web"],
+          {
+            env,
+            stdio: ["inherit", "pipe", "inherit"],
+          },
+        ),
       ]
     : entries.map((entry, index) =>
         spawn(process.execPath, [...entry.nodeFlags, entry.path], {
@@ -149,6 +198,8 @@ const shown = (path: string) => {
   const fromHere = relative(process.cwd(), path)
   return fromHere.startsWith("..") || isAbsolute(fromHere) ? path : fromHere
 }
+// Under npm run dev, Vite serves the dashboard (passing /trpc and /v1 to the API) and reloads it.
+const dashboard = mode === "dev" ? "http://127.0.0.1:5173/app/" : `${base}/app/`
 const howToCall =
   demo === undefined
     ? `
@@ -177,4 +228,5 @@ console.log(`
   Transaction API ready at ${base}  (REST at ${base}/v1, tRPC at ${base}/trpc, docs at ${base}/docs)
   Database: ${config.databaseUrl === undefined ? `embedded PostgreSQL, data in ${config.dataDir}/postgres` : "DATABASE_URL"}
   Jobs:     BullMQ on ${config.redisUrl === undefined ? "PostgreSQL (set REDIS_URL for Redis)" : "Redis"}
+  Dashboard: ${dashboard}  (sign in with ${demo === undefined ? "an API key" : "the demo API key below"})
 ${howToCall}`)

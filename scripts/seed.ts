@@ -144,7 +144,15 @@ const runtime = ManagedRuntime.make(
     PgTransactionRepository.layer,
     PgUserRepository.layer,
     PgExportRepository.layer,
-  ).pipe(Layer.provideMerge(PgDatabase.layer({ url: Redacted.make(url.href), maxConnections: 3 }))),
+  ).pipe(
+    Layer.provideMerge(
+      PgDatabase.layer({
+        url: Redacted.make(url.href),
+        maxConnections: 3,
+        prepare: config.databaseDirectUrl === undefined,
+      }),
+    ),
+  ),
 )
 const run = <A>(
   effect: Effect.Effect<

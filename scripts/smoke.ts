@@ -3,10 +3,10 @@
  * API key, runs the printed curl examples, checks that a request without a key answers 401,
  * creates an account and transactions over HTTP with the key, reads them back, waits for the
  * worker to void an expired hold, receives a signed webhook, builds and downloads a CSV export,
- * checks that a second `npm start` on the same port says so and fails, runs the README's commands
+ * checks that a second `npm start` on the same port says so and fails, runs the commands of the README and docs/
  * against it (its blocks marked `smoke` and the commands it quotes inline; see scripts/readme.ts),
  * then stops it as Ctrl-C does (SIGINT to its process group) and checks that everything, embedded
- * PostgreSQL included, shuts down cleanly. Then it runs the README's other long-running commands
+ * PostgreSQL included, shuts down cleanly. Then it runs their other long-running commands
  * (`npm run dev`, `npm start -w …`, production mode) until each is ready, and stops each.
  * Exits non-zero on the first thing that is wrong.
  */
@@ -18,15 +18,22 @@ import type { AddressInfo } from "node:net"
 import { createConnection } from "node:net"
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { verifyWebhook, type WebhookEvent } from "@txn/client"
+import { signatureHeader, verifyWebhook, type WebhookEvent } from "@txn/client"
 import { loadConfigOrExit } from "@txn/config"
 import { demoUserId } from "./demoApiKey.ts"
-import { commandsOf, longRunning, readmeBlocks, readmePath, smokeInlineCommands } from "./readme.ts"
+import {
+  commandsOf,
+  locate,
+  longRunning,
+  readDocs,
+  readmeBlocks,
+  smokeInlineCommands,
+} from "./readme.ts"
 
 const config = loadConfigOrExit()
 const base = `http://127.0.0.1:${config.port}`
 const root = fileURLToPath(new URL("../", import.meta.url))
-const readme = await readFile(readmePath, "utf8")
+const readme = readDocs()
 
 /** A shell command to its end (or killed with its process group after `timeoutMs`). */
 const sh = async (command: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 180_000) => {
@@ -194,6 +201,19 @@ if (hasCurl) {
 } else {
   console.log("  --  curl is not installed: the printed examples were not run")
 }
+// The dashboard npm start built: its page at the printed URL, and the script that page loads.
+const dashboardUrl = /Dashboard: (\S+)/.exec(banner)?.[1]
+const dashboardPage = await fetch(dashboardUrl ?? `${base}/app/`)
+const dashboardHtml = await dashboardPage.text()
+const dashboardScript = /src="(\/app\/assets\/[^"]+\.js)"/.exec(dashboardHtml)?.[1]
+const script = dashboardScript === undefined ? undefined : await fetch(`${base}${dashboardScript}`)
+check(
+  dashboardUrl === `${base}/app/` &&
+    dashboardPage.status === 200 &&
+    script?.status === 200 &&
+    script.headers.get("cache-control") === "public, max-age=31536000, immutable",
+  "npm start builds the dashboard and prints its URL; its page and hashed script answer",
+)
 const docs = await fetch(`${base}/docs`)
 check(
   banner.includes(`${base}/docs`) && docs.status === 200 && (await docs.text()).includes("Scalar"),
@@ -269,7 +289,7 @@ const receiver = createServer(async (request, response) => {
     delivered.push(
       await verifyWebhook({
         payload: Buffer.concat(chunks).toString("utf8"),
-        signature: request.headers["txn-signature"] as string | undefined,
+        signature: request.headers[signatureHeader] as string | undefined,
         secret: webhookSecret,
       }),
     )
@@ -425,7 +445,7 @@ console.log("smoke test passed")
 process.exit(0)
 
 /**
- * The README's commands against the running `npm start`, in the README's order: the blocks marked
+ * The commands of the README and docs/ against the running `npm start`, in their order: the blocks marked
  * `smoke`, one shell session per block, and the commands quoted inline that neither CI runs nor
  * keep running. Placeholders are filled in as a reader would: `usr_…`, `key_…`, `acc_…` and `exp_…`
  * with the last such id a command before printed (else the demo user, the smoke's account), `txn_…`
@@ -474,7 +494,7 @@ async function runReadme() {
     )
     if (missing.length > 0 || (whole.includes("127.0.0.1:5432") && !externalPostgres)) {
       console.log(
-        `  --  README line ${step.line}: not run (${missing.length > 0 ? `${missing.join(", ")} not installed` : "no PostgreSQL on 127.0.0.1:5432"})`,
+        `  --  ${locate(step.line)}: not run (${missing.length > 0 ? `${missing.join(", ")} not installed` : "no PostgreSQL on 127.0.0.1:5432"})`,
       )
       continue
     }
@@ -485,15 +505,15 @@ async function runReadme() {
       if (assignment !== null) {
         const name = assignment[1]!
         if (name in readmeEnv) {
-          check(true, `README line ${step.line}: ${written} (set before npm start)`)
+          check(true, `${locate(step.line)}: ${written} (set before npm start)`)
           continue
         }
         const { code, stdout, stderr } = await sh(`${command}\nprintf %s "$${name}"`, env)
         if (code !== 0 || stdout === "" || stdout === "null")
-          fail(`README line ${step.line}: ${written} set ${name} to "${stdout}"\n${stderr}`)
+          fail(`${locate(step.line)}: ${written} set ${name} to "${stdout}"\n${stderr}`)
         env[name] = stdout
         printed += `${stdout}\n`
-        check(true, `README line ${step.line}: ${written}`)
+        check(true, `${locate(step.line)}: ${written}`)
         continue
       }
       // A download may ask before the worker has built the file, as a reader might: ask again.
@@ -507,11 +527,11 @@ async function runReadme() {
         }
         if (Date.now() > deadline)
           fail(
-            `README line ${step.line}: ${written}\nran as: ${command}\nexit ${result.code}\n${result.stdout}\n${result.stderr}`,
+            `${locate(step.line)}: ${written}\nran as: ${command}\nexit ${result.code}\n${result.stdout}\n${result.stderr}`,
           )
         await new Promise((resolve) => setTimeout(resolve, 500))
       }
-      check(true, `README line ${step.line}: ${written}`)
+      check(true, `${locate(step.line)}: ${written}`)
     }
   }
 

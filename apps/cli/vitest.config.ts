@@ -1,5 +1,7 @@
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
-  test: { include: ["test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 },
+  // A test runs the CLI up to five times, a process each: seconds apiece while the other
+  // packages' tests share the machine.
+  test: { include: ["test/**/*.test.ts"], testTimeout: 90_000, hookTimeout: 60_000 },
 })

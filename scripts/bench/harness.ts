@@ -91,6 +91,10 @@ export const openBenchDatabase = async (): Promise<BenchDatabase> => {
   return { config, url: url.href, access, close }
 }
 
+/** Whether the bench database's server runs on this machine, so /proc shows its CPU. */
+export const onThisMachine = (database: BenchDatabase) =>
+  ["127.0.0.1", "localhost", "[::1]"].includes(new URL(database.url).hostname)
+
 /** A user of the bench database with one read-write API key. */
 export const benchUser = (database: BenchDatabase) =>
   database.access.runPromise(
@@ -106,6 +110,21 @@ export const benchUser = (database: BenchDatabase) =>
       }),
     ).pipe(Effect.orDie),
   )
+
+/** Calls the API's tRPC procedures at `base` with `secret`, by POST: each answer's data. */
+export const trpcCaller =
+  (base: string, secret: string) =>
+  async <A = { readonly id: string }>(path: string, input: unknown): Promise<A> => {
+    const response = await fetch(`${base}/trpc/${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify(input),
+    })
+    const body = (await response.json()) as { result?: { data: A } }
+    if (!response.ok || body.result === undefined)
+      throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body)}`)
+    return body.result.data
+  }
 
 /** A process of the benchmark's own, listening on a loopback port. */
 export interface Server {

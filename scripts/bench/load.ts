@@ -55,22 +55,34 @@ const closedLoop = async (
   return { requests, ok: latencies.length, failures, seconds, latencies }
 }
 
-/** `connections` kept-alive HTTP connections to `base` (on 127.0.0.1), each sending `next(i)`. */
+/**
+ * `connections` kept-alive HTTP connections, each sending `next(i)`: to `base` (on 127.0.0.1), or
+ * spread evenly over several bases, connection `n` to the `n % bases.length`th.
+ */
 export const httpLoad = async (
-  base: string,
+  base: string | ReadonlyArray<string>,
   connections: number,
   bounds: Bounds,
   next: (i: number) => HttpRequest,
 ) => {
-  if (new URL(base).hostname !== "127.0.0.1") throw new Error("Loads only ever target 127.0.0.1")
-  const agent = new Agent({ keepAlive: true, maxSockets: connections })
-  const send = (i: number) => {
+  const bases = typeof base === "string" ? [base] : base
+  if (bases.some((each) => new URL(each).hostname !== "127.0.0.1"))
+    throw new Error("Loads only ever target 127.0.0.1")
+  const agents = bases.map(
+    (_, n) =>
+      new Agent({
+        keepAlive: true,
+        maxSockets: Math.ceil((connections - n) / bases.length),
+      }),
+  )
+  const send = (connection: number, i: number) => {
     const spec = next(i)
+    const n = connection % bases.length
     return new Promise<string | undefined>((resolve) => {
       const req = request(
-        new URL(spec.path, base),
+        new URL(spec.path, bases[n]),
         {
-          agent,
+          agent: agents[n],
           method: spec.method,
           headers: {
             ...spec.headers,
@@ -94,9 +106,9 @@ export const httpLoad = async (
     })
   }
   try {
-    return await closedLoop(connections, bounds, (_, i) => send(i))
+    return await closedLoop(connections, bounds, send)
   } finally {
-    agent.destroy()
+    for (const agent of agents) agent.destroy()
   }
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { type DomainError, PayloadTooLarge, Unavailable, ValidationError } from "@txn/domain"
 import getRawBody, { type RawBodyError } from "raw-body"
+import { clientAddressOf } from "./clientAddress.ts"
 import { type AppContext, authenticate, type Caller } from "./context.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { errorTable, unavailableRetryAfterSeconds } from "./errorTable.ts"
@@ -14,6 +15,8 @@ import {
 export interface AdmissionOptions {
   readonly maxBodyBytes: number
   readonly maxBatchCalls: number
+  /** Proxies whose `X-Forwarded-For` names the client counted by the rate limit. */
+  readonly trustedProxies?: ReadonlyArray<string> | undefined
 }
 
 /** What differs between the doors the front admits requests to: tRPC's and REST's. */
@@ -176,7 +179,10 @@ export const admit = async (
   const caller = await authenticate(app, request, requestId, deadline)
   const budget = await promiseBeforeDeadline(
     deadline,
-    app.rateLimit.consume(rateLimitKeyOf(caller, request.socket.remoteAddress ?? "unknown"), calls),
+    app.rateLimit.consume(
+      rateLimitKeyOf(caller, clientAddressOf(request, options.trustedProxies ?? [])),
+      calls,
+    ),
     () => new TimedOut(),
   ).catch((error: unknown) => {
     if (error instanceof TimedOut) return undefined

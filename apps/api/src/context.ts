@@ -62,6 +62,8 @@ export interface RequestContext extends AppContext {
   readonly caller: Caller
   readonly clientAddress: string
   readonly response: ServerResponse
+  /** Aborts when the client goes away before its answer: its use case is interrupted. */
+  readonly signal: AbortSignal
   /** The rate limit's answer for all of this request's calls, counted before any of them ran. */
   readonly budget: RateLimitDecision
 }

@@ -12,7 +12,6 @@ export const errorTable = {
   NotFound: { code: "NOT_FOUND", status: 404 },
   VersionConflict: { code: "CONFLICT", status: 409 },
   InvalidStateTransition: { code: "CONFLICT", status: 409 },
-  IdempotencyKeyInProgress: { code: "CONFLICT", status: 409 },
   IdempotencyKeyReused: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   InsufficientFunds: { code: "UNPROCESSABLE_CONTENT", status: 422 },
   BalanceLimitExceeded: { code: "UNPROCESSABLE_CONTENT", status: 422 },

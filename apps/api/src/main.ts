@@ -1,9 +1,11 @@
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
-import { onShutdown, startAppProcess } from "@txn/platform"
+import { databaseApplicationName, onShutdown, startAppProcess } from "@txn/platform"
 import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
+import { builtDashboardDir } from "./dashboard.ts"
 import { makeLiveFeed } from "./liveFeed.ts"
+import { databaseConnectionsOf } from "./metrics.ts"
 import { makeRateLimit } from "./rateLimit.ts"
 import { makeReadinessCheck } from "./readiness.ts"
 import { createApiServer } from "./server.ts"
@@ -64,6 +66,9 @@ const server = createApiServer(
     requestTimeoutMs: config.requestTimeoutMs,
     checkReadiness: makeReadinessCheck({ runtime, queue: holds }),
     corsOrigins: config.corsOrigins,
+    trustedProxies: config.trustedProxies,
+    databaseConnections: databaseConnectionsOf(runtime, databaseApplicationName("api")),
+    dashboardDir: builtDashboardDir,
   },
 )
 const listening = await new Promise<boolean>((resolve, reject) => {

@@ -4,13 +4,18 @@ import type { Duplex } from "node:stream"
 import { resolveResponse } from "@trpc/server/http"
 import { Unavailable, ValidationError } from "@txn/domain"
 import * as FindMyWay from "effect/http/FindMyWay"
+import * as HttpMethod from "effect/http/HttpMethod"
 import { admit, type Door, sendRefusal, trpcCallsOf } from "./admission.ts"
+import { abortedWith, setAnswerHead, streamAnswer, writeAnswer } from "./answer.ts"
+import { clientAddressOf } from "./clientAddress.ts"
 import type { AppContext } from "./context.ts"
 import { makeCors } from "./cors.ts"
+import { makeDashboard } from "./dashboard.ts"
 import { type Deadline, deadlineIn, promiseBeforeDeadline } from "./deadline.ts"
 import { unavailableRetryAfterSeconds } from "./errorTable.ts"
 import { downloadExport, exportDownloadPath } from "./exportDownload.ts"
 import { liveChangesPath, serveLiveChanges } from "./liveSse.ts"
+import { type ApiMetricsOptions, makeApiMetrics } from "./metrics.ts"
 import { restDoor } from "./rest/errors.ts"
 import { makeDocs, makeRest, openApiDocument } from "./rest/serve.ts"
 import { appRouter } from "./router.ts"
@@ -33,6 +38,15 @@ export interface ServerOptions {
   readonly checkReadiness: (deadline: Deadline) => Promise<void>
   /** Browser origins whose pages may call the API (TXN_CORS_ORIGINS); none when empty. */
   readonly corsOrigins: ReadonlyArray<string>
+  /** The built dashboard served under /app (apps/web/dist); /app answers 404 without one. */
+  readonly dashboardDir?: string | undefined
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (TXN_TRUSTED_PROXIES); none when empty or
+   * unset, and the header is ignored.
+   */
+  readonly trustedProxies?: ReadonlyArray<string> | undefined
+  /** This process's database connections by state, for `/metrics`; left out when not given. */
+  readonly databaseConnections?: ApiMetricsOptions["databaseConnections"]
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,100}$/
@@ -88,69 +102,6 @@ const noRoute = (request: IncomingMessage, requestId: string) => {
   }
 }
 
-/** A signal that aborts when the client goes away before its answer is written. */
-const abortedWith = (response: ServerResponse) => {
-  const abort = new AbortController()
-  response.once("close", () => {
-    if (!response.writableFinished) abort.abort()
-  })
-  return abort.signal
-}
-
-/** A door's status and headers over the front's (Vary joins them). */
-const setAnswerHead = (response: ServerResponse, status: number, headers: Headers) => {
-  response.statusCode = status
-  for (const [name, value] of headers) {
-    const before = name === "vary" ? response.getHeader("vary") : undefined
-    response.setHeader(name, before === undefined ? value : `${before}, ${value}`)
-  }
-}
-
-/** A door's Fetch answer written whole. */
-const writeAnswer = (
-  response: ServerResponse,
-  status: number,
-  headers: Headers,
-  body: ArrayBuffer | undefined,
-) => {
-  setAnswerHead(response, status, headers)
-  response.end(body === undefined ? undefined : Buffer.from(body))
-}
-
-/**
- * A stream of server-sent events (a tRPC subscription), written chunk by chunk as it comes until
- * it ends or the client leaves; proxies are asked not to buffer it. Read straight from the web
- * stream, without a Node stream in between: a process holding a thousand of them writes each
- * event a thousand times.
- */
-const streamAnswer = async (response: ServerResponse, answer: Response) => {
-  setAnswerHead(response, answer.status, answer.headers)
-  response.setHeader("x-accel-buffering", "no")
-  response.flushHeaders()
-  if (answer.body === null) {
-    response.end()
-    return
-  }
-  const reader = answer.body.getReader()
-  const left = () => reader.cancel().catch(() => undefined)
-  response.once("close", left)
-  try {
-    for (;;) {
-      const chunk = await reader.read()
-      if (chunk.done || response.destroyed) break
-      // A client reading slower than events come: wait for it rather than buffer without end.
-      if (!response.write(chunk.value)) {
-        await new Promise((resolve) => response.once("drain", resolve).once("close", resolve))
-      }
-    }
-  } catch {
-    // The client left: the subscription has been told through the request's signal.
-  } finally {
-    response.off("close", left)
-    response.end()
-  }
-}
-
 /**
  * A path as the request log shows it: up to 200 characters, so a 14 KB URL of batched calls does
  * not write 14 KB of log per request.
@@ -185,12 +136,13 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     const admission = await admit(app, options, trpcDoor, request, response, requestId)
     if (admission === undefined) return
     const url = new URL(request.url ?? "/", "http://api")
+    const signal = abortedWith(response)
     const answer = await resolveResponse({
       router: appRouter,
       req: new Request(url, {
         method: request.method ?? "GET",
         headers: request.headers as Record<string, string>,
-        signal: abortedWith(response),
+        signal,
         ...(admission.body === undefined ? {} : { body: admission.body }),
       }),
       // As tRPC's adapters pass it: still percent-encoded (tRPC decodes it), no slash at the end.
@@ -204,8 +156,9 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
         deadline: admission.deadline,
         caller: admission.caller,
         budget: admission.budget,
-        clientAddress: request.socket.remoteAddress ?? "unknown",
+        clientAddress: clientAddressOf(request, options.trustedProxies ?? []),
         response,
+        signal,
       }),
       responseMeta,
     })
@@ -222,7 +175,13 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
   }
 
   const rest = makeRest(app)
-  const openApiJson = JSON.stringify(openApiDocument())
+  const openApi = openApiDocument()
+  const openApiJson = JSON.stringify(openApi)
+  const metrics = makeApiMetrics({
+    procedures: Object.keys(appRouter._def.procedures),
+    restPaths: Object.keys(openApi.paths),
+    databaseConnections: options.databaseConnections,
+  })
   const docs = makeDocs()
   /**
    * REST under /v1 behind the same front door as tRPC: admitted (authenticated, counted, body
@@ -253,18 +212,22 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       )
       return
     }
-    // An operation whose body has only optional fields may be sent without one.
-    const body = admission.body === "" ? "{}" : admission.body
-    const answer = await (await rest).serve(
-      new Request(new URL(request.url ?? "/", "http://api"), {
-        method: request.method ?? "GET",
-        headers: {
-          ...(request.headers as Record<string, string>),
-          ...(admission.body === "" ? { "content-type": "application/json" } : {}),
-        },
-        signal: abortedWith(response),
-        ...(body === undefined ? {} : { body }),
-      }),
+    const method = request.method ?? "GET"
+    if (!HttpMethod.isHttpMethod(method)) {
+      sendJson(response, 404, noRoute(request, requestId))
+      return
+    }
+    const { answer, abandon } = (await rest).serve(
+      {
+        method,
+        url: request.url ?? "/",
+        // An operation whose body has only optional fields may be sent without one.
+        headers:
+          admission.body === ""
+            ? { ...request.headers, "content-type": "application/json" }
+            : request.headers,
+        body: admission.body === "" ? "{}" : admission.body,
+      },
       {
         requestId,
         deadline: admission.deadline,
@@ -273,13 +236,19 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
         adminApi: app.adminToken !== undefined,
       },
     )
-    const answered = await answer.arrayBuffer()
-    if (answer.status === 404 && answered.byteLength === 0) {
+    const left = () => {
+      if (!response.writableFinished) abandon()
+    }
+    response.once("close", left)
+    const answered = await answer
+    response.off("close", left)
+    if (answered.status === 404 && answered.body === undefined) {
       // No operation has this method and path: the router's bare 404, answered like the others.
       sendJson(response, 404, noRoute(request, requestId))
       return
     }
-    writeAnswer(response, answer.status, answer.headers, answered)
+    setAnswerHead(response, answered.status, Object.entries(answered.headers))
+    response.end(answered.body)
   }
 
   // Slow or stalled clients are cut off rather than holding sockets forever: headers must arrive
@@ -292,9 +261,12 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
     response.setHeader("x-request-id", requestId)
     const url = request.url ?? "/"
     const path = url.includes("?") ? url.slice(0, url.indexOf("?")) : url
-    response.once("finish", () => {
+    // Logged when the answer is written or the client has gone, whichever comes first.
+    response.once("close", () => {
+      const finished = response.writableFinished
       // A write answered: live subscribers hear of it now, here and on the other processes.
       if (
+        finished &&
         response.statusCode < 400 &&
         request.method !== "GET" &&
         request.method !== "HEAD" &&
@@ -303,13 +275,18 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       ) {
         app.live.written()
       }
+      // 499, as proxies log it, when the client went away before any answer.
+      const status = finished || response.headersSent ? response.statusCode : 499
+      const seconds = (performance.now() - started) / 1000
+      metrics.observe(path, status, seconds, requestId)
       app.log.info(
         {
           requestId,
           method: request.method,
           path: loggedPath(path),
-          status: response.statusCode,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          status,
+          ...(finished ? {} : { clientLeft: true }),
+          durationMs: Math.round(seconds * 10_000) / 10,
         },
         "request",
       )
@@ -354,6 +331,15 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       failed(response, requestId, trpcDoor, "request admission failed"),
     )
   })
+  routes.on(["GET", "HEAD"], "/metrics", (_request, response, requestId) => {
+    metrics.scrape().then(
+      ({ contentType, body }) => {
+        response.writeHead(200, { "content-type": contentType, "cache-control": "no-store" })
+        response.end(body)
+      },
+      failed(response, requestId, restDoor, "metrics failed"),
+    )
+  })
   routes.all("/openapi.json", (_request, response) => {
     response.writeHead(200, { "content-type": "application/json" })
     response.end(openApiJson)
@@ -365,6 +351,25 @@ export const createApiServer = (app: AppContext, options: ServerOptions) => {
       failed(response, requestId, restDoor, "docs failed"),
     )
   })
+  const dashboard =
+    options.dashboardDir === undefined ? undefined : makeDashboard(options.dashboardDir)
+  const serveDashboard: Route = (request, response, requestId, path) => {
+    const notServed = (status: number) =>
+      sendJson(response, status, {
+        error: {
+          tag: status === 405 ? "MethodNotAllowed" : "NotFound",
+          message:
+            dashboard === undefined
+              ? "The dashboard is not built: run npm run build -w @txn/web (npm start does)"
+              : `No file ${loggedPath(path)}`,
+          requestId,
+        },
+      })
+    if (dashboard === undefined) notServed(404)
+    else dashboard(request, response, path, notServed)
+  }
+  routes.on(["GET", "HEAD"], "/app", serveDashboard)
+  routes.on(["GET", "HEAD"], "/app/*", serveDashboard)
   routes.all("/v1/*", (request, response, requestId, path) => {
     // Live changes and downloads stream rather than answer JSON. A download's id is taken as sent
     // (the download decodes and checks it, answering a malformed one 400 naming `id`).

@@ -94,7 +94,6 @@ const t = initTRPC
   })
 
 export const router = t.router
-export const createCallerFactory = t.createCallerFactory
 
 const fail = (code: TRPC_ERROR_CODE_KEY, cause: DomainError) =>
   new TRPCError({ code, message: cause.message, cause })
@@ -195,17 +194,23 @@ export const input = <S extends Schema.Decoder<unknown>>(schema: S) =>
 
 /**
  * Runs a use case on the app's runtime: domain errors become typed tRPC errors, a use case still
- * running at the request's deadline answers Unavailable, defects answer 500.
+ * running at the request's deadline answers Unavailable, defects answer 500. A client that goes
+ * away interrupts it (its database transaction rolls back).
  */
 export const run = async <A, E extends DomainError>(
   ctx: RequestContext,
   effect: Effect.Effect<A, E, AppServices>,
 ): Promise<A> => {
-  const exit = await ctx.runtime.runPromiseExit(withinRequest(ctx)(effect))
+  const exit = await ctx.runtime.runPromiseExit(withinRequest(ctx)(effect), {
+    signal: ctx.signal,
+  })
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) {
     throw fail(errorTable[failure.value._tag].code, failure.value)
+  }
+  if (ctx.signal.aborted && Cause.hasInterruptsOnly(exit.cause)) {
+    throw new TRPCError({ code: "CLIENT_CLOSED_REQUEST", message: "The client went away" })
   }
   ctx.log.error({ requestId: ctx.requestId, cause: Cause.pretty(exit.cause) }, "request failed")
   throw new TRPCError({ code: "INTERNAL_SERVER_ERROR" })

@@ -41,4 +41,12 @@ export const withinRequest =
         requestId: scope.requestId,
         ...(scope.caller.kind === "user" ? { userId: scope.caller.userId } : {}),
       }),
+      // The request's span when tracing is on: its id, as in the logs and `x-request-id`.
+      Effect.withSpan("txn.request", {
+        kind: "server",
+        attributes: {
+          "txn.request_id": scope.requestId,
+          ...(scope.caller.kind === "user" ? { "txn.user_id": scope.caller.userId } : {}),
+        },
+      }),
     )

@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
   api = await startTestApi()
 })
 afterAll(() => api.close())
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
 
 describe("accounts.update", () => {
   it("changes the name, metadata and allowNegative, never the currency", async () => {

@@ -19,16 +19,23 @@ export interface ApiProcess {
   readonly waitFor: (msg: string) => Promise<Json>
 }
 
-/** Starts `src/main.ts` on the run's database and a free port; `env` adds to its environment. */
+/**
+ * Starts `src/main.ts` on the run's database and a free port, or on `requestedPort` (a replica
+ * restarted where a load balancer expects it); `env` adds to its environment.
+ */
 export const startApiProcess = async (
   env: Record<string, string> = {},
   adminToken = randomBytes(32).toString("base64url"),
+  requestedPort?: number,
 ): Promise<ApiProcess> => {
-  const port = await freePort()
+  const port = requestedPort ?? (await freePort())
   const proc = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: Redacted.value(testDatabaseUrl()),
+      ...(process.env.DATABASE_DIRECT_URL === undefined
+        ? {}
+        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
       PORT: String(port),
       LOG_LEVEL: "info",
       TXN_ADMIN_TOKEN: adminToken,

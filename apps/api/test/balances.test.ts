@@ -1,18 +1,13 @@
 import { makeId, newTransactionId, type Transaction, TransactionRepository } from "@txn/domain"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
   api = await startTestApi()
 })
 afterAll(() => api.close())
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
 
 const createAccount = async (extra: Record<string, unknown> = {}) =>
   ok(await api.mutate("accounts.create", { name: "Balance", currency: "USD", ...extra }))

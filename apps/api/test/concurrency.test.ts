@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -8,11 +8,6 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 type Answer = { status: number; body: Json }
-
-const ok = (response: Answer) => {
-  expect(response.status, JSON.stringify(response.body)).toBe(200)
-  return response.body.result.data
-}
 
 /** mulberry32: a small seeded PRNG, so the sequence of choices is the same on every run. */
 const prng = (seed: number) => {
@@ -38,7 +33,6 @@ const typed: Record<string, number> = {
   InsufficientFunds: 422,
   VersionConflict: 409,
   InvalidStateTransition: 409,
-  IdempotencyKeyInProgress: 409,
 }
 
 const signed = (t: Json) => (t.direction === "credit" ? t.amount : -t.amount)

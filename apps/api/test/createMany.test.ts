@@ -1,18 +1,13 @@
 import { eventually } from "@txn/testing"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
   api = await startTestApi()
 })
 afterAll(() => api.close())
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status, JSON.stringify(response.body).slice(0, 2000)).toBe(200)
-  return response.body.result.data
-}
 
 let counter = 0
 const newKey = () => `batch-${Date.now()}-${++counter}`

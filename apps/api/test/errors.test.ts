@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server"
 import { getHTTPStatusCodeFromError } from "@trpc/server/http"
 import { Accounts, HoldScheduler } from "@txn/domain"
 import { makeAppLayer, makeLog } from "@txn/platform"
-import { testDatabaseUrl } from "@txn/testing"
+import { testDatabaseUrl, testDirectDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -104,6 +104,7 @@ describe("domain errors over HTTP", () => {
 const realAppLayer = (log: ReturnType<typeof makeLog>, databaseUrl = testDatabaseUrl()) =>
   makeAppLayer({
     databaseUrl,
+    databaseDirectUrl: testDirectDatabaseUrl(),
     databasePoolMax: 2,
     holdScheduler: Layer.succeed(HoldScheduler, {
       schedule: () => Effect.void,

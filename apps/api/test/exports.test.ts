@@ -5,7 +5,7 @@ import { parse } from "csv-parse/sync"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRateLimit } from "../src/rateLimit.ts"
-import { type Json, rawRequest, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, rawRequest, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 /** Keys of other users holding one scope each. */
@@ -17,11 +17,6 @@ beforeAll(async () => {
   writeOnly = await api.newUser(["write"])
 })
 afterAll(() => api.close())
-
-const ok = (response: { status: number; body: Json }) => {
-  expect([response.status, response.body.error]).toEqual([200, undefined])
-  return response.body.result.data
-}
 
 /** What the worker does once `export.created` is relayed, run here on the API's own database. */
 const build = (id: string, options: ExportBuilder.BuildOptions = {}) =>

@@ -4,14 +4,16 @@ import { type Agent, type IncomingHttpHeaders, request } from "node:http"
 import type { AddressInfo } from "node:net"
 import { loadConfig } from "@txn/config"
 import { Access, type Scope } from "@txn/domain"
-import { makeAppLayer, makeLog } from "@txn/platform"
+import { makeAppLayer, makeLog, type TracingOptions } from "@txn/platform"
 import { BullHoldScheduler, makeQueueBackend, Queues } from "@txn/queue"
-import { LogCapture, testDatabaseUrl, uniquePrefix } from "@txn/testing"
+import { LogCapture, testDatabaseUrl, testDirectDatabaseUrl, uniquePrefix } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import { expect } from "vitest"
 import type { AppContext } from "../src/context.ts"
 import { makeLiveFeed } from "../src/liveFeed.ts"
+import { databaseConnectionsOf } from "../src/metrics.ts"
 import { makeRateLimit, type RateLimit } from "../src/rateLimit.ts"
 import type { makeReadinessCheck } from "../src/readiness.ts"
 import { createApiServer } from "../src/server.ts"
@@ -20,6 +22,12 @@ import { makeDocumentCheck } from "./openapi.ts"
 /** A parsed JSON answer; the tests check its shape field by field. */
 // biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON, checked by assertions
 export type Json = any
+
+/** The data of a tRPC answer, once it is known to be a 200 (its body in the message if not). */
+export const ok = (response: { readonly status: number; readonly body: Json }) => {
+  expect(response.status, JSON.stringify(response.body).slice(0, 2000)).toBe(200)
+  return response.body.result.data
+}
 
 export { LogCapture }
 
@@ -46,14 +54,23 @@ export const startTestApi = async (
     liveMaxQueued?: number
     /** Browser origins allowed to call it; none unless given, as in production. */
     corsOrigins?: ReadonlyArray<string>
+    /** A built dashboard to serve under /app; none unless given. */
+    dashboardDir?: string
+    /** Proxies whose X-Forwarded-For is believed; none unless given, as by default. */
+    trustedProxies?: ReadonlyArray<string>
+    /** Counts the test database's `txn` connections for /metrics when true. */
+    databaseConnections?: boolean
+    /** Sends the use cases' spans to an OTLP receiver. */
+    tracing?: TracingOptions
   } = {},
 ) => {
   const logs = new LogCapture()
   const log = makeLog({ name: "api", level: "info", destination: logs })
   const databaseUrl = options.databaseUrl ?? testDatabaseUrl()
+  // The queue backend keeps sessions of its own: never through a pooler in transaction mode.
   const queues = makeQueueBackend({
     redisUrl: undefined,
-    databaseUrl,
+    databaseUrl: testDirectDatabaseUrl() ?? databaseUrl,
     prefix: uniquePrefix("api"),
   })
   const holds = queues.queue(Queues.holds)
@@ -61,10 +78,12 @@ export const startTestApi = async (
     makeAppLayer({
       databaseUrl,
       databasePoolMax: 5,
+      databaseDirectUrl: options.databaseUrl === undefined ? testDirectDatabaseUrl() : undefined,
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
       webhookTargets: { allowPrivate: options.allowPrivateWebhookTargets ?? false },
       credentialCache: { ttlMs: 30_000, maxEntries: 1_000 },
+      tracing: options.tracing,
     }),
   )
   /** A new user with one API key of the given scopes. */
@@ -110,6 +129,10 @@ export const startTestApi = async (
         options.checkReadiness ??
         (async () => {}),
       corsOrigins: options.corsOrigins ?? [],
+      dashboardDir: options.dashboardDir,
+      trustedProxies: options.trustedProxies,
+      databaseConnections:
+        options.databaseConnections === true ? databaseConnectionsOf(appRuntime, "txn") : undefined,
     },
   )
   server.listen(0, "127.0.0.1")

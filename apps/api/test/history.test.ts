@@ -1,6 +1,6 @@
 import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 let keyId: string
@@ -14,11 +14,6 @@ beforeAll(async () => {
   keyId = keys.body.result.data[0].id
 })
 afterAll(() => api.close())
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
 
 const newTransaction = async () => {
   const account = ok(

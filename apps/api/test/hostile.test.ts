@@ -1327,7 +1327,7 @@ describe("valid but extreme values at every procedure: kept exactly as sent, or 
 })
 
 // Balances driven to the limits: each operation's answer is predicted by a model in bigint that
-// follows the README's rules, so a wrong refusal fails as surely as a wrong acceptance or a 500.
+// follows the rules of docs/operations.md, so a wrong refusal fails as surely as a wrong acceptance or a 500.
 
 const most = Number.MAX_SAFE_INTEGER
 const mostUnits = BigInt(most)
@@ -1403,7 +1403,7 @@ const deltasOf = (
       : { posted: 0n, credits: 0n, debits: amount }
 
 /**
- * What the README promises for `amount` moving `account` by `d`: no refusal (it must succeed), or
+ * What docs/operations.md promises for `amount` moving `account` by `d`: no refusal (it must succeed), or
  * the refusals it may answer (several when it breaks several bounds at once).
  */
 const refusalsOf = (account: ModelAccount, d: Deltas, amount: bigint): ReadonlyArray<Refusal> => {

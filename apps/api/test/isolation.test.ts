@@ -5,7 +5,7 @@ import { parse } from "csv-parse/sync"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 import { openSse } from "./sse.ts"
 
 /**
@@ -39,11 +39,6 @@ const as = (key: string) => ({
 })
 const asA = () => as(api.key)
 const asB = () => as(b.key)
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
 
 const transaction = (accountId: string, extra: Record<string, unknown> = {}) => ({
   accountId,

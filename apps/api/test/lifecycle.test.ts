@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 let keyId: string
@@ -21,11 +21,6 @@ beforeAll(async () => {
   ).id
 })
 afterAll(() => api.close())
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status, JSON.stringify(response.body)).toBe(200)
-  return response.body.result.data
-}
 
 const inAnHour = () => new Date(Date.now() + 60 * 60 * 1000).toISOString()
 

@@ -22,7 +22,7 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true })
 })
 
-it("generates TypeScript types from the live /openapi.json and calls the API with openapi-fetch, as the README shows", async () => {
+it("generates TypeScript types from the live /openapi.json and calls the API with openapi-fetch, as docs/rest.md shows", async () => {
   const [generate] = commandsOf(readmeSnippet("openapi-generate"))
   expect(generate).toMatch(/^npx openapi-typescript /)
   // Not execFileSync: the API under test runs in this process and must go on answering.

@@ -37,6 +37,9 @@ const run = ([script = "", ...args]: ReadonlyArray<string>) =>
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: Redacted.value(testDatabaseUrl()),
+      ...(process.env.DATABASE_DIRECT_URL === undefined
+        ? {}
+        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
       PORT: String(port),
       HOST: "127.0.0.1",
       TXN_DATA_DIR: dataDir,

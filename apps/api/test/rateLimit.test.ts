@@ -25,6 +25,7 @@ const queryFrom = (
   localAddress: string,
   path: string,
   auth: string | undefined,
+  headers: Record<string, string> = {},
 ): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const target = new URL(`${api.url}/trpc/${path}?input=${encodeURIComponent("{}")}`)
@@ -32,7 +33,7 @@ const queryFrom = (
       target,
       {
         localAddress,
-        headers: auth === undefined ? {} : { authorization: `Bearer ${auth}` },
+        headers: { ...headers, ...(auth === undefined ? {} : { authorization: `Bearer ${auth}` }) },
       },
       (res) => {
         let text = ""
@@ -226,6 +227,42 @@ describe("rate limit in this process: 3 calls per minute", () => {
     const fresh = await listAccounts(api, other)
     expect(fresh.status).toBe(200)
     expect(header(fresh, "ratelimit-remaining")).toBe("2")
+  })
+})
+
+describe("the per-address limit behind a load balancer (TXN_TRUSTED_PROXIES=127.0.0.9)", () => {
+  let api: TestApi
+  beforeAll(async () => {
+    api = await startTestApi({
+      rateLimit: makeRateLimit({ points: 3 }),
+      trustedProxies: ["127.0.0.9"],
+    })
+  })
+  afterAll(() => api.close())
+
+  const viaProxy = (forwardedFor: string) =>
+    queryFrom(api, "127.0.0.9", "accounts.list", undefined, { "x-forwarded-for": forwardedFor })
+
+  it("counts each client the proxy names, not the proxy", async () => {
+    for (let i = 0; i < 3; i++) expect((await viaProxy("198.51.100.1")).status).toBe(401)
+    expect((await viaProxy("198.51.100.1")).status).toBe(429)
+    // Another client behind the same proxy has its own budget.
+    expect((await viaProxy("198.51.100.2")).status).toBe(401)
+  })
+
+  it("believes only the hops it trusts: what a client wrote before the proxy's entry is ignored", async () => {
+    // The proxy appends the address it saw; the client's own claim comes before it.
+    const spoofed = await viaProxy("203.0.113.77, 198.51.100.1")
+    expect(spoofed.status).toBe(429)
+  })
+
+  it("ignores X-Forwarded-For from anyone else: a client cannot pick its own address", async () => {
+    const direct = (claim: string) =>
+      queryFrom(api, "127.0.0.10", "accounts.list", undefined, { "x-forwarded-for": claim })
+    for (const claim of ["192.0.2.1", "192.0.2.2", "192.0.2.3"]) {
+      expect((await direct(claim)).status).toBe(401)
+    }
+    expect((await direct("192.0.2.4")).status).toBe(429)
   })
 })
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { PgCredentialCache, PgDatabase } from "@txn/db"
-import { runNode, testDatabaseUrl } from "@txn/testing"
+import { runNode, testDatabaseUrl, testDirectDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -20,7 +20,9 @@ afterEach(() => {
 let database: ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, never>
 beforeAll(() => {
   database = ManagedRuntime.make(
-    PgDatabase.layer({ url: testDatabaseUrl(), maxConnections: 1 }).pipe(Layer.orDie),
+    PgDatabase.layer({ url: testDirectDatabaseUrl() ?? testDatabaseUrl(), maxConnections: 1 }).pipe(
+      Layer.orDie,
+    ),
   )
 })
 afterAll(() => database.dispose())

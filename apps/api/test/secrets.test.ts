@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto"
 import { makeAppLayer, makeLog } from "@txn/platform"
 import { BullHoldScheduler, expireHoldJobId, makeQueueBackend, Queues } from "@txn/queue"
-import { LogCapture, testDatabaseUrl, uniquePrefix } from "@txn/testing"
+import { LogCapture, testDatabaseUrl, testDirectDatabaseUrl, uniquePrefix } from "@txn/testing"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -55,13 +55,14 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
     const runtimeLogs = new LogCapture()
     const queues = makeQueueBackend({
       redisUrl: undefined,
-      databaseUrl: testDatabaseUrl(),
+      databaseUrl: testDirectDatabaseUrl() ?? testDatabaseUrl(),
       prefix: uniquePrefix("secrets"),
     })
     const holds = queues.queue(Queues.holds)
     const runtime = ManagedRuntime.make(
       makeAppLayer({
         databaseUrl: testDatabaseUrl(),
+        databaseDirectUrl: testDirectDatabaseUrl(),
         databasePoolMax: 3,
         holdScheduler: BullHoldScheduler.layer(holds),
         log: makeLog({ name: "api", level: "debug", destination: runtimeLogs }),
@@ -252,7 +253,7 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
         databaseUrl: Redacted.make(unreachable.href),
         databasePoolMax: 1,
         holdScheduler: BullHoldScheduler.layer({
-          name: "unused",
+          name: "holds",
           add: () => Promise.reject(new Error("no queue here")),
           addBulk: () => Promise.reject(new Error("no queue here")),
           upsertJobScheduler: () => Promise.reject(new Error("no queue here")),

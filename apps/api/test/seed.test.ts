@@ -31,6 +31,9 @@ const seed = (args: ReadonlyArray<string>) =>
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: Redacted.value(testDatabaseUrl()),
+      ...(process.env.DATABASE_DIRECT_URL === undefined
+        ? {}
+        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
       TXN_DATA_DIR: dataDir,
     },
   })

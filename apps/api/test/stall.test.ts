@@ -13,7 +13,7 @@ import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRateLimit } from "../src/rateLimit.ts"
 import { makeReadinessCheck } from "../src/readiness.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 /** A test API and the proxy in front of one of its dependencies. */
 interface Rig {
@@ -108,11 +108,6 @@ const trpc = (
       },
     ),
   )
-
-const ok = (reply: Answer) => {
-  expect([reply.status, reply.body.error]).toEqual([200, undefined])
-  return reply.body.result.data
-}
 
 const expectUnavailable = (reply: Answer) => {
   expect({ status: reply.status, tag: reply.tag, duringStall: reply.duringStall }).toEqual({

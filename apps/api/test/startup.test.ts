@@ -45,6 +45,9 @@ const startAndStop = async () => {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: Redacted.value(testDatabaseUrl()),
+      ...(process.env.DATABASE_DIRECT_URL === undefined
+        ? {}
+        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
       PORT: String(port),
       HOST: "127.0.0.1",
       TXN_DATA_DIR: join(scratch, "data"),

@@ -2,7 +2,7 @@ import { once } from "node:events"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { PgCredentialCache, PgDatabase } from "@txn/db"
-import { testDatabaseUrl } from "@txn/testing"
+import { testDatabaseUrl, testDirectDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -10,7 +10,7 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { asModule } from "../../../packages/client/test/readmeModule.ts"
 import { readmeSnippet } from "../../../scripts/readme.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 /**
  * Client tokens: minted by a server with its secret key, used by a browser. Every restriction is
@@ -34,11 +34,6 @@ const minted: Array<string> = []
 const answers: Array<unknown> = []
 
 type Answer = { status: number; body: Json }
-
-const ok = (response: Answer) => {
-  expect(response.status, JSON.stringify(response.body)).toBe(200)
-  return response.body.result.data
-}
 
 const record = <A extends Answer>(answer: A): A => {
   answers.push(answer.body)
@@ -82,7 +77,9 @@ const tagOf = (answer: Answer) => answer.body.error?.data?.tag ?? answer.body.er
 beforeAll(async () => {
   api = await startTestApi()
   database = ManagedRuntime.make(
-    PgDatabase.layer({ url: testDatabaseUrl(), maxConnections: 1 }).pipe(Layer.orDie),
+    PgDatabase.layer({ url: testDirectDatabaseUrl() ?? testDatabaseUrl(), maxConnections: 1 }).pipe(
+      Layer.orDie,
+    ),
   )
   const key = as(api.key)
   const open = async (name: string) =>
@@ -575,7 +572,7 @@ describe("isolation", () => {
   })
 })
 
-describe("the README's backend-for-frontend snippets, run as written", () => {
+describe("the backend-for-frontend snippets of docs/auth.md, run as written", () => {
   it("the server route mints a limited token; the browser's client fetches it and lists only those accounts", async () => {
     const server = readmeSnippet("client-token-server")
     expect(server).toContain("process.env.TXN_API_KEY")

@@ -1,6 +1,6 @@
 import { eventTypes, maxWebhooksPerUser } from "@txn/domain"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi } from "./harness.ts"
+import { type Json, ok, startTestApi } from "./harness.ts"
 
 let api: Awaited<ReturnType<typeof startTestApi>>
 beforeAll(async () => {
@@ -9,11 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.close()
 })
-
-const ok = (response: { status: number; body: Json }) => {
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
 
 const issuesOf = (response: { status: number; body: Json }) => {
   expect(response.status).toBe(400)

@@ -35,12 +35,16 @@ export const runCli = async (argv: ReadonlyArray<string>): Promise<number> => {
     return 1
   }
   const runtime = ManagedRuntime.make(
-    makeAccessLayer({ databaseUrl: database.url, maxConnections: 1 }),
+    makeAccessLayer({
+      databaseUrl: database.url,
+      maxConnections: 1,
+      databaseDirectUrl: config.databaseDirectUrl,
+    }),
   )
   const exit = await runtime
     .runPromiseExit(
       Effect.gen(function* () {
-        if (process.env.NODE_ENV !== "production") yield* migrate.pipe(Effect.orDie)
+        if (config.migrateOnStart) yield* migrate.pipe(Effect.orDie)
         return yield* execute(parsed.command)
       }),
     )

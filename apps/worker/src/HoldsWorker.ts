@@ -3,6 +3,7 @@ import { JobNames, type QueueBackend, Queues } from "@txn/queue"
 import { consume } from "./consume.ts"
 import { expireDueHolds } from "./jobs/expireDueHolds.ts"
 import { expireHold } from "./jobs/expireHold.ts"
+import type { WorkerMetrics } from "./metrics.ts"
 import type { WorkerRuntime } from "./WorkerRuntime.ts"
 
 export interface HoldsWorkerOptions {
@@ -12,6 +13,8 @@ export interface HoldsWorkerOptions {
   readonly concurrency?: number
   /** How often the sweep for overdue holds runs. */
   readonly sweepEveryMs?: number
+  /** Counts the jobs it ends and the queue's jobs by state. */
+  readonly metrics?: WorkerMetrics
 }
 
 /** Consumes the holds queue and keeps the periodic sweep scheduled. */
@@ -25,9 +28,11 @@ export const startHoldsWorker = async (options: HoldsWorkerOptions) => {
     },
     log: options.log,
     settings: { concurrency: options.concurrency ?? 10 },
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   })
 
   const queue = options.queues.queue(Queues.holds)
+  options.metrics?.track(queue)
   await queue.upsertJobScheduler(
     JobNames.expireDueHolds,
     { every: options.sweepEveryMs ?? 60_000 },

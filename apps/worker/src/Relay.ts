@@ -1,5 +1,6 @@
 import { Deliveries, Outbox } from "@txn/db"
-import { dispatchEventsJobId, JobNames, type JobQueue } from "@txn/queue"
+import { dispatchEventsJobId, JobNames, type JobQueue, type QueueHandle } from "@txn/queue"
+import * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
@@ -24,7 +25,7 @@ const enqueue = <A>(what: string, call: () => Promise<A>, settings: BackgroundSe
  * calls undone would then never run again. Removing it first lets the add take; a job still
  * running is locked, so BullMQ keeps it and the add stays a no-op.
  */
-const removeUnlocked = async (queue: JobQueue, jobIds: ReadonlyArray<string>) => {
+const removeUnlocked = async (queue: QueueHandle, jobIds: ReadonlyArray<string>) => {
   await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
 }
 
@@ -33,14 +34,14 @@ const removeUnlocked = async (queue: JobQueue, jobIds: ReadonlyArray<string>) =>
  * is a no-op. A batch holding events handed over before (stale) has its job removed first.
  */
 const enqueueEvents = (
-  events: JobQueue,
-  batch: ReadonlyArray<{ readonly id: string; readonly stale: boolean }>,
+  events: JobQueue<"events">,
+  batch: Arr.NonEmptyReadonlyArray<{ readonly id: string; readonly stale: boolean }>,
   settings: BackgroundSettings,
 ) =>
   enqueue(
     "enqueue events",
     async () => {
-      const eventIds = batch.map((event) => event.id)
+      const eventIds = Arr.map(batch, (event) => event.id)
       const jobId = dispatchEventsJobId(eventIds)
       if (batch.some((event) => event.stale)) await removeUnlocked(events, [jobId])
       return events.add(JobNames.dispatchEvents, { eventIds }, { ...eventJobOptions, jobId })
@@ -54,12 +55,12 @@ const enqueueEvents = (
  * not answer, nothing is marked and the next pass tries again. Adding a job whose id exists is a
  * no-op, so a relay that dies after enqueueing and before committing never enqueues twice.
  */
-export const relayBatch = (events: JobQueue, settings: BackgroundSettings) =>
+export const relayBatch = (events: JobQueue<"events">, settings: BackgroundSettings) =>
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
         const batch = yield* Outbox.claimForRelay(settings.relayBatch, settings.relayStaleMs)
-        if (batch.length === 0) return 0
+        if (!Arr.isReadonlyArrayNonEmpty(batch)) return 0
         yield* enqueueEvents(events, batch, settings)
         yield* Outbox.markRelayed(batch)
         return batch.length
@@ -81,12 +82,12 @@ export interface HistoryRelayed {
  * by its event ids, so adding it again is a no-op. Each is noted in `relayed_events` until its dispatch
  * finishes. Only one relay at a time holds the history; the others find nothing to do here.
  */
-export const relayHistoryBatch = (events: JobQueue, settings: BackgroundSettings) =>
+export const relayHistoryBatch = (events: JobQueue<"events">, settings: BackgroundSettings) =>
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
         const batch = yield* Outbox.claimHistory(settings.relayBatch)
-        if (batch.length === 0) return relayedOf(batch)
+        if (!Arr.isReadonlyArrayNonEmpty(batch)) return relayedOf(batch)
         yield* Outbox.recordRelayed(batch)
         yield* enqueueEvents(events, batch, settings)
         yield* Outbox.advanceHistory(batch)
@@ -99,12 +100,12 @@ export const relayHistoryBatch = (events: JobQueue, settings: BackgroundSettings
  * Hands over again the history events whose dispatch has not finished `relayStaleMs` after they
  * were enqueued (a queue that lost its data, a job failed for good). Returns their ids.
  */
-export const relayStaleHistory = (events: JobQueue, settings: BackgroundSettings) =>
+export const relayStaleHistory = (events: JobQueue<"events">, settings: BackgroundSettings) =>
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
         const batch = yield* Outbox.claimStaleHistory(settings.relayBatch, settings.relayStaleMs)
-        if (batch.length === 0) return []
+        if (!Arr.isReadonlyArrayNonEmpty(batch)) return []
         yield* enqueueEvents(events, batch, settings)
         yield* Outbox.recordRelayed(batch)
         return batch.map((event) => event.id)
@@ -118,7 +119,7 @@ const relayedOf = (batch: ReadonlyArray<Outbox.HistoryEvent>): HistoryRelayed =>
 })
 
 /** Re-enqueues deliveries whose job a queue lost (overdue, unleased, still pending). */
-export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettings) =>
+export const reclaimDeliveries = (webhooks: JobQueue<"webhooks">, settings: BackgroundSettings) =>
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
@@ -159,7 +160,7 @@ export const reclaimDeliveries = (webhooks: JobQueue, settings: BackgroundSettin
  * batch it enqueued, with the time it was enqueued (the bench's measure of the relay's lag).
  */
 export const runRelay = (
-  queues: { events: JobQueue; webhooks: JobQueue },
+  queues: { events: JobQueue<"events">; webhooks: JobQueue<"webhooks"> },
   settings: BackgroundSettings,
   onRelayed?: (relayed: HistoryRelayed, enqueuedAt: Date) => void,
 ) =>

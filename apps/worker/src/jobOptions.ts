@@ -1,5 +1,5 @@
 import { deliverWebhooksJobId } from "@txn/queue"
-import type { JobsOptions } from "bullmq"
+import type { BackoffStrategy, JobsOptions } from "bullmq"
 import type { BackgroundSettings } from "./settings.ts"
 
 /** Finished jobs are kept a while for inspection; the database keeps the lasting record. */
@@ -11,12 +11,38 @@ export const eventJobOptions: JobsOptions = {
   backoff: { type: "exponential", delay: 1_000 },
 }
 
+/** A delivery attempt that failed with attempts left, and when the delivery log says to try again. */
+export class DeliveryFailed extends Error {
+  override readonly name = "DeliveryFailed"
+  readonly nextAttemptAt: Date
+  constructor(message: string, nextAttemptAt: Date) {
+    super(message)
+    this.nextAttemptAt = nextAttemptAt
+  }
+}
+
+/** The backoff of delivery jobs: the delivery log's time, never a schedule of BullMQ's own. */
+export const deliveryBackoff = "delivery-log"
+
+/** How long a failed job of anything but a delivery attempt waits: 1 s, doubling, at most 5 min. */
+const infrastructureRetryMs = (attemptsMade: number) =>
+  Math.min(300_000, 1_000 * 2 ** Math.max(0, attemptsMade - 1))
+
+/**
+ * The workers' backoff for `deliveryBackoff`: a failed attempt's job waits until the next attempt
+ * the delivery log recorded (`DeliveryFailed.nextAttemptAt`, from `retryDelayMs`), so the log
+ * owns the schedule and BullMQ follows it. A job that failed otherwise (the database down before
+ * the attempt was recorded) retries after `infrastructureRetryMs`.
+ */
+export const backoffStrategy: BackoffStrategy = (attemptsMade, _type, error) =>
+  error instanceof DeliveryFailed
+    ? Math.max(0, error.nextAttemptAt.getTime() - Date.now())
+    : infrastructureRetryMs(attemptsMade)
+
 /**
  * A delivery's job, keyed by the delivery's id, for a delivery that has had `attemptsMade`
- * attempts already. BullMQ's exponential backoff waits `delay * 2^(n-1)` after the job's n-th
- * failure, which is the delivery's `attemptsMade + n`-th attempt: with `delay` at
- * `webhookBackoffMs * 2^attemptsMade` that is `retryDelayMs` of that attempt, the time the
- * delivery log gives as its next attempt.
+ * attempts already: as many tries as attempts are left, each after the time the delivery log
+ * gives (`backoffStrategy`).
  */
 export const deliveryJobOptions = (
   settings: BackgroundSettings,
@@ -26,7 +52,7 @@ export const deliveryJobOptions = (
   ...retention,
   jobId: deliveryId,
   attempts: Math.max(1, settings.webhookAttempts - attemptsMade),
-  backoff: { type: "exponential", delay: settings.webhookBackoffMs * 2 ** attemptsMade },
+  backoff: { type: deliveryBackoff },
 })
 
 /** A job of several deliveries' first attempts, keyed by their ids. */

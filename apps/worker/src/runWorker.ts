@@ -1,5 +1,6 @@
 import { onShutdown, startAppProcess } from "@txn/platform"
 import { Queues } from "@txn/queue"
+import { makeWorkerMetrics, serveWorkerMetrics } from "./metrics.ts"
 import type { BackgroundSettings } from "./settings.ts"
 import { startWorkers } from "./startWorkers.ts"
 
@@ -11,21 +12,35 @@ import { startWorkers } from "./startWorkers.ts"
 export const runWorker = async (settings: Partial<BackgroundSettings> = {}) => {
   const app = await startAppProcess("worker")
   const { config, log, queues, runtime } = app
+  const metrics = makeWorkerMetrics()
   const workers = await startWorkers({
     queues,
     runtime,
     log,
     settings,
     webhookNetwork: { allowPrivate: config.webhookAllowPrivate },
+    metrics,
   })
+  const served =
+    config.workerMetricsPort === undefined
+      ? undefined
+      : await serveWorkerMetrics(metrics, config.host, config.workerMetricsPort)
   onShutdown(
     log,
     { stopping: "worker shutting down; finishing jobs in flight", stopped: "worker stopped" },
     async () => {
+      await served?.close()
       await workers.close()
       await app.close()
     },
   )
   // After the handlers: a SIGTERM sent on reading this line must find them.
-  log.info({ queueBackend: queues.kind, queues: Object.values(Queues) }, "worker started")
+  log.info(
+    {
+      queueBackend: queues.kind,
+      queues: Object.values(Queues),
+      ...(served === undefined ? {} : { metrics: `http://${config.host}:${served.port}/metrics` }),
+    },
+    "worker started",
+  )
 }

@@ -3,11 +3,13 @@ import { JobNames, type QueueBackend, Queues } from "@txn/queue"
 import * as Fiber from "effect/Fiber"
 import { consume } from "./consume.ts"
 import { startHoldsWorker } from "./HoldsWorker.ts"
+import { backoffStrategy } from "./jobOptions.ts"
 import { buildExport } from "./jobs/buildExport.ts"
 import { deliverWebhook } from "./jobs/deliverWebhook.ts"
 import { deliverWebhooks } from "./jobs/deliverWebhooks.ts"
 import { dispatchEvent, dispatchEvents } from "./jobs/dispatchEvent.ts"
 import { purgeExpired, reconcileBalances } from "./jobs/maintenance.ts"
+import type { WorkerMetrics } from "./metrics.ts"
 import { type HistoryRelayed, runRelay } from "./Relay.ts"
 import { type BackgroundSettings, defaultSettings } from "./settings.ts"
 import { makeWebhookClient, type WebhookNetwork } from "./WebhookClient.ts"
@@ -22,6 +24,8 @@ export interface WorkersOptions {
   readonly webhookNetwork: WebhookNetwork
   /** Sees each batch of history events the relay enqueued, and when (the relay's lag). */
   readonly onRelayed?: (relayed: HistoryRelayed, enqueuedAt: Date) => void
+  /** Counts jobs, queue depths, the relay's lag and webhook deliveries for /metrics. */
+  readonly metrics?: WorkerMetrics
 }
 
 /** Scheduler ids are fixed, so upserting them again (each start, and periodically) changes nothing. */
@@ -40,10 +44,14 @@ export const startWorkers = async (options: WorkersOptions) => {
     exports: queues.queue(Queues.exports),
     maintenance: queues.queue(Queues.maintenance),
   }
+  const { metrics } = options
+  for (const queue of Object.values(producers)) metrics?.track(queue)
   const webhookClient = makeWebhookClient(options.webhookNetwork)
   const workerSettings = {
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.lockDurationMs,
+    // Delivery jobs retry when the delivery log says; the other jobs' backoffs are BullMQ's own.
+    settings: { backoffStrategy },
   }
 
   const holds = await startHoldsWorker({
@@ -51,6 +59,7 @@ export const startWorkers = async (options: WorkersOptions) => {
     runtime,
     log,
     sweepEveryMs: settings.holdSweepEveryMs,
+    ...(metrics === undefined ? {} : { metrics }),
   })
   const consumers = await Promise.all([
     consume({
@@ -62,6 +71,7 @@ export const startWorkers = async (options: WorkersOptions) => {
         [JobNames.dispatchEvent]: dispatchEvent(runtime, producers, settings),
       },
       log,
+      ...(metrics === undefined ? {} : { metrics }),
       settings: { ...workerSettings, concurrency: settings.eventConcurrency },
     }),
     consume({
@@ -77,6 +87,7 @@ export const startWorkers = async (options: WorkersOptions) => {
         [JobNames.deliverWebhook]: deliverWebhook(runtime, settings, webhookClient),
       },
       log,
+      ...(metrics === undefined ? {} : { metrics }),
       settings: { ...workerSettings, concurrency: settings.webhookConcurrency },
     }),
     consume({
@@ -84,6 +95,7 @@ export const startWorkers = async (options: WorkersOptions) => {
       queue: Queues.exports,
       processors: { [JobNames.buildExport]: buildExport(runtime) },
       log,
+      ...(metrics === undefined ? {} : { metrics }),
       settings: { ...workerSettings, concurrency: 2 },
     }),
     consume({
@@ -94,6 +106,7 @@ export const startWorkers = async (options: WorkersOptions) => {
         [JobNames.purgeExpired]: purgeExpired(runtime, log),
       },
       log,
+      ...(metrics === undefined ? {} : { metrics }),
       settings: { ...workerSettings, concurrency: 1 },
     }),
   ])
@@ -118,7 +131,14 @@ export const startWorkers = async (options: WorkersOptions) => {
     )
   }, 10 * 60_000).unref()
 
-  const relay = runtime.runFork(runRelay(producers, settings, options.onRelayed))
+  const onRelayed =
+    metrics === undefined
+      ? options.onRelayed
+      : (relayed: HistoryRelayed, enqueuedAt: Date) => {
+          metrics.relayed(relayed, enqueuedAt)
+          options.onRelayed?.(relayed, enqueuedAt)
+        }
+  const relay = runtime.runFork(runRelay(producers, settings, onRelayed))
 
   return {
     settings,

@@ -17,6 +17,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
+import type { WorkerMetrics } from "../src/metrics.ts"
 import type { BackgroundSettings } from "../src/settings.ts"
 import { startWorkers } from "../src/startWorkers.ts"
 import type { WebhookNetwork } from "../src/WebhookClient.ts"
@@ -47,15 +48,18 @@ export const startBackground = async (options: {
    * 127.0.0.1, which production refuses.
    */
   readonly webhookNetwork?: WebhookNetwork
+  /** Counts what the workers do, for /metrics. */
+  readonly metrics?: WorkerMetrics
 }) => {
   const webhookNetwork = options.webhookNetwork ?? { allowPrivate: true }
   const database = await createPrivateDatabase(options.label ?? "background")
   const logs = new LogCapture()
   const log = makeLog({ name: "worker", level: "info", destination: logs })
+  const prefix = uniquePrefix("bg")
   const queues = makeQueueBackend({
     redisUrl: options.redisUrl,
     databaseUrl: database.url,
-    prefix: uniquePrefix("bg"),
+    prefix,
   })
   const holds = queues.queue(Queues.holds)
   const runtime = ManagedRuntime.make(
@@ -71,7 +75,14 @@ export const startBackground = async (options: {
   let workers =
     options.workers === false
       ? undefined
-      : await startWorkers({ queues, runtime, log, settings, webhookNetwork })
+      : await startWorkers({
+          queues,
+          runtime,
+          log,
+          settings,
+          webhookNetwork,
+          ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+        })
 
   const userId: UserId = newUserId()
   await runtime.runPromise(
@@ -86,6 +97,8 @@ export const startBackground = async (options: {
 
   return {
     database,
+    /** The queues' prefix, for a second process's own backend on the same queues. */
+    prefix,
     logs,
     log,
     queues,

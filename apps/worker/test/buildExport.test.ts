@@ -22,7 +22,11 @@ import { type Background, startBackground } from "./background.ts"
 import { createAccount, createPrivateDatabase, LogCapture } from "./fixtures.ts"
 
 /** The worker's runtime, as main.ts builds it. */
-const makeRuntime = (databaseUrl: Redacted.Redacted<string>, holds: JobQueue, logs: LogCapture) =>
+const makeRuntime = (
+  databaseUrl: Redacted.Redacted<string>,
+  holds: JobQueue<"holds">,
+  logs: LogCapture,
+) =>
   ManagedRuntime.make(
     makeAppLayer({
       databaseUrl,
@@ -36,8 +40,8 @@ describe.each(backends)("the exports queue with $name", ({ redisUrl, skipped }) 
   let database: Awaited<ReturnType<typeof createPrivateDatabase>>
   let logs: LogCapture
   let queues: QueueBackend
-  let holds: JobQueue
-  let producer: JobQueue
+  let holds: JobQueue<"holds">
+  let producer: JobQueue<"exports">
   let runtime: ReturnType<typeof makeRuntime>
   let worker: Awaited<ReturnType<typeof consume>>
   let account: Account

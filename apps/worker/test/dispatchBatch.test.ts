@@ -29,7 +29,7 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
   })
 
   /** `n` new transactions' created events, handed over by the relay; and the jobs it enqueued. */
-  const relayed = async (events: JobQueue, n: number) => {
+  const relayed = async (events: JobQueue<"events">, n: number) => {
     const account = await bg.openAccount(`Batch of ${n}`)
     const made = await bg.runtime.runPromise(
       Effect.forEach(Array.from({ length: n }), () =>
@@ -65,7 +65,7 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
 
   /** The jobs of the webhooks queue that carry any of `deliveries`. */
   const deliveryJobsOf = async (
-    webhooks: JobQueue,
+    webhooks: JobQueue<"webhooks">,
     deliveries: ReadonlyArray<{ readonly id: string }>,
   ) => {
     const ids = new Set(deliveries.map((delivery) => delivery.id))
@@ -78,7 +78,7 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
   }
 
   const dispatch = async (
-    queues: { webhooks: JobQueue; exports: JobQueue },
+    queues: { webhooks: JobQueue<"webhooks">; exports: JobQueue<"exports"> },
     eventIds: ReadonlyArray<string>,
   ) => {
     const job = { id: "counted", name: JobNames.dispatchEvents, data: { eventIds } } as Job

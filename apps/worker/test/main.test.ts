@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { fileURLToPath } from "node:url"
 import { type Account, type TransactionId, TransactionRepository } from "@txn/domain"
-import { eventually } from "@txn/testing"
+import { eventually, freePort } from "@txn/testing"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
@@ -36,8 +36,8 @@ afterEach(async () => {
 })
 
 /** Starts `src/main.ts` on the PostgreSQL queue backend and collects its JSON log lines. */
-const startWorkerProcess = () => {
-  const worker = spawnWorkerProcess(main, { DATABASE_URL: Redacted.value(database.url) })
+const startWorkerProcess = (env: Record<string, string> = {}) => {
+  const worker = spawnWorkerProcess(main, { DATABASE_URL: Redacted.value(database.url), ...env })
   child = worker.proc
   return worker
 }
@@ -82,4 +82,20 @@ describe("the worker process", () => {
       ).toMatchObject({ signal })
     },
   )
+
+  it("serves /metrics on TXN_WORKER_METRICS_PORT, and says where when it starts", async () => {
+    const port = await freePort()
+    const worker = startWorkerProcess({ TXN_WORKER_METRICS_PORT: String(port) })
+    expect(await worker.waitFor("worker started")).toMatchObject({
+      metrics: `http://127.0.0.1:${port}/metrics`,
+    })
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`)
+    expect(response.status).toBe(200)
+    const text = await response.text()
+    expect(text).toMatch(/^txn_queue_jobs\{queue="holds",state="waiting"\} \d+$/m)
+    expect(text).toContain("# TYPE txn_jobs_total counter")
+    worker.proc.kill("SIGTERM")
+    const [code] = await once(worker.proc, "exit")
+    expect(code).toBe(0)
+  })
 })

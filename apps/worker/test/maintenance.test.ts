@@ -1,5 +1,5 @@
 import { Exports, Transactions } from "@txn/domain"
-import { JobNames, type JobQueue, Queues } from "@txn/queue"
+import { type JobName, JobNames, type JobQueue, Queues } from "@txn/queue"
 import { eventually } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultSettings, retryWindowMs } from "../src/settings.ts"
@@ -14,7 +14,7 @@ describe("webhook retries", () => {
 
 describe.each(backends)("scheduled maintenance with $name", ({ redisUrl, skipped }) => {
   let bg: Background
-  let maintenance: JobQueue
+  let maintenance: JobQueue<"maintenance">
 
   beforeAll(async () => {
     if (skipped) return
@@ -28,7 +28,7 @@ describe.each(backends)("scheduled maintenance with $name", ({ redisUrl, skipped
   })
 
   /** Runs one maintenance job through the queue and the worker; its return value. */
-  const runJob = async (name: string) => {
+  const runJob = async (name: JobName<"maintenance">) => {
     const added = await maintenance.add(name, {})
     const { job, state } = await finishedJob(maintenance, added.id!)
     if (state === "failed") throw new Error(`${name} failed: ${job.failedReason}`)

@@ -9,7 +9,7 @@ import {
   Transactions,
   Transfers,
 } from "@txn/domain"
-import { JobNames, type JobQueue, Queues } from "@txn/queue"
+import { JobNames, type JobQueue, type QueueHandle, Queues } from "@txn/queue"
 import { eventually } from "@txn/testing"
 import { UnrecoverableError } from "bullmq"
 import * as Deferred from "effect/Deferred"
@@ -340,14 +340,14 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
   })
 
   /** The dispatch jobs on `events` whose batch holds `eventId`, in any state. */
-  const jobsHolding = async (events: JobQueue, eventId: string) =>
+  const jobsHolding = async (events: QueueHandle, eventId: string) =>
     (await inspect(events).getJobs(["waiting", "delayed", "active", "completed", "failed"])).filter(
       (job) =>
         job.name === JobNames.dispatchEvents &&
         (job.data as { eventIds: ReadonlyArray<string> }).eventIds.includes(eventId),
     )
 
-  const jobHolding = async (events: JobQueue, eventId: string) => {
+  const jobHolding = async (events: QueueHandle, eventId: string) => {
     const [job, ...others] = await jobsHolding(events, eventId)
     expect(others).toHaveLength(0)
     return job
@@ -409,7 +409,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
   )
 
   /** Lets one consumer fail every job on `queue` for good, as exhausted retries or stalls do. */
-  const failForGood = async (queue: JobQueue, jobId: string) => {
+  const failForGood = async (queue: QueueHandle, jobId: string) => {
     const worker = bg.queues.worker(queue.name, async () => {
       throw new UnrecoverableError("failed for good")
     })
@@ -480,7 +480,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
     Transactions.use((t) => t.create(bg.userId, bg.transaction(account)))
 
   /** Every history event the relay hands over, pass after pass, until one finds nothing. */
-  const drainHistory = async (events: JobQueue) => {
+  const drainHistory = async (events: JobQueue<"events">) => {
     const relayed: Array<string> = []
     for (;;) {
       const batch = await bg.runtime.runPromise(
@@ -495,7 +495,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
    * What the relay hands over until `expected` all were: a transaction running anywhere on the
    * server (other databases' included) holds the history back until it ends.
    */
-  const relayUntil = async (events: JobQueue, expected: ReadonlyArray<string>) => {
+  const relayUntil = async (events: JobQueue<"events">, expected: ReadonlyArray<string>) => {
     const relayed: Array<string> = []
     await eventually(
       async () => {

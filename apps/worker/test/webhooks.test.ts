@@ -245,17 +245,21 @@ describe.each(backends)("webhooks with $name", ({ redisUrl, skipped }) => {
 
   it.skipIf(skipped)("sends a deleted endpoint nothing more", async () => {
     const { receiver, webhook } = await endpoint(["*"])
+    // Accounts opened, by name; the user's events of earlier tests still on their way may reach
+    // the new endpoint too, and are not what this test is about.
+    const opened = () =>
+      receiver.received
+        .filter((r) => r.event.type === "account.created")
+        .map((r) => (r.event.data as { account: { name: string } }).account.name)
     await bg.openAccount("Before delete")
-    await eventually(async () => (receiver.received.length === 1 ? true : undefined))
+    await eventually(async () => (opened().includes("Before delete") ? true : undefined))
     await bg.runtime.runPromise(Webhooks.use((w) => w.delete(bg.userId, { id: webhook.id })))
     await bg.openAccount("After delete")
     const marker = await endpoint(["account.created"])
     await bg.openAccount("Marker")
     // Once a later event reached another endpoint, the deleted one's would have too.
     await eventually(async () => (marker.receiver.received.length >= 1 ? true : undefined))
-    expect(
-      receiver.received.map((r) => (r.event.data as { account: { name: string } }).account.name),
-    ).toEqual(["Before delete"])
+    expect(opened()).toEqual(["Before delete"])
     await receiver.close()
     await marker.receiver.close()
   })

@@ -1,5 +1,7 @@
-/** The header every webhook delivery carries: `t=<unix seconds>,v1=<hex HMAC-SHA256>`. */
-export const signatureHeader = "txn-signature"
+import { webhookHeaders as wireHeaders } from "@txn/domain/webhookWire"
+
+/** The headers of every webhook delivery, by what each says. */
+export const webhookHeaders = wireHeaders
 
 /** What a webhook delivery's body holds. */
 export interface WebhookEvent<Data = Record<string, unknown>> {
@@ -9,6 +11,9 @@ export interface WebhookEvent<Data = Record<string, unknown>> {
   readonly createdAt: string
   readonly data: Data
 }
+
+/** The header every webhook delivery carries: `t=<unix seconds>,v1=<hex HMAC-SHA256>`. */
+export const signatureHeader = webhookHeaders.signature
 
 export class WebhookVerificationError extends Error {
   override readonly name = "WebhookVerificationError"

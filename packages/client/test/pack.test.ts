@@ -26,14 +26,17 @@ const bin = (name: string) => join(repoRoot, "node_modules/.bin", name)
 
 /**
  * The environment of the commands run here: Node 24 first on PATH, and none of the npm settings
- * of the `npm test` around this run, which would point npm at the monorepo.
+ * of the `npm test` around this run, which would point npm at the monorepo, but where npm keeps
+ * its cache and finds its configuration. The machine's global npmrc (its CA file, registry or
+ * proxy) is found from npm's prefix, which Node 24's directory would otherwise move.
  */
 const env = Object.fromEntries(
   Object.entries({
     ...process.env,
     PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
   }).filter(
-    ([name]) => !/^npm_/i.test(name) || /^npm_config_(cache|registry|userconfig)$/i.test(name),
+    ([name]) =>
+      !/^npm_/i.test(name) || /^npm_config_(cache|registry|userconfig|globalconfig)$/i.test(name),
   ),
 )
 
@@ -130,7 +133,8 @@ beforeAll(async () => {
   const install = ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]
   await Promise.all([run("npm", install, { cwd: app() }), run("npm", install, { cwd: script() })])
   api = await startTestApi({ corsOrigins: ["http://127.0.0.1:*"] })
-}, 240_000)
+  // Two installs from npm's cache: minutes when the other packages' tests share the machine.
+}, 480_000)
 
 afterAll(async () => {
   await api?.close()

@@ -7,12 +7,14 @@ import { startTestApi, type TestApi } from "../../../apps/api/test/harness.ts"
 import { signatureOf } from "../../../apps/worker/src/jobs/deliverWebhook.ts"
 import {
   commandsOf,
+  docPaths,
   inCi,
   inlineCommands,
+  locate,
   longRunning,
   notRun,
+  readDocs,
   readmeBlocks,
-  readmePath,
   readmeSnippet,
   smokeInlineCommands,
 } from "../../../scripts/readme.ts"
@@ -135,8 +137,8 @@ it("runs the webhook receiver: a signed delivery once, a duplicate dropped, a fo
   }
 })
 
-describe("every command and snippet of the README runs somewhere", () => {
-  const text = readFileSync(readmePath, "utf8")
+describe("every command and snippet of the README and docs/ runs somewhere", () => {
+  const text = readDocs()
   const blocks = readmeBlocks(text)
   const shell = ["sh", "bash", "shell", "zsh", "console"]
   const script = ["ts", "tsx", "typescript", "js", "javascript", "mjs"]
@@ -151,7 +153,7 @@ describe("every command and snippet of the README runs somewhere", () => {
         (script.includes(block.lang) && !block.run.startsWith("test ")) ||
         (block.run === "smoke" && block.lang !== "sh"),
     )
-    expect(unmarked.map((block) => `README line ${block.line}: ${block.run}`)).toEqual([])
+    expect(unmarked.map((block) => `${locate(block.line)}: ${block.run}`)).toEqual([])
   })
 
   it("runs each block marked test in a test that reads it by its id", async () => {
@@ -183,6 +185,45 @@ describe("every command and snippet of the README runs somewhere", () => {
     const quoted = new Set(inlineCommands(text).map(({ command }) => command))
     expect(Object.keys(notRun).filter((command) => !quoted.has(command))).toEqual([])
     expect(Object.keys(longRunning).filter((command) => !quoted.has(command))).toEqual([])
+  })
+})
+
+describe("the README and docs/", () => {
+  it("are read in one order that holds every page of docs/", async () => {
+    const pages = (await readdir(`${root}/docs`)).filter((file) => file.endsWith(".md"))
+    expect(docPaths.map((path) => path.slice(root.length)).sort()).toEqual(
+      ["README.md", ...pages.map((page) => `docs/${page}`)].sort(),
+    )
+  })
+
+  it("link only to headings and files that exist", () => {
+    const slug = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[`*_]/g, "")
+        .replace(/[^\w\- ]/g, "")
+        .replace(/ /g, "-")
+    const headings = new Map(
+      docPaths.map((path) => {
+        const prose = readFileSync(path, "utf8").replace(/^```[\s\S]*?^```/gm, "")
+        return [path, new Set([...prose.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)))]
+      }),
+    )
+    const broken: Array<string> = []
+    for (const path of docPaths) {
+      const prose = readFileSync(path, "utf8").replace(/^```[\s\S]*?^```/gm, "")
+      for (const [, target] of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue
+        const [file, anchor] = target!.split("#") as [string, string | undefined]
+        const resolved = file === "" ? path : `${path.slice(0, path.lastIndexOf("/"))}/${file}`
+        const normalized = fileURLToPath(new URL(resolved, "file:///"))
+        if (!existsSync(normalized)) broken.push(`${path.slice(root.length)}: ${target}`)
+        else if (anchor !== undefined && !headings.get(normalized)?.has(anchor))
+          broken.push(`${path.slice(root.length)}: ${target}`)
+      }
+    }
+    expect(broken).toEqual([])
   })
 })
 

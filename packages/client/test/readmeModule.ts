@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 const clientEntry = fileURLToPath(new URL("../src/index.ts", import.meta.url))
 
 /**
- * Runs a README snippet as a module written next to this file, importing the client's source for
+ * Runs a snippet of the README or docs/ as a module written next to this file, importing the client's source for
  * `@txn/client`, and hands its exports to `run`; the file is removed afterwards.
  */
 export const asModule = async <A>(

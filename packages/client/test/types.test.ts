@@ -181,7 +181,6 @@ describe("error types", () => {
       | "NotFound"
       | "VersionConflict"
       | "InvalidStateTransition"
-      | "IdempotencyKeyInProgress"
       | "IdempotencyKeyReused"
       | "InsufficientFunds"
       | "BalanceLimitExceeded"

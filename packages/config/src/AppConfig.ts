@@ -1,3 +1,4 @@
+import proxyAddr from "@fastify/proxy-addr"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -6,6 +7,13 @@ import * as SchemaIssue from "effect/SchemaIssue"
 const Port = Schema.NumberFromString.pipe(
   Schema.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 65535 })),
 )
+
+/** `10.0.0.0/8, loopback` as its entries. */
+const trustedProxyEntries = (value: string) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
 
 const PositiveInt = Schema.NumberFromString.pipe(
   Schema.check(Schema.isInt(), Schema.isGreaterThan(0)),
@@ -73,6 +81,7 @@ export const localCorsOrigins = [
 
 const Environment = Schema.Struct({
   DATABASE_URL: Schema.optionalKey(Url(["postgres", "postgresql"])),
+  DATABASE_DIRECT_URL: Schema.optionalKey(Url(["postgres", "postgresql"])),
   DATABASE_POOL_MAX: Schema.optionalKey(PositiveInt),
   REDIS_URL: Schema.optionalKey(Url(["redis", "rediss"])),
   HOST: Schema.optionalKey(Schema.NonEmptyString),
@@ -110,12 +119,31 @@ const Environment = Schema.Struct({
   ),
   TXN_API_KEY_CACHE_TTL_MS: Schema.optionalKey(NonNegativeInt),
   TXN_API_KEY_CACHE_MAX: Schema.optionalKey(PositiveInt),
+  TXN_SUMMARY_CACHE_MAX: Schema.optionalKey(NonNegativeInt),
   TXN_LIVE_POLL_MS: Schema.optionalKey(
     Schema.NumberFromString.pipe(
       Schema.check(Schema.isInt(), Schema.isBetween({ minimum: 10, maximum: 10_000 })),
     ),
   ),
   TXN_LIVE_MAX_STREAMS: Schema.optionalKey(PositiveInt),
+  TXN_WORKER_METRICS_PORT: Schema.optionalKey(Port),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Schema.optionalKey(Url(["http", "https"])),
+  TXN_TRUSTED_PROXIES: Schema.optionalKey(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter((value: string) => {
+          const entries = trustedProxyEntries(value)
+          if (entries.length === 0) return "must list at least one address or range"
+          try {
+            proxyAddr.compile(entries)
+            return true
+          } catch (error) {
+            return `must list IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal) separated by commas: ${(error as Error).message}`
+          }
+        }),
+      ),
+    ),
+  ),
   TXN_CORS_ORIGINS: Schema.optionalKey(
     Schema.String.pipe(
       Schema.check(
@@ -139,6 +167,12 @@ export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
 export interface AppConfig {
   /** Unset means "start the embedded PostgreSQL under `dataDir`". */
   readonly databaseUrl: Redacted.Redacted<string> | undefined
+  /**
+   * PostgreSQL itself when DATABASE_URL is a pooler in transaction mode (PgBouncer): what needs a
+   * session of its own (LISTEN for API key changes, the PostgreSQL queue backend) connects here,
+   * and statements through the pooler are not prepared. Unset, DATABASE_URL is PostgreSQL itself.
+   */
+  readonly databaseDirectUrl: Redacted.Redacted<string> | undefined
   readonly databasePoolMax: number
   /** Unset means "run BullMQ on the PostgreSQL backend". */
   readonly redisUrl: Redacted.Redacted<string> | undefined
@@ -157,6 +191,11 @@ export interface AppConfig {
    * on a developer's machine and in tests. Never with NODE_ENV=production.
    */
   readonly webhookAllowPrivate: boolean
+  /**
+   * Whether a process brings the database's schema up to date when it starts: always but with
+   * NODE_ENV=production, where the migration Job does it once.
+   */
+  readonly migrateOnStart: boolean
   /** Calls one batched tRPC request may carry; more answer 413 before any of them runs. */
   readonly maxBatchCalls: number
   /**
@@ -172,6 +211,11 @@ export interface AppConfig {
   /** API keys one API process keeps checked at most. */
   readonly apiKeyCacheMax: number
   /**
+   * Summaries one API process keeps, each served again only while no change of its user's
+   * transactions has committed since. 0 turns the cache off.
+   */
+  readonly summaryCacheMax: number
+  /**
    * Browser origins that may call the API from their pages (CORS): `scheme://host[:port]`, or
    * `scheme://host:*` for any port. None in production unless TXN_CORS_ORIGINS lists them; pages on
    * localhost otherwise.
@@ -184,6 +228,20 @@ export interface AppConfig {
   readonly livePollMs: number
   /** Live streams (tRPC subscriptions and REST SSE) one API process holds at once. */
   readonly liveMaxSubscribers: number
+  /**
+   * The load balancers and proxies in front of the API (addresses, CIDR ranges, or `loopback`,
+   * `linklocal`, `uniquelocal`): a request from one of them is counted against the address its
+   * `X-Forwarded-For` names, as far back as the chain is trusted. None by default: the header is
+   * ignored, since any client could write it.
+   */
+  readonly trustedProxies: ReadonlyArray<string>
+  /** Where the worker serves /metrics on `host`; unset, it serves nothing. */
+  readonly workerMetricsPort: number | undefined
+  /**
+   * An OpenTelemetry collector's OTLP/HTTP base URL (`http://collector:4318`): traces go to its
+   * `/v1/traces` as JSON. Unset, nothing is traced.
+   */
+  readonly otlpEndpoint: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -219,6 +277,8 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   const e = decoded.success
   return {
     databaseUrl: e.DATABASE_URL === undefined ? undefined : Redacted.make(e.DATABASE_URL),
+    databaseDirectUrl:
+      e.DATABASE_DIRECT_URL === undefined ? undefined : Redacted.make(e.DATABASE_DIRECT_URL),
     databasePoolMax: e.DATABASE_POOL_MAX ?? 10,
     redisUrl: e.REDIS_URL === undefined ? undefined : Redacted.make(e.REDIS_URL),
     host: e.HOST ?? "127.0.0.1",
@@ -234,8 +294,14 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     queuePrefix: e.TXN_QUEUE_PREFIX ?? "txn",
     apiKeyCacheTtlMs: e.TXN_API_KEY_CACHE_TTL_MS ?? 30_000,
     apiKeyCacheMax: e.TXN_API_KEY_CACHE_MAX ?? 10_000,
+    summaryCacheMax: e.TXN_SUMMARY_CACHE_MAX ?? 200,
+    migrateOnStart: env.NODE_ENV !== "production",
     livePollMs: e.TXN_LIVE_POLL_MS ?? 100,
     liveMaxSubscribers: e.TXN_LIVE_MAX_STREAMS ?? 10_000,
+    workerMetricsPort: e.TXN_WORKER_METRICS_PORT,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    trustedProxies:
+      e.TXN_TRUSTED_PROXIES === undefined ? [] : trustedProxyEntries(e.TXN_TRUSTED_PROXIES),
     corsOrigins:
       e.TXN_CORS_ORIGINS === undefined
         ? env.NODE_ENV === "production"

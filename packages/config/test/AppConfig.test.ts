@@ -80,6 +80,35 @@ describe("loadConfig", () => {
     expect(JSON.stringify({ databaseUrl })).not.toContain("secret")
   })
 
+  it("reads DATABASE_DIRECT_URL as a redacted PostgreSQL URL, unset by default", () => {
+    expect(loadConfig({}).databaseDirectUrl).toBeUndefined()
+    const url = "postgres://u:secret@postgres.internal:5432/txn"
+    const { databaseDirectUrl } = loadConfig({ DATABASE_DIRECT_URL: url })
+    expect(Redacted.value(databaseDirectUrl!)).toBe(url)
+    expect(String(databaseDirectUrl)).not.toContain("secret")
+    const error = configErrorFor({ DATABASE_DIRECT_URL: "http://u:secret@h/db" })
+    expect(error.message).toContain("DATABASE_DIRECT_URL")
+    expect(error.message).not.toContain("secret")
+  })
+
+  it("reads TXN_WORKER_METRICS_PORT as a port, unset by default", () => {
+    expect(loadConfig({}).workerMetricsPort).toBeUndefined()
+    expect(loadConfig({ TXN_WORKER_METRICS_PORT: "9464" }).workerMetricsPort).toBe(9464)
+    expect(configErrorFor({ TXN_WORKER_METRICS_PORT: "70000" }).message).toContain(
+      "TXN_WORKER_METRICS_PORT",
+    )
+  })
+
+  it("reads OTEL_EXPORTER_OTLP_ENDPOINT as an http(s) URL, unset by default", () => {
+    expect(loadConfig({}).otlpEndpoint).toBeUndefined()
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).otlpEndpoint).toBe(
+      "http://collector:4318",
+    )
+    expect(configErrorFor({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }).message).toContain(
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+    )
+  })
+
   describe("TXN_ADMIN_TOKEN", () => {
     const token = "s3cr3t-Admin_token.0123456789abcdef"
 
@@ -296,5 +325,24 @@ describe("loadConfig", () => {
       if (value.trim().replace(",", "").trim() !== "")
         expect(message).toContain(JSON.stringify(value.trim()))
     })
+  })
+
+  describe("TXN_TRUSTED_PROXIES", () => {
+    it("trusts no proxy when unset, and reads addresses, ranges and named ranges", () => {
+      expect(loadConfig({}).trustedProxies).toEqual([])
+      expect(
+        loadConfig({ TXN_TRUSTED_PROXIES: " 10.0.0.0/8, loopback,fd00::/8 ,192.168.1.7" })
+          .trustedProxies,
+      ).toEqual(["10.0.0.0/8", "loopback", "fd00::/8", "192.168.1.7"])
+    })
+
+    it.each(["example.com", "10.0.0.0/33", "300.1.1.1", " , ", "*"])(
+      "rejects %j, naming the variable",
+      (value) => {
+        expect(configErrorFor({ TXN_TRUSTED_PROXIES: value }).message).toContain(
+          "TXN_TRUSTED_PROXIES",
+        )
+      },
+    )
   })
 })

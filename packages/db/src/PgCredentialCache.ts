@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 
 /** Where migration 0018's triggers announce a changed key: its id, or `*` for every key. */
@@ -20,6 +21,8 @@ export interface CredentialCacheOptions {
   readonly flushEveryMs?: number
   /** Milliseconds since the epoch; tests move time with it. */
   readonly now?: () => number
+  /** Where to LISTEN for key changes when the pool's URL is a pooler in transaction mode. */
+  readonly listenUrl?: Redacted.Redacted<string> | undefined
 }
 
 /** Logged each time the cache starts listening, so an operator (or a test) sees it is on. */
@@ -86,7 +89,11 @@ export const layer = (options: CredentialCacheOptions) =>
       const listen = Effect.scoped(
         Effect.gen(function* () {
           // Its own connection, so the pool keeps all of its connections for requests.
-          const connection = yield* PgConnection.make({ ...pg.config, keepAlive: "10 seconds" })
+          const connection = yield* PgConnection.make({
+            ...pg.config,
+            ...(options.listenUrl === undefined ? {} : { url: options.listenUrl }),
+            keepAlive: "10 seconds",
+          })
           const changes = yield* connection.listen(channel)
           // Anything held from before could have changed unheard.
           forget("*")

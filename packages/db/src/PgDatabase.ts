@@ -5,6 +5,13 @@ import * as Str from "effect/String"
 export interface DatabaseOptions {
   readonly url: Redacted.Redacted<string>
   readonly maxConnections?: number
+  /** What PostgreSQL shows the connections as (`pg_stat_activity.application_name`); `txn` unless given. */
+  readonly applicationName?: string
+  /**
+   * Whether statements are prepared once per connection and reused (the default). Off behind a
+   * pooler in transaction mode, where the next statement may reach another server connection.
+   */
+  readonly prepare?: boolean
 }
 
 /**
@@ -29,7 +36,8 @@ export const layer = (options: DatabaseOptions) =>
   PgClient.layer({
     url: options.url,
     maxConnections: options.maxConnections ?? 10,
-    applicationName: "txn",
+    applicationName: options.applicationName ?? "txn",
+    prepare: options.prepare ?? true,
     transformResultNames: columnToField,
     transformQueryNames: Str.camelToSnake,
     // Column names only: JSON values (metadata) are the caller's data, returned with their keys

@@ -2,47 +2,19 @@ import {
   type Account,
   Actor,
   type CreateTransaction,
-  HoldScheduler,
   type Transaction,
   Transactions,
   type UserId,
 } from "@txn/domain"
 import { startCountingProxy, testDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  PgAccountRepository,
-  PgDatabase,
-  PgIdempotencyStore,
-  PgTransactionRepository,
-  PgUserRepository,
-} from "../src/index.ts"
-import { accountOf, createUser, insertAccount } from "./fixtures.ts"
-
-const noHolds = Layer.succeed(
-  HoldScheduler,
-  HoldScheduler.of({ schedule: () => Effect.void, scheduleMany: () => Effect.void }),
-)
+import { accountOf, createUser, insertAccount, makeUseCases } from "./fixtures.ts"
 
 const makeApp = (url: Redacted.Redacted<string>, maxConnections: number) =>
-  ManagedRuntime.make(
-    Transactions.layer.pipe(
-      Layer.provideMerge(
-        Layer.mergeAll(
-          PgAccountRepository.layer,
-          PgTransactionRepository.layer,
-          PgIdempotencyStore.layer,
-          PgUserRepository.layer,
-          noHolds,
-        ),
-      ),
-      Layer.provideMerge(PgDatabase.layer({ url, maxConnections })),
-    ),
-  )
+  makeUseCases(url, { maxConnections })
 
 type App = ReturnType<typeof makeApp>
 

@@ -121,7 +121,7 @@ const formulaStart = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/
 const neutralised = (text: string) =>
   text.replace(/(?<=^|[;\t\r\n])(?=["']*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "'")
 
-/** A text cell's value as stored, by the README's rule: drop each `'` the export put in. */
+/** A text cell's value as stored, by the rule of docs/exports.md: drop each `'` the export put in. */
 const restored = (cell: string) =>
   cell.replace(/(?<=^|[;\t\r\n])'(?=["']*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "")
 

@@ -2,11 +2,13 @@ import {
   type Account,
   AccountRepository,
   type Currency,
+  HoldScheduler,
   newAccountId,
   newTransactionId,
   newUserId,
   type Transaction,
   TransactionRepository,
+  Transactions,
   type UserId,
   UserRepository,
 } from "@txn/domain"
@@ -14,6 +16,7 @@ import { testDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import type * as Redacted from "effect/Redacted"
 import type * as SqlClient from "effect/sql/SqlClient"
 import * as SqlClientTag from "effect/sql/SqlClient"
 import type * as SqlError from "effect/sql/SqlError"
@@ -21,6 +24,7 @@ import {
   PgAccountRepository,
   PgApiKeyRepository,
   PgDatabase,
+  PgIdempotencyStore,
   PgTransactionRepository,
   PgUserRepository,
 } from "../src/index.ts"
@@ -37,6 +41,35 @@ export const makeRuntime = (url = testDatabaseUrl()) =>
   )
 
 export type TestRuntime = ReturnType<typeof makeRuntime>
+
+const noHolds = Layer.succeed(
+  HoldScheduler,
+  HoldScheduler.of({ schedule: () => Effect.void, scheduleMany: () => Effect.void }),
+)
+
+/**
+ * The transaction use cases over their PostgreSQL repositories, as one API process runs them: a
+ * pool of its own and, with `summaryCacheMax` above 0, a summary cache of its own. Holds are not
+ * scheduled.
+ */
+export const makeUseCases = (
+  url: Redacted.Redacted<string>,
+  options: { readonly maxConnections: number; readonly summaryCacheMax?: number },
+) =>
+  ManagedRuntime.make(
+    Transactions.layer.pipe(
+      Layer.provideMerge(
+        Layer.mergeAll(
+          PgAccountRepository.layer,
+          PgTransactionRepository.layerWith({ summaryCacheMax: options.summaryCacheMax ?? 0 }),
+          PgIdempotencyStore.layer,
+          PgUserRepository.layer,
+          noHolds,
+        ),
+      ),
+      Layer.provideMerge(PgDatabase.layer({ url, maxConnections: options.maxConnections })),
+    ),
+  )
 
 /** Every test works as a user of its own, since other test files share the database. */
 export const createUser = Effect.gen(function* () {

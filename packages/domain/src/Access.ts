@@ -5,7 +5,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import {
   type ApiKey,
-  ApiKeyRepository,
   type ClientToken,
   type CreateApiKey,
   type CreateClientToken,
@@ -16,10 +15,12 @@ import {
   type ListApiKeys,
   type RevokeApiKey,
 } from "./ApiKey.ts"
+import { ApiKeyRepository } from "./ApiKeyRepository.ts"
 import { Sha256, sha256Hex } from "./Common.ts"
 import { Forbidden, NotFound, Unauthorized } from "./Errors.ts"
 import { newApiKeyId, newClientTokenId, newUserId } from "./Ids.ts"
-import { type User, UserRepository } from "./User.ts"
+import type { User } from "./User.ts"
+import { UserRepository } from "./UserRepository.ts"
 
 /** `txn_` and 43 base64url characters: 256 random bits. */
 const secretPattern = /^txn_[A-Za-z0-9_-]{43}$/

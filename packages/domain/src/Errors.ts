@@ -71,11 +71,6 @@ export class InvalidStateTransition extends Schema.TaggedError<InvalidStateTrans
   { message: Schema.String, id: Schema.String, from: Schema.String, to: Schema.String },
 ) {}
 
-export class IdempotencyKeyInProgress extends Schema.TaggedError<IdempotencyKeyInProgress>()(
-  "IdempotencyKeyInProgress",
-  { message: Schema.String, idempotencyKey: Schema.String },
-) {}
-
 export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()(
   "IdempotencyKeyReused",
   { message: Schema.String, idempotencyKey: Schema.String },
@@ -207,7 +202,6 @@ export type DomainError =
   | NotFound
   | VersionConflict
   | InvalidStateTransition
-  | IdempotencyKeyInProgress
   | IdempotencyKeyReused
   | InsufficientFunds
   | BalanceLimitExceeded

@@ -1,10 +1,7 @@
-import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Timestamp } from "./Common.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
-import { ExportId, type UserId } from "./Ids.ts"
+import { ExportId } from "./Ids.ts"
 import { ListTransactions } from "./Transaction.ts"
 
 /** queued -> running -> completed | failed; a retried build goes from running to running. */
@@ -53,29 +50,3 @@ export type CreateExport = typeof CreateExport.Type
 
 export const GetExport = Schema.Struct({ id: ExportId })
 export type GetExport = typeof GetExport.Type
-
-/** Storage of exports and their files; every read is scoped to the owning user. */
-export class ExportRepository extends Context.Service<
-  ExportRepository,
-  {
-    /** Records a queued export (its `export.created` event with it), expiring after retention. */
-    readonly insert: (
-      userId: UserId,
-      id: ExportId,
-      filters: ExportFilters,
-      now: Date,
-    ) => Effect.Effect<Export>
-    /** The export, unless it is another user's or has expired. */
-    readonly findById: (
-      userId: UserId,
-      id: ExportId,
-      now: Date,
-    ) => Effect.Effect<Option.Option<Export>>
-    /** Part `seq` (from 0) of a completed export's file; none past the last part. */
-    readonly readChunk: (
-      userId: UserId,
-      id: ExportId,
-      seq: number,
-    ) => Effect.Effect<Option.Option<Uint8Array>>
-  }
->()("@txn/domain/ExportRepository") {}

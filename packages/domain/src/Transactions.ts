@@ -2,17 +2,16 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { Account } from "./Account.ts"
 import { AccountRepository } from "./AccountRepository.ts"
 import { exactFigure } from "./Balances.ts"
-import { type Page, timestampMillis } from "./Common.ts"
+import type { Page } from "./Common.ts"
 import {
   type BalanceLimitExceeded,
   batchRefusal,
-  CurrencyMismatch,
+  type CurrencyMismatch,
   type IdempotencyKeyReused,
   type InsufficientFunds,
-  InvalidStateTransition,
+  type InvalidStateTransition,
   NotFound,
   type RefusedItem,
   ValidationError,
@@ -51,48 +50,7 @@ import type {
   TransactionHistory,
 } from "./TransactionEvent.ts"
 import { type ExpireOutcome, TransactionRepository } from "./TransactionRepository.ts"
-
-const toUtc = (timestamp: string) => new Date(timestampMillis(timestamp)).toISOString()
-
-const isPast = (timestamp: string | undefined, now: Date) =>
-  timestamp !== undefined && timestampMillis(timestamp) <= now.getTime()
-
-const currencyMismatch = (input: CreateTransactionItem, account: Account) =>
-  new CurrencyMismatch({
-    message: `Account ${input.accountId} holds ${account.currency}; the transaction is in ${input.currency}`,
-    accountId: input.accountId,
-    accountCurrency: account.currency,
-    currency: input.currency,
-  })
-
-/** The transaction a create records, stamped `stamp`. */
-const newTransaction = (
-  userId: UserId,
-  input: CreateTransactionItem,
-  stamp: string,
-): Transaction => ({
-  id: newTransactionId(),
-  accountId: input.accountId,
-  userId,
-  direction: input.direction,
-  amount: input.amount,
-  currency: input.currency,
-  status: input.status ?? "posted",
-  description: input.description ?? null,
-  category: input.category ?? null,
-  counterparty: input.counterparty ?? null,
-  reference: input.reference ?? null,
-  // UTC at millisecond precision, as read back: list cursors compare these exactly.
-  occurredAt: input.occurredAt === undefined ? stamp : toUtc(input.occurredAt),
-  expiresAt: input.expiresAt === undefined ? null : toUtc(input.expiresAt),
-  metadata: input.metadata ?? {},
-  version: 1,
-  reversalOf: null,
-  reversedBy: null,
-  transferId: null,
-  createdAt: stamp,
-  updatedAt: stamp,
-})
+import { currencyMismatch, isPast, newTransaction, refusal, toUtc } from "./TransactionRules.ts"
 
 /**
  * How many times a create writes before giving up: again only when nothing was recorded and
@@ -173,25 +131,6 @@ export class Transactions extends Context.Service<
       const transactions = yield* TransactionRepository
       const holds = yield* HoldScheduler
       const idempotency = yield* IdempotencyStore
-
-      /** Why a guarded change was refused: a stale version first, else the state forbids it. */
-      const refusal = (current: Transaction, expectedVersion: number, to: string) =>
-        current.version !== expectedVersion
-          ? new VersionConflict({
-              message: `Transaction ${current.id} is at version ${current.version}, not ${expectedVersion}`,
-              id: current.id,
-              expectedVersion,
-              currentVersion: current.version,
-            })
-          : new InvalidStateTransition({
-              message:
-                current.reversalOf !== null && to === "reversed"
-                  ? `Transaction ${current.id} is itself a reversal and cannot be reversed`
-                  : `Transaction ${current.id} is ${current.status}; it cannot become ${to}`,
-              id: current.id,
-              from: current.status,
-              to,
-            })
 
       /** NotFound, as for another user's, for a transaction of an account the grant does not reach. */
       const ensureReachedTransaction = Effect.fn("Transactions.ensureReached")(function* (

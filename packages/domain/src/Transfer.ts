@@ -1,14 +1,9 @@
-import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Text, Timestamp } from "./Common.ts"
 import { Currency } from "./Currency.ts"
-import type { BalanceLimitExceeded, InsufficientFunds } from "./Errors.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
 import { AccountId, TransactionId, TransferId, UserId } from "./Ids.ts"
 import { Amount } from "./Money.ts"
-import type { Transaction } from "./Transaction.ts"
 
 /** Money moved between two accounts of one user and currency: a debit and a credit, linked. */
 export const Transfer = Schema.Struct({
@@ -46,21 +41,3 @@ export type CreateTransfer = typeof CreateTransfer.Type
 
 export const GetTransfer = Schema.Struct({ id: TransferId })
 export type GetTransfer = typeof GetTransfer.Type
-
-/** Storage of transfers; every read is scoped to the owning user. */
-export class TransferRepository extends Context.Service<
-  TransferRepository,
-  {
-    /**
-     * Records the transfer, its debit and its credit (with their balance changes) atomically;
-     * a source that cannot cover it (and may not go negative) fails with InsufficientFunds, and
-     * a leg that would take a balance figure past ±2^53-1 with BalanceLimitExceeded.
-     */
-    readonly insert: (
-      transfer: Transfer,
-      debit: Transaction,
-      credit: Transaction,
-    ) => Effect.Effect<Transfer, InsufficientFunds | BalanceLimitExceeded>
-    readonly findById: (userId: UserId, id: TransferId) => Effect.Effect<Option.Option<Transfer>>
-  }
->()("@txn/domain/TransferRepository") {}

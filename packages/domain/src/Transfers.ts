@@ -14,12 +14,8 @@ import { ensureReached } from "./Grant.ts"
 import { IdempotencyStore, idempotent, type MaybeReplayed } from "./Idempotency.ts"
 import { newTransactionId, newTransferId, type UserId } from "./Ids.ts"
 import type { Transaction } from "./Transaction.ts"
-import {
-  type CreateTransfer,
-  type GetTransfer,
-  type Transfer,
-  TransferRepository,
-} from "./Transfer.ts"
+import type { CreateTransfer, GetTransfer, Transfer } from "./Transfer.ts"
+import { TransferRepository } from "./TransferRepository.ts"
 
 /**
  * Transfer use cases, on behalf of one user, within the caller's `Grant`: a client token limited

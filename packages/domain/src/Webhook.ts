@@ -1,11 +1,10 @@
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
 import * as Base64Url from "effect/encoding/Base64Url"
-import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { Cursor, Limit, type Page, Text, Timestamp } from "./Common.ts"
+import { Cursor, Limit, Text, Timestamp } from "./Common.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
-import { type UserId, WebhookId } from "./Ids.ts"
+import { WebhookId } from "./Ids.ts"
+import { maxWebhookUrlLength, webhookUrlFault } from "./webhookUrl.ts"
 
 /** Every event a change can produce; webhooks subscribe to some of them, or to `*`. */
 export const eventTypes = [
@@ -29,24 +28,17 @@ export type EventType = typeof EventType.Type
 export const EventTypeFilter = Schema.Union([EventType, Schema.Literal("*")])
 export type EventTypeFilter = typeof EventTypeFilter.Type
 
-/** How many endpoints one user may have. */
-export const maxWebhooksPerUser = 25
+export { maxWebhooksPerUser } from "./webhookUrl.ts"
+
+const urlFaults = {
+  tooLong: `Expected a URL of at most ${maxWebhookUrlLength} characters`,
+  notHttp: "Expected an absolute http or https URL",
+  credentials: "Expected a URL without credentials; verify deliveries by their signature instead",
+} as const
 
 const isHttpUrl = (text: string): true | string => {
-  if (text.length > 2048) return "Expected a URL of at most 2048 characters"
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    return "Expected an absolute http or https URL"
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return "Expected an absolute http or https URL"
-  }
-  if (url.username !== "" || url.password !== "") {
-    return "Expected a URL without credentials; verify deliveries by their signature instead"
-  }
-  return true
+  const fault = webhookUrlFault(text)
+  return fault === undefined ? true : urlFaults[fault]
 }
 
 export const WebhookUrl = Schema.String.pipe(Schema.check(Schema.makeFilter(isHttpUrl)))
@@ -107,8 +99,8 @@ export const UpdateWebhook = Schema.Struct({
 })
 export type UpdateWebhook = typeof UpdateWebhook.Type
 
-export const GetWebhook = Schema.Struct({ id: WebhookId })
-export type GetWebhook = typeof GetWebhook.Type
+export const DeleteWebhook = Schema.Struct({ id: WebhookId })
+export type DeleteWebhook = typeof DeleteWebhook.Type
 
 export const ListWebhooks = Schema.Struct({
   limit: Schema.optionalKey(Limit),
@@ -171,17 +163,3 @@ export class WebhookTargetPolicy extends Context.Service<
     readonly refusal: (url: string) => string | undefined
   }
 >()("@txn/domain/WebhookTargetPolicy") {}
-
-export class WebhookRepository extends Context.Service<
-  WebhookRepository,
-  {
-    readonly count: (userId: UserId) => Effect.Effect<number>
-    readonly insert: (webhook: CreatedWebhook, userId: UserId) => Effect.Effect<CreatedWebhook>
-    readonly findById: (userId: UserId, id: WebhookId) => Effect.Effect<Option.Option<Webhook>>
-    readonly list: (userId: UserId, input: ListWebhooks) => Effect.Effect<Page<Webhook>>
-    readonly update: (userId: UserId, input: UpdateWebhook) => Effect.Effect<Option.Option<Webhook>>
-    /** True when it existed; its pending deliveries go with it. */
-    readonly delete: (userId: UserId, id: WebhookId) => Effect.Effect<boolean>
-    readonly deliveries: (userId: UserId, input: ListDeliveries) => Effect.Effect<Page<Delivery>>
-  }
->()("@txn/domain/WebhookRepository") {}

@@ -10,17 +10,17 @@ import { newWebhookId, type UserId, type WebhookId } from "./Ids.ts"
 import {
   type CreatedWebhook,
   type CreateWebhook,
+  type DeleteWebhook,
   type Delivery,
-  type GetWebhook,
   type ListDeliveries,
   type ListWebhooks,
   maxWebhooksPerUser,
   newWebhookSecret,
   type UpdateWebhook,
   type Webhook,
-  WebhookRepository,
   WebhookTargetPolicy,
 } from "./Webhook.ts"
+import { WebhookRepository } from "./WebhookRepository.ts"
 
 /**
  * Webhook endpoint use cases, on behalf of one user, through a secret API key only: a client
@@ -43,7 +43,7 @@ export class Webhooks extends Context.Service<
     ) => Effect.Effect<Webhook, NotFound | ValidationError | Forbidden>
     readonly delete: (
       userId: UserId,
-      input: GetWebhook,
+      input: DeleteWebhook,
     ) => Effect.Effect<{ readonly id: WebhookId; readonly deleted: true }, NotFound | Forbidden>
     readonly deliveries: (
       userId: UserId,

@@ -11,13 +11,19 @@ import type * as Redacted from "effect/Redacted"
 export const makeAccessLayer = (options: {
   readonly databaseUrl: Redacted.Redacted<string>
   readonly maxConnections?: number
+  /** Set when `databaseUrl` is a pooler in transaction mode: statements are then not prepared. */
+  readonly databaseDirectUrl?: Redacted.Redacted<string> | undefined
 }) =>
   Access.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(PgUserRepository.layer, PgApiKeyRepository.layer, CredentialCache.layerNone),
     ),
     Layer.provideMerge(
-      PgDatabase.layer({ url: options.databaseUrl, maxConnections: options.maxConnections ?? 2 }),
+      PgDatabase.layer({
+        url: options.databaseUrl,
+        maxConnections: options.maxConnections ?? 2,
+        prepare: options.databaseDirectUrl === undefined,
+      }),
     ),
     // A database that cannot be reached is fatal, not a domain error.
     Layer.orDie,

@@ -7,6 +7,12 @@ import { makeAppLayer } from "./AppLayer.ts"
 import { type Log, makeLog } from "./Log.ts"
 
 /**
+ * This process's connections as PostgreSQL lists them (`txn-api-4242`): its metrics count its own
+ * connections in `pg_stat_activity`, not its replicas'.
+ */
+export const databaseApplicationName = (name: "api" | "worker") => `txn-${name}-${process.pid}`
+
+/**
  * What the API and the worker processes both start from: validated config, the JSON log, the
  * database (embedded when DATABASE_URL is unset), the queue backend and the application runtime,
  * migrated unless NODE_ENV is production. `close()` releases them in reverse order.
@@ -15,9 +21,10 @@ export const startAppProcess = async (name: "api" | "worker") => {
   const config: AppConfig = loadConfigOrExit()
   const log = makeLog({ name, level: config.logLevel })
   const database = await connectDatabaseOrExit(config)
+  // A pooler in transaction mode would break the PostgreSQL queue backend's sessions.
   const queues = makeQueueBackend({
     redisUrl: config.redisUrl,
-    databaseUrl: database.url,
+    databaseUrl: config.databaseDirectUrl ?? database.url,
     prefix: config.queuePrefix,
   })
   const holds = queues.queue(Queues.holds)
@@ -25,9 +32,19 @@ export const startAppProcess = async (name: "api" | "worker") => {
     makeAppLayer({
       databaseUrl: database.url,
       databasePoolMax: config.databasePoolMax,
+      databaseDirectUrl: config.databaseDirectUrl,
+      databaseApplicationName: databaseApplicationName(name),
+      tracing:
+        config.otlpEndpoint === undefined
+          ? undefined
+          : {
+              url: new URL("v1/traces", `${config.otlpEndpoint.replace(/\/$/, "")}/`).href,
+              serviceName: `txn-${name}`,
+            },
       holdScheduler: BullHoldScheduler.layer(holds),
       log,
       webhookTargets: { allowPrivate: config.webhookAllowPrivate },
+      ...(name === "api" ? { summaryCacheMax: config.summaryCacheMax } : {}),
       ...(name === "api" && config.apiKeyCacheTtlMs > 0
         ? {
             credentialCache: {
@@ -43,7 +60,7 @@ export const startAppProcess = async (name: "api" | "worker") => {
       "TXN_WEBHOOK_ALLOW_PRIVATE=true: webhooks may target loopback and private addresses; for development only",
     )
   }
-  if (process.env.NODE_ENV !== "production") await runtime.runPromise(migrate.pipe(Effect.orDie))
+  if (config.migrateOnStart) await runtime.runPromise(migrate.pipe(Effect.orDie))
 
   const close = async () => {
     await holds.close()

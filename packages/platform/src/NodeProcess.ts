@@ -19,6 +19,7 @@ export const apiNodeFlags = ["--max-semi-space-size=8", "--max-old-space-size=25
  * the process once it has run).
  */
 export const compileCacheDirectory = (root: string) =>
+  // biome-ignore lint/style/noProcessEnv: Node's own setting, read before any config is loaded
   process.env.NODE_COMPILE_CACHE ?? join(root, "node_modules", ".cache", "node-compile-cache")
 
 /**
@@ -34,6 +35,7 @@ export const primeCompileCache = async (
 ) => {
   const child = spawn(process.execPath, [...nodeFlags, entry], {
     cwd: root,
+    // biome-ignore lint/style/noProcessEnv: the child gets this process's environment, unread
     env: { ...process.env, NODE_COMPILE_CACHE: compileCacheDirectory(root), PORT: "0" },
     stdio: "ignore",
   })

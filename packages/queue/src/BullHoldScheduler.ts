@@ -1,7 +1,7 @@
 import { HoldScheduler, type TransactionId } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { JobQueue } from "./QueueBackend.ts"
+import type { JobQueue, JobSpec } from "./QueueBackend.ts"
 import { expireHoldJobId, JobNames } from "./Queues.ts"
 
 export interface BullHoldSchedulerOptions {
@@ -16,7 +16,7 @@ export interface BullHoldSchedulerOptions {
  * A delayed job per hold. Enqueueing can fail after the transaction committed; the worker's
  * periodic `expire-due-holds` sweep voids such holds anyway, so the failure is logged, not raised.
  */
-const jobOf = (transactionId: TransactionId, expiresAt: Date) => ({
+const jobOf = (transactionId: TransactionId, expiresAt: Date): JobSpec<"holds"> => ({
   name: JobNames.expireHold,
   data: { transactionId },
   opts: {
@@ -29,7 +29,7 @@ const jobOf = (transactionId: TransactionId, expiresAt: Date) => ({
   },
 })
 
-export const layer = (queue: JobQueue, options: BullHoldSchedulerOptions = {}) => {
+export const layer = (queue: JobQueue<"holds">, options: BullHoldSchedulerOptions = {}) => {
   const enqueue = (add: Promise<unknown>, details: Record<string, unknown>) =>
     Effect.tryPromise(() => add).pipe(
       Effect.timeout(options.timeoutMs ?? 5_000),
@@ -47,7 +47,7 @@ export const layer = (queue: JobQueue, options: BullHoldSchedulerOptions = {}) =
       schedule: (transactionId, expiresAt) =>
         Effect.suspend(() => {
           const job = jobOf(transactionId, expiresAt)
-          return enqueue(queue.add(job.name, job.data, job.opts), { transactionId })
+          return enqueue(queue.addBulk([job]), { transactionId })
         }).pipe(Effect.withSpan("BullHoldScheduler.schedule")),
       scheduleMany: (holds) =>
         holds.length === 0

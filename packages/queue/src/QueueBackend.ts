@@ -10,19 +10,16 @@ import {
 } from "bullmq"
 import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
+import type { JobData, JobName, QueueName } from "./Queues.ts"
 
-/** The part of a BullMQ queue the project uses; the same on the Redis and PostgreSQL backends. */
-export interface JobQueue {
-  readonly name: string
-  add(name: string, data: unknown, options?: JobsOptions): Promise<Job>
-  addBulk(
-    jobs: ReadonlyArray<{ name: string; data: unknown; opts?: JobsOptions }>,
-  ): Promise<Array<Job>>
-  upsertJobScheduler(
-    id: string,
-    repeat: Omit<RepeatOptions, "key">,
-    template?: { name?: string; data?: unknown; opts?: Omit<JobsOptions, "jobId" | "repeat"> },
-  ): Promise<unknown>
+/** One job of queue `Q` to add: a name of its contract (`Jobs`) with that job's payload. */
+export type JobSpec<Q extends QueueName> = {
+  readonly [N in JobName<Q>]: { name: N; data: JobData<Q, N>; opts?: JobsOptions }
+}[JobName<Q>]
+
+/** What the project asks of any queue, whatever its jobs: its name, counts, removal. */
+export interface QueueHandle {
+  readonly name: QueueName
   /** Removes a job unless it is running (locked); 1 when removed, 0 when not. */
   remove(jobId: string): Promise<number>
   getJobCounts(
@@ -31,21 +28,45 @@ export interface JobQueue {
   close(): Promise<void>
 }
 
+/**
+ * The part of a BullMQ queue the project uses, the same on the Redis and PostgreSQL backends,
+ * typed by the queue's contract: only its jobs, each with its payload.
+ */
+export interface JobQueue<Q extends QueueName> extends QueueHandle {
+  readonly name: Q
+  add<N extends JobName<Q>>(name: N, data: JobData<Q, N>, options?: JobsOptions): Promise<Job>
+  addBulk(jobs: ReadonlyArray<JobSpec<Q>>): Promise<Array<Job>>
+  upsertJobScheduler<N extends JobName<Q>>(
+    id: string,
+    repeat: Omit<RepeatOptions, "key">,
+    template: { name: N; data: JobData<Q, N>; opts?: Omit<JobsOptions, "jobId" | "repeat"> },
+  ): Promise<unknown>
+}
+
 export interface JobWorker {
+  on(event: "completed", listener: (job: Job) => void): unknown
   on(event: "failed", listener: (job: Job | undefined, error: Error) => void): unknown
   on(event: "error", listener: (error: Error) => void): unknown
   waitUntilReady(): Promise<unknown>
   close(force?: boolean): Promise<void>
 }
 
-export type Processor = (job: Job, token?: string) => Promise<unknown>
+/**
+ * Runs one job (its payload `P` once decoded by its queue's contract); `token` is the job's lock,
+ * which moving it back to delayed needs.
+ */
+export type JobProcessor<P = unknown> = (job: Job<P>, token?: string) => Promise<unknown>
 
 export type WorkerSettings = Omit<WorkerOptions, "connection">
 
 export interface QueueBackend {
   readonly kind: "redis" | "postgres"
-  readonly queue: (name: string) => JobQueue
-  readonly worker: (name: string, processor: Processor, settings?: WorkerSettings) => JobWorker
+  readonly queue: <Q extends QueueName>(name: Q) => JobQueue<Q>
+  readonly worker: (
+    name: QueueName,
+    processor: JobProcessor,
+    settings?: WorkerSettings,
+  ) => JobWorker
   /** Closes the connections the backend opened itself; queues and workers are closed by their owners. */
   readonly close: () => Promise<void>
 }
@@ -68,7 +89,8 @@ const redisBackend = (url: string, prefix: string): QueueBackend => {
   }
   return {
     kind: "redis",
-    queue: (name) => new Queue(name, { connection: connect(), prefix }),
+    queue: <Q extends QueueName>(name: Q) =>
+      new Queue(name, { connection: connect(), prefix }) as unknown as JobQueue<Q>,
     worker: (name, processor, settings) =>
       new Worker(name, processor, { ...settings, connection: connect(), prefix }),
     close: async () => {
@@ -93,7 +115,8 @@ const postgresBackend = (url: string, prefix: string): QueueBackend => {
   }
   return {
     kind: "postgres",
-    queue: (name) => new Postgres.Queue(name, { connection, prefix }) as unknown as JobQueue,
+    queue: <Q extends QueueName>(name: Q) =>
+      new Postgres.Queue(name, { connection, prefix }) as unknown as JobQueue<Q>,
     worker: (name, processor, settings) =>
       new Postgres.Worker(name, processor, {
         ...settings,

@@ -24,7 +24,7 @@ interface LogEntry {
 
 /** Runs `schedule` through the real layer, collecting what it logs. */
 const schedule = async (
-  queue: JobQueue,
+  queue: JobQueue<"holds">,
   id: TransactionId,
   expiresAt: Date,
   options: BullHoldScheduler.BullHoldSchedulerOptions = {},
@@ -48,7 +48,7 @@ describe.each(backends)("BullHoldScheduler with $name", ({ redisUrl, skipped }) 
     makeQueueBackend({ redisUrl, databaseUrl: testDatabaseUrl(), prefix })
 
   let backend: QueueBackend
-  let queue: JobQueue
+  let queue: JobQueue<"holds">
   beforeAll(() => {
     if (skipped !== undefined) return
     backend = backendOf(uniquePrefix("scheduler"))

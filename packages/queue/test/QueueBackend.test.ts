@@ -1,10 +1,16 @@
 import { testDatabaseUrl, uniquePrefix } from "@txn/testing"
 import { describe, expect, it } from "vitest"
-import { type JobQueue, makeQueueBackend, type QueueBackend, Queues } from "../src/index.ts"
+import {
+  JobNames,
+  type JobQueue,
+  makeQueueBackend,
+  type QueueBackend,
+  Queues,
+} from "../src/index.ts"
 import { backends, inspect } from "./backends.ts"
 
 describe.each(backends)("makeQueueBackend with $name", ({ redisUrl, skipped }) => {
-  const opened: Array<{ backend: QueueBackend; queue: JobQueue }> = []
+  const opened: Array<{ backend: QueueBackend; queue: JobQueue<"holds"> }> = []
   const open = (prefix: string) => {
     const backend = makeQueueBackend({ redisUrl, databaseUrl: testDatabaseUrl(), prefix })
     const queue = backend.queue(Queues.holds)
@@ -38,7 +44,7 @@ describe.each(backends)("makeQueueBackend with $name", ({ redisUrl, skipped }) =
         const same = open(prefix)
         const other = open(uniquePrefix("other"))
 
-        await mine.queue.add("probe", { n: 1 }, { jobId: "probe-1", delay: 60_000 })
+        await mine.queue.add(JobNames.expireDueHolds, {}, { jobId: "probe-1", delay: 60_000 })
 
         expect(await inspect(same.queue).getJob("probe-1")).toBeDefined()
         expect(await inspect(other.queue).getJob("probe-1")).toBeUndefined()

@@ -19,6 +19,15 @@ export const testDatabaseUrl = (): Redacted.Redacted<string> => {
   return Redacted.make(url)
 }
 
+/**
+ * PostgreSQL itself when the run's DATABASE_URL is a pooler in transaction mode (the PgBouncer
+ * run of `npm run test:pgbouncer`); undefined otherwise.
+ */
+export const testDirectDatabaseUrl = (): Redacted.Redacted<string> | undefined => {
+  const url = process.env.DATABASE_DIRECT_URL
+  return url === undefined || url === "" ? undefined : Redacted.make(url)
+}
+
 /** The Redis of this run, if any; Redis-backed tests are skipped (and say so) without one. */
 export const testRedisUrl = (): Redacted.Redacted<string> | undefined => {
   const url = process.env.REDIS_URL

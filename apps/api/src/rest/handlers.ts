@@ -3,113 +3,21 @@ import {
   Accounts,
   type DomainError,
   Exports,
-  Forbidden,
   type Transaction,
   Transactions,
   Transfers,
-  Unauthorized,
   Webhooks,
 } from "@txn/domain"
-import type { Log } from "@txn/platform"
 import * as Cause from "effect/Cause"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
-import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
 import * as Layer from "effect/Layer"
-import * as SchemaIssue from "effect/SchemaIssue"
-import { anonymousRefusal, credentialName } from "../context.ts"
-import { type RequestScope, withinRequest } from "../withinRequest.ts"
-import { AdminAuthorization } from "./admin.ts"
+import { withinRequest } from "../withinRequest.ts"
 import { TxnApi } from "./api.ts"
-import { Authorization, Validation } from "./common.ts"
 import { errorBody, internalErrorBody } from "./errors.ts"
+import { middlewareLayer, RestCall } from "./middleware.ts"
 import { etagOf, versionOf } from "./transactions.ts"
-
-/** The request REST is answering, as the front door admitted it. */
-export class RestCall extends Context.Service<
-  RestCall,
-  RequestScope & {
-    readonly log: Log
-    /** Whether the admin API is on (TXN_ADMIN_TOKEN set). */
-    readonly adminApi: boolean
-  }
->()("@txn/api/rest/RestCall") {}
-
-/**
- * The REST call's own services, typed as none: the front passes them with each request
- * (`makeRest`), where HttpApi's types expect services provided when the routes are built.
- */
-const perRequest = <A, E>(effect: Effect.Effect<A, E, RestCall>) =>
-  effect as Effect.Effect<A, E, never>
-
-/**
- * A refusal as the REST error answer, failing the operation. Typed as any error the operation
- * declares: the answer's schema is found by its status (errors.ts), so each operation lists
- * every status it can answer.
- */
-const refuse = (error: DomainError) =>
-  perRequest(RestCall.use((call) => Effect.fail(errorBody(error, call.requestId) as never)))
-
-const AuthorizationLive = Layer.succeed(
-  Authorization,
-  Authorization.of({
-    bearer: (handler, { endpoint }) =>
-      perRequest(
-        RestCall.use(({ caller }) => {
-          const scope = endpoint.method === "GET" ? "read" : "write"
-          if (caller.kind === "user") {
-            return caller.scopes.includes(scope)
-              ? handler
-              : refuse(
-                  new Forbidden({
-                    message: `This ${credentialName(caller)} lacks the ${scope} scope`,
-                    requiredScope: scope,
-                  }),
-                )
-          }
-          if (caller.kind === "admin") {
-            return refuse(
-              new Forbidden({
-                message: "The admin token cannot act as a user; use an API key",
-                requiredScope: scope,
-              }),
-            )
-          }
-          return refuse(anonymousRefusal(caller))
-        }),
-      ),
-  }),
-)
-
-/** A field's place in the request, as tRPC names it: `limit`, `metadata.note`, `id`. */
-const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
-
-const ValidationLive = HttpApiMiddleware.layerSchemaErrorTransform(Validation, (error) =>
-  perRequest(
-    RestCall.use((call) => {
-      const issues = formatIssues(error.cause.issue).issues.map((issue) => ({
-        path: (issue.path ?? []).map((segment) => {
-          const key = typeof segment === "object" ? segment.key : segment
-          return typeof key === "number" ? key : String(key)
-        }),
-        message: issue.message,
-      }))
-      const where = error.kind === "Payload" ? "" : `${error.kind.toLowerCase()} `
-      const whole = error.kind === "Payload" ? "(body)" : "(input)"
-      const fields = [...new Set(issues.map((issue) => issue.path.join(".") || whole))]
-      return Effect.fail({
-        error: {
-          tag: "ValidationError",
-          message: `Invalid ${where}input: ${fields.join(", ")}`,
-          requestId: call.requestId,
-          issues,
-        },
-      } as never)
-    }),
-  ),
-)
 
 /**
  * Runs a use case for the REST call: domain errors become REST error answers, defects a logged
@@ -394,34 +302,6 @@ const AdminLive = HttpApiBuilder.group(TxnApi, "admin", (handlers) =>
     .handle("revokeApiKey", ({ params }) => useCase(Access.use((a) => a.revokeApiKey(params)))),
 )
 
-const AdminAuthorizationLive = Layer.succeed(
-  AdminAuthorization,
-  AdminAuthorization.of({
-    adminToken: (handler) =>
-      perRequest(
-        RestCall.use(({ caller, adminApi }) => {
-          if (caller.kind === "admin") return handler
-          if (!adminApi) {
-            return refuse(
-              new Unauthorized({
-                message: "The admin API is off; set TXN_ADMIN_TOKEN to turn it on",
-              }),
-            )
-          }
-          if (caller.kind === "user") {
-            return refuse(
-              new Forbidden({
-                message: "Only the admin token may do this",
-                requiredScope: "admin",
-              }),
-            )
-          }
-          return refuse(anonymousRefusal(caller))
-        }),
-      ),
-  }),
-)
-
 /** Every group's handlers and the middleware, needing the app's services and the RestCall. */
 export const handlersLayer = Layer.mergeAll(
   AccountsLive,
@@ -433,5 +313,5 @@ export const handlersLayer = Layer.mergeAll(
   AdminLive,
 ).pipe(
   // Each group looks its middleware up when it is built.
-  Layer.provide([AuthorizationLive, AdminAuthorizationLive, ValidationLive]),
+  Layer.provide(middlewareLayer),
 )

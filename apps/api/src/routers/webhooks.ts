@@ -1,6 +1,6 @@
 import {
   CreateWebhook,
-  GetWebhook,
+  DeleteWebhook,
   ListDeliveries,
   ListWebhooks,
   UpdateWebhook,
@@ -27,7 +27,7 @@ export const webhooksRouter = router({
       Webhooks.use((w) => w.update(ctx.caller.userId, input)),
     ),
   ),
-  delete: writeProcedure.input(input(GetWebhook)).mutation(({ ctx, input }) =>
+  delete: writeProcedure.input(input(DeleteWebhook)).mutation(({ ctx, input }) =>
     run(
       ctx,
       Webhooks.use((w) => w.delete(ctx.caller.userId, input)),

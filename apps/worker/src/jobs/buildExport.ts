@@ -1,12 +1,11 @@
 import { ExportBuilder } from "@txn/db"
 import type { ExportId } from "@txn/domain"
-import { BuildExportJob } from "@txn/queue"
+import type { BuildExportJob } from "@txn/queue"
 import { type Job, UnrecoverableError } from "bullmq"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
-import { decodeJob } from "./decode.ts"
 
 /** Whether BullMQ will try this job again if this attempt fails. */
 const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
@@ -16,8 +15,8 @@ const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?
  * is retried and resumes after its last committed chunk; once the last attempt has failed, the
  * export is marked failed, so its owner hears about it rather than waiting forever.
  */
-export const buildExport = (runtime: WorkerRuntime) => async (job: Job) => {
-  const exportId = decodeJob(BuildExportJob, job).exportId as ExportId
+export const buildExport = (runtime: WorkerRuntime) => async (job: Job<BuildExportJob>) => {
+  const exportId = job.data.exportId as ExportId
   const exit = await runtime.runPromiseExit(
     ExportBuilder.build(exportId).pipe(
       // The whole cause (the database's own message included) goes to the log, not to the user.

@@ -1,11 +1,12 @@
 import { createHmac } from "node:crypto"
 import { Deliveries } from "@txn/db"
-import { DeliverWebhookJob } from "@txn/queue"
+import { webhookHeaders } from "@txn/domain/webhookWire"
+import type { DeliverWebhookJob } from "@txn/queue"
 import { DelayedError, type Job } from "bullmq"
+import { DeliveryFailed } from "../jobOptions.ts"
 import { type BackgroundSettings, retryDelayMs } from "../settings.ts"
 import { type WebhookClient, WebhookTargetRefused } from "../WebhookClient.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
-import { decodeJob } from "./decode.ts"
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as `verifyWebhook` checks it. */
 export const signatureOf = (secret: string, body: string, unixSeconds: number) =>
@@ -26,10 +27,6 @@ const describe = (error: unknown, timeoutMs: number): string => {
   }
   if (error instanceof WebhookTargetRefused) return `Target not allowed: ${error.message}`
   return connectionFailed
-}
-
-export class DeliveryFailed extends Error {
-  override readonly name = "DeliveryFailed"
 }
 
 /**
@@ -61,11 +58,15 @@ export const sendDelivery = async (
       headers: {
         "content-type": "application/json",
         "user-agent": "txn-webhooks/1",
-        "txn-signature": signatureOf(delivery.secret, body, Math.floor(Date.now() / 1000)),
-        "txn-event-id": delivery.eventId,
-        "txn-event-type": delivery.eventType,
-        "txn-delivery-id": delivery.id,
-        "txn-delivery-attempt": String(attempt),
+        [webhookHeaders.signature]: signatureOf(
+          delivery.secret,
+          body,
+          Math.floor(Date.now() / 1000),
+        ),
+        [webhookHeaders.eventId]: delivery.eventId,
+        [webhookHeaders.eventType]: delivery.eventType,
+        [webhookHeaders.deliveryId]: delivery.id,
+        [webhookHeaders.attempt]: String(attempt),
       },
     })
     statusCode = response.status
@@ -91,15 +92,16 @@ export const sendDelivery = async (
 export const leaseMs = (settings: BackgroundSettings) => settings.webhookTimeoutMs + 5_000
 
 /**
- * Sends one event to one endpoint (see `sendDelivery`) and records the outcome; a failed attempt is retried by BullMQ
- * with exponential backoff until the attempts run out. The attempt is counted when it is claimed,
+ * Sends one event to one endpoint (see `sendDelivery`) and records the outcome; a failed attempt is
+ * retried by BullMQ when the delivery log says its next attempt is due (`backoffStrategy`), until
+ * the attempts run out. The attempt is counted when it is claimed,
  * before the request leaves, so `Txn-Delivery-Attempt` counts every try, one cut short by a crash
  * included.
  */
 export const deliverWebhook =
   (runtime: WorkerRuntime, settings: BackgroundSettings, client: WebhookClient) =>
-  async (job: Job, token?: string) => {
-    const { deliveryId } = decodeJob(DeliverWebhookJob, job)
+  async (job: Job<DeliverWebhookJob>, token?: string) => {
+    const { deliveryId } = job.data
     // A killed run's lease lapses after this.
     const claim = await runtime.runPromise(
       Deliveries.claimDelivery(deliveryId, leaseMs(settings), settings.webhookAttempts),
@@ -117,9 +119,12 @@ export const deliverWebhook =
     const delivery = claim.delivery
     const outcome = await sendDelivery(settings, client, delivery)
     const status = await runtime.runPromise(Deliveries.recordAttempt(delivery, outcome))
-    // Thrown, BullMQ retries it after its backoff; the attempt is already in the log.
+    // Thrown, BullMQ retries it when the log says (`backoffStrategy`); the attempt is in the log.
     if (status === "pending") {
-      throw new DeliveryFailed(`Attempt ${delivery.attempt} failed: ${outcome.error}`)
+      throw new DeliveryFailed(
+        `Attempt ${delivery.attempt} failed: ${outcome.error}`,
+        outcome.nextAttemptAt ?? new Date(),
+      )
     }
     return { deliveryId, status, attempt: delivery.attempt }
   }

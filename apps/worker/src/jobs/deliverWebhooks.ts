@@ -1,11 +1,10 @@
 import { Deliveries } from "@txn/db"
-import { DeliverWebhooksJob, JobNames, type JobQueue } from "@txn/queue"
+import { type DeliverWebhooksJob, JobNames, type JobQueue } from "@txn/queue"
 import type { Job } from "bullmq"
 import { deliveryJobOptions } from "../jobOptions.ts"
-import { type BackgroundSettings, retryDelayMs } from "../settings.ts"
+import type { BackgroundSettings } from "../settings.ts"
 import type { WebhookClient } from "../WebhookClient.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
-import { decodeJob } from "./decode.ts"
 import { leaseMs, sendDelivery } from "./deliverWebhook.ts"
 
 /**
@@ -23,10 +22,10 @@ export const deliverWebhooks =
     runtime: WorkerRuntime,
     settings: BackgroundSettings,
     client: WebhookClient,
-    webhooks: JobQueue,
+    webhooks: JobQueue<"webhooks">,
   ) =>
-  async (job: Job) => {
-    const { deliveryIds } = decodeJob(DeliverWebhooksJob, job)
+  async (job: Job<DeliverWebhooksJob>) => {
+    const { deliveryIds } = job.data
     const claimed = await runtime.runPromise(
       Deliveries.claimDeliveries(deliveryIds, leaseMs(settings), settings.webhookAttempts),
     )
@@ -48,7 +47,7 @@ export const deliverWebhooks =
                 deliveryId: delivery.id,
                 attemptsMade: delivery.attempt,
                 // When the delivery log says its next attempt is due.
-                delay: retryDelayMs(settings, delivery.attempt),
+                delay: Math.max(0, (sent[i]!.nextAttemptAt?.getTime() ?? 0) - Date.now()),
               },
             ]
           : [],
@@ -67,6 +66,8 @@ export const deliverWebhooks =
       deliveries: deliveryIds.length,
       attempted: claimed.length,
       delivered: statuses.filter((status) => status === "delivered").length,
+      failed: statuses.filter((status) => status === "failed").length,
+      retrying: statuses.filter((status) => status === "pending").length,
       ownJobs: own.length,
     }
   }

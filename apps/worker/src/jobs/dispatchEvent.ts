@@ -1,18 +1,19 @@
 import { Outbox } from "@txn/db"
 import {
   BuildExportJob,
-  DispatchEventJob,
-  DispatchEventsJob,
+  type DispatchEventJob,
+  type DispatchEventsJob,
   JobNames,
   type JobQueue,
+  type JobSpec,
 } from "@txn/queue"
-import type { Job, JobsOptions } from "bullmq"
+import type { Job } from "bullmq"
+import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { deliveriesJobOptions, deliveryJobOptions, exportJobOptions } from "../jobOptions.ts"
 import type { BackgroundSettings } from "../settings.ts"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
-import { decodeJob } from "./decode.ts"
 
 const exportIdOf = (data: Record<string, unknown>) =>
   Schema.decodeUnknownSync(
@@ -21,7 +22,7 @@ const exportIdOf = (data: Record<string, unknown>) =>
 
 /** The delivery jobs of `deliveries`, each keyed by its delivery's id. */
 const enqueueEachDelivery = async (
-  webhooks: JobQueue,
+  webhooks: JobQueue<"webhooks">,
   settings: BackgroundSettings,
   deliveries: ReadonlyArray<string>,
 ) => {
@@ -40,20 +41,17 @@ const enqueueEachDelivery = async (
  * keyed by its deliveries' ids: the same deliveries make the same jobs, so a rerun adds none.
  */
 const enqueueFirstAttempts = async (
-  webhooks: JobQueue,
+  webhooks: JobQueue<"webhooks">,
   settings: BackgroundSettings,
   deliveries: ReadonlyArray<string>,
 ) => {
-  const sorted = [...deliveries].sort()
-  const jobs: Array<{ name: string; data: { deliveryIds: Array<string> }; opts: JobsOptions }> = []
-  for (let at = 0; at < sorted.length; at += settings.webhookBatch) {
-    const deliveryIds = sorted.slice(at, at + settings.webhookBatch)
-    jobs.push({
+  const jobs = Arr.chunksOf([...deliveries].sort(), settings.webhookBatch).map(
+    (deliveryIds): JobSpec<"webhooks"> => ({
       name: JobNames.deliverWebhooks,
       data: { deliveryIds },
       opts: deliveriesJobOptions(deliveryIds),
-    })
-  }
+    }),
+  )
   if (jobs.length > 0) await webhooks.addBulk(jobs)
 }
 
@@ -66,11 +64,11 @@ const enqueueFirstAttempts = async (
 export const dispatchEvent =
   (
     runtime: WorkerRuntime,
-    queues: { readonly webhooks: JobQueue; readonly exports: JobQueue },
+    queues: { readonly webhooks: JobQueue<"webhooks">; readonly exports: JobQueue<"exports"> },
     settings: BackgroundSettings,
   ) =>
-  async (job: Job) => {
-    const { eventId } = decodeJob(DispatchEventJob, job)
+  async (job: Job<DispatchEventJob>) => {
+    const { eventId } = job.data
     const event = await runtime.runPromise(Outbox.findEvent(eventId))
     // Purged after its retention, or already handled by an earlier run.
     if (event === undefined) return { eventId, outcome: "missing" }
@@ -97,11 +95,11 @@ export const dispatchEvent =
 export const dispatchEvents =
   (
     runtime: WorkerRuntime,
-    queues: { readonly webhooks: JobQueue; readonly exports: JobQueue },
+    queues: { readonly webhooks: JobQueue<"webhooks">; readonly exports: JobQueue<"exports"> },
     settings: BackgroundSettings,
   ) =>
-  async (job: Job) => {
-    const { eventIds } = decodeJob(DispatchEventsJob, job)
+  async (job: Job<DispatchEventsJob>) => {
+    const { eventIds } = job.data
     const { deliveries, exports } = await runtime.runPromise(Outbox.createBatchDeliveries(eventIds))
     await enqueueFirstAttempts(queues.webhooks, settings, deliveries)
     if (exports.length > 0) {

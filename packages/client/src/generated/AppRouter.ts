@@ -61,7 +61,6 @@ export type ErrorShape = {
       | "BalanceLimitExceeded"
       | "CurrencyMismatch"
       | "Forbidden"
-      | "IdempotencyKeyInProgress"
       | "IdempotencyKeyReused"
       | "InsufficientFunds"
       | "InternalError"
@@ -105,9 +104,6 @@ export type ErrorDetails = {
     readonly id: string
     readonly from: string
     readonly to: string
-  }
-  IdempotencyKeyInProgress: {
-    readonly idempotencyKey: string
   }
   IdempotencyKeyReused: {
     readonly idempotencyKey: string

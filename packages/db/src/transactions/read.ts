@@ -27,6 +27,7 @@ import {
   toTransaction,
   withinAccounts,
 } from "./rows.ts"
+import { makeSummaryCache } from "./summaryCache.ts"
 
 export interface EventRow {
   readonly seq: string
@@ -65,9 +66,33 @@ type Reads = Pick<
   "findById" | "list" | "history" | "changes" | "summarize" | "findExpired"
 >
 
+/**
+ * Whether any change of the user's transactions that `snapshot` did not see has committed since:
+ * every write of a transaction writes its history event in the same statement, so one probe of
+ * the user's events (`transaction_events_feed_idx`) from the snapshot's oldest running
+ * transaction on answers it, however the commits interleaved.
+ */
+const summaryChangedSince = (sql: SqlClient.SqlClient, userId: UserId, snapshot: string) =>
+  sql<{ readonly changed: boolean }>`
+    select exists (
+      select 1 from transaction_events
+       where user_id = ${userId}
+         and xid >= pg_snapshot_xmin(${snapshot}::pg_snapshot)
+         and not pg_visible_in_snapshot(xid, ${snapshot}::pg_snapshot)
+    ) as changed`.pipe(Effect.map(([row]) => row?.changed !== false))
+
+export interface ReadOptions {
+  /**
+   * Summaries one process keeps, each served again only while no change of its user's
+   * transactions has committed since it was computed (0: none kept).
+   */
+  readonly summaryCacheMax: number
+}
+
 /** The reads of transactions and their events. */
-export const reads = (sql: SqlClient.SqlClient): Reads => {
+export const reads = (sql: SqlClient.SqlClient, options: ReadOptions): Reads => {
   const port = atPort(sql)
+  const cache = makeSummaryCache(options.summaryCacheMax)
   return {
     findById: Effect.fn("TransactionsDb.findById")(function* (userId: UserId, id: TransactionId) {
       return yield* findTransaction(sql, userId, id)
@@ -132,7 +157,24 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
       q: SummarizeTransactions,
       within?: ReadonlyArray<AccountId> | null,
     ) {
-      const key =
+      // Inside a database transaction a summary may see that transaction's own writes: not kept.
+      const open = Option.isSome(yield* Effect.serviceOption(sql.transactionService))
+      const key = open
+        ? undefined
+        : JSON.stringify([
+            userId,
+            within ?? null,
+            q.groupBy,
+            q.occurredFrom,
+            q.occurredTo,
+            q.accountId ?? null,
+            q.currency ?? null,
+          ])
+      const cached = key === undefined ? undefined : cache.get(key)
+      if (cached !== undefined && !(yield* summaryChangedSince(sql, userId, cached.snapshot))) {
+        return cached.totals
+      }
+      const group =
         q.groupBy === "category"
           ? sql`category`
           : sql`to_char(occurred_at at time zone 'UTC', ${q.groupBy === "day" ? "YYYY-MM-DD" : "YYYY-MM"})`
@@ -145,29 +187,42 @@ export const reads = (sql: SqlClient.SqlClient): Reads => {
         ...(q.currency === undefined ? [] : [sql`currency = ${q.currency}`]),
         ...(within == null ? [] : [withinAccounts(sql, within)]),
       ]
+      // The statement's snapshot comes with its totals, in a row of its own when there are none.
       const rows = yield* sql<{
+        readonly snapshot: string
         readonly key: string | null
-        readonly currency: string
+        readonly currency: string | null
         readonly credits: string
         readonly debits: string
         readonly count: string
       }>`
-        select ${key} as key, currency,
-               coalesce(sum(amount) filter (where direction = 'credit'), 0)::text as credits,
-               coalesce(sum(amount) filter (where direction = 'debit'), 0)::text as debits,
-               count(*)::text as count
-          from transactions where ${sql.and(conditions)}
-         group by 1, 2
-         order by currency, key nulls last`
-      return rows.map(
-        (row): SummaryTotals => ({
-          key: row.key,
-          currency: row.currency as Currency,
-          credits: BigInt(row.credits),
-          debits: BigInt(row.debits),
-          count: Number(row.count),
-        }),
+        select s.snapshot, t.key, t.currency, t.credits, t.debits, t.count
+          from (select pg_current_snapshot()::text as snapshot) s
+          left join lateral (
+            select ${group} as key, currency,
+                   coalesce(sum(amount) filter (where direction = 'credit'), 0)::text as credits,
+                   coalesce(sum(amount) filter (where direction = 'debit'), 0)::text as debits,
+                   count(*)::text as count
+              from transactions where ${sql.and(conditions)}
+             group by 1, 2) t on true
+         order by t.currency, t.key nulls last`
+      const totals = rows.flatMap(
+        (row): Array<SummaryTotals> =>
+          row.currency === null
+            ? []
+            : [
+                {
+                  key: row.key,
+                  currency: row.currency as Currency,
+                  credits: BigInt(row.credits),
+                  debits: BigInt(row.debits),
+                  count: Number(row.count),
+                },
+              ],
       )
+      const snapshot = rows[0]?.snapshot
+      if (key !== undefined && snapshot !== undefined) cache.set(key, { snapshot, totals })
+      return totals
     }, port),
 
     findExpired: Effect.fn("TransactionsDb.findExpired")(function* (now: Date, limit: number) {
