@@ -1,4 +1,5 @@
-import { makeId, newTransactionId, type Transaction, TransactionRepository } from "@txn/domain"
+import { type Account, makeId, type Transaction, TransactionRepository } from "@txn/domain"
+import { transactionOf } from "@txn/testing"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
@@ -382,26 +383,14 @@ describe("balance limits over HTTP", () => {
     const record = (minute: number, fields: Pick<Transaction, "direction" | "amount" | "status">) =>
       api.runtime.runPromise(
         TransactionRepository.use((r) =>
-          r.insert({
-            id: newTransactionId(),
-            accountId: account.id,
-            userId: api.userId,
-            currency: account.currency,
-            description: null,
-            category: null,
-            counterparty: null,
-            reference: null,
-            occurredAt: at(minute),
-            expiresAt: null,
-            metadata: {},
-            version: 1,
-            reversalOf: null,
-            reversedBy: null,
-            transferId: null,
-            createdAt: at(minute),
-            updatedAt: at(minute),
-            ...fields,
-          }),
+          r.insert(
+            transactionOf(account as Account, {
+              occurredAt: at(minute),
+              createdAt: at(minute),
+              updatedAt: at(minute),
+              ...fields,
+            }),
+          ),
         ),
       )
     // Written in this order, recorded at other times (as concurrent writers' clocks allow).

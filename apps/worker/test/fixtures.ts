@@ -11,16 +11,13 @@ import {
 import {
   type Account,
   AccountRepository,
-  type Currency,
-  newAccountId,
-  newTransactionId,
   newUserId,
   type Transaction,
   TransactionRepository,
   type UserId,
   UserRepository,
 } from "@txn/domain"
-import { startCountingProxy, testDatabaseUrl } from "@txn/testing"
+import { accountOf, startCountingProxy, testDatabaseUrl, transactionOf } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -88,16 +85,14 @@ export const createAccountWith = (options: { readonly allowNegative: boolean }) 
       users.ensure({ id: userId, name: "Worker test", createdAt: now }),
     )
     return yield* AccountRepository.use((accounts) =>
-      accounts.insert({
-        id: newAccountId(),
-        userId,
-        name: "Holds",
-        currency: "EUR" as Currency,
-        allowNegative: options.allowNegative,
-        metadata: {},
-        createdAt: now,
-        updatedAt: now,
-      }),
+      accounts.insert(
+        accountOf(userId, {
+          name: "Holds",
+          allowNegative: options.allowNegative,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      ),
     )
   })
 
@@ -107,33 +102,20 @@ export const createAccountWith = (options: { readonly allowNegative: boolean }) 
  */
 export const createAccount = createAccountWith({ allowNegative: true })
 
-/** A transaction written straight to the table, with no job scheduled for it. */
+/** A pending debit of 2,500 made now, written straight to the table, with no job scheduled for it. */
 export const insertTransaction = (account: Account, fields: Partial<Transaction>) => {
   const now = new Date().toISOString()
   return TransactionRepository.use((transactions) =>
-    transactions.insert({
-      id: newTransactionId(),
-      accountId: account.id,
-      userId: account.userId,
-      direction: "debit",
-      amount: 2_500,
-      currency: account.currency,
-      status: "pending",
-      description: null,
-      category: null,
-      counterparty: null,
-      reference: null,
-      occurredAt: now,
-      expiresAt: null,
-      metadata: {},
-      version: 1,
-      reversalOf: null,
-      reversedBy: null,
-      transferId: null,
-      createdAt: now,
-      updatedAt: now,
-      ...fields,
-    }),
+    transactions.insert(
+      transactionOf(account, {
+        amount: 2_500,
+        status: "pending",
+        occurredAt: now,
+        createdAt: now,
+        updatedAt: now,
+        ...fields,
+      }),
+    ),
   )
 }
 

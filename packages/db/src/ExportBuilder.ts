@@ -31,7 +31,7 @@ export const csvColumns = [
   "createdAt",
   "updatedAt",
   "metadata",
-] as const
+] as const satisfies ReadonlyArray<keyof Transaction>
 
 /**
  * Where a spreadsheet may begin a cell inside a text value: at its start, and after a `;`, tab or

@@ -1,42 +1,39 @@
 import {
   type Account,
-  type AccountId,
+  AccountId,
   AccountRepository,
-  type Currency,
+  Currency,
   decodeCursor,
   defaultLimit,
   InsufficientFunds,
-  type Metadata,
-  type UserId,
+  Metadata,
+  UserId,
 } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import { atPort, transactionAtPort } from "./DatabaseError.ts"
-import { iso, pageOf } from "./rows.ts"
+import { pageOf, rowCodec } from "./rows.ts"
 
-interface AccountRow {
-  readonly id: string
-  readonly userId: string
-  readonly name: string
-  readonly currency: string
-  readonly allowNegative: boolean
-  readonly metadata: Metadata
-  readonly createdAt: Date
-  readonly updatedAt: Date
-}
-
-const toAccount = (row: AccountRow): Account => ({
-  id: row.id as AccountId,
-  userId: row.userId as UserId,
-  name: row.name,
-  currency: row.currency as Currency,
-  allowNegative: row.allowNegative,
-  metadata: row.metadata,
-  createdAt: iso(row.createdAt),
-  updatedAt: iso(row.updatedAt),
+/** An `accounts` row as the driver returns it, under the domain's field names (see `rowCodec`). */
+export const AccountRow = Schema.Struct({
+  id: AccountId,
+  userId: UserId,
+  name: Schema.String,
+  currency: Currency,
+  allowNegative: Schema.Boolean,
+  metadata: Metadata,
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date,
 })
+type AccountRow = typeof AccountRow.Type
+
+const codec = rowCodec(AccountRow)
+
+/** A decoded row is an Account, field for field; this fails to compile if the two drift. */
+const toAccount = (row: AccountRow): Account => codec.decode(row) satisfies Account
 
 /** Figures computed in SQL (bigint, or numeric for sums) and sent as text: exact. */
 interface BalanceRow {
@@ -47,7 +44,7 @@ interface BalanceRow {
   readonly available: string
 }
 
-const columns = "id, user_id, name, currency, allow_negative, metadata, created_at, updated_at"
+export const columns = codec.columns
 
 export const layer = Layer.effect(
   AccountRepository,

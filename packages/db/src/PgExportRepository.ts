@@ -1,26 +1,15 @@
-import { type Export, ExportRepository, exportRetentionDays } from "@txn/domain"
+import { Export, ExportRepository, exportRetentionDays } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "./DatabaseError.ts"
 
+const fields = Object.keys(Export.fields) as ReadonlyArray<keyof Export>
+
 /** The fields in the schema's order (jsonb keeps object keys in an order of its own). */
-const toExport = (json: Export): Export => ({
-  id: json.id,
-  status: json.status,
-  filters: json.filters,
-  totalRows: json.totalRows,
-  rowsWritten: json.rowsWritten,
-  progress: json.progress,
-  bytes: json.bytes,
-  error: json.error,
-  createdAt: json.createdAt,
-  startedAt: json.startedAt,
-  completedAt: json.completedAt,
-  expiresAt: json.expiresAt,
-  downloadUrl: json.downloadUrl,
-})
+const toExport = (json: Export): Export =>
+  Object.fromEntries(fields.map((field) => [field, json[field]])) as Export
 
 /**
  * Exports are read as `txn_export_json(e)`, the SQL function their outbox events are made with,

@@ -1,49 +1,43 @@
 import {
-  type AccountId,
-  type Currency,
+  AccountId,
+  Currency,
   type Transaction,
-  type TransactionId,
+  TransactionId,
   type Transfer,
-  type TransferId,
+  TransferId,
   TransferRepository,
-  type UserId,
+  UserId,
 } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import { atPort, transactionAtPort } from "./DatabaseError.ts"
-import { iso, toNumber } from "./rows.ts"
+import { rowCodec } from "./rows.ts"
 import { insertTransaction } from "./transactions/write.ts"
 
-interface TransferRow {
-  readonly id: string
-  readonly userId: string
-  readonly fromAccountId: string
-  readonly toAccountId: string
-  readonly amount: bigint
-  readonly currency: string
-  readonly description: string | null
-  readonly debitTransactionId: string
-  readonly creditTransactionId: string
-  readonly createdAt: Date
-}
-
-const toTransfer = (row: TransferRow): Transfer => ({
-  id: row.id as TransferId,
-  userId: row.userId as UserId,
-  fromAccountId: row.fromAccountId as AccountId,
-  toAccountId: row.toAccountId as AccountId,
-  amount: toNumber(row.amount),
-  currency: row.currency as Currency,
-  description: row.description,
-  debitTransactionId: row.debitTransactionId as TransactionId,
-  creditTransactionId: row.creditTransactionId as TransactionId,
-  createdAt: iso(row.createdAt),
+/** A `transfers` row as the driver returns it, under the domain's field names (see `rowCodec`). */
+export const TransferRow = Schema.Struct({
+  id: TransferId,
+  userId: UserId,
+  fromAccountId: AccountId,
+  toAccountId: AccountId,
+  amount: Schema.BigInt,
+  currency: Currency,
+  description: Schema.NullOr(Schema.String),
+  debitTransactionId: TransactionId,
+  creditTransactionId: TransactionId,
+  createdAt: Schema.Date,
 })
+type TransferRow = typeof TransferRow.Type
 
-const columns = `id, user_id, from_account_id, to_account_id, amount, currency, description,
-  debit_transaction_id, credit_transaction_id, created_at`
+const codec = rowCodec(TransferRow)
+
+/** A decoded row is a Transfer, field for field; this fails to compile if the two drift. */
+const toTransfer = (row: TransferRow): Transfer => codec.decode(row) satisfies Transfer
+
+export const columns = codec.columns
 
 export const layer = Layer.effect(
   TransferRepository,

@@ -5,44 +5,40 @@ import {
   type DeliveryStatus,
   decodeCursor,
   defaultLimit,
-  type EventTypeFilter,
+  EventTypeFilter,
   type Webhook,
-  type WebhookId,
+  WebhookId,
   WebhookRepository,
 } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import { atPort } from "./DatabaseError.ts"
-import { iso, isoOrNull, pageOf } from "./rows.ts"
+import { iso, isoOrNull, pageOf, rowCodec } from "./rows.ts"
 
-interface WebhookRow {
-  readonly id: string
-  readonly url: string
-  readonly description: string | null
-  readonly eventTypes: ReadonlyArray<string>
-  readonly status: "active" | "disabled"
-  readonly disabledReason: string | null
-  readonly failingSince: Date | null
-  readonly createdAt: Date
-  readonly updatedAt: Date
-}
-
-export const toWebhook = (row: WebhookRow): Webhook => ({
-  id: row.id as WebhookId,
-  url: row.url,
-  description: row.description,
-  eventTypes: row.eventTypes as ReadonlyArray<EventTypeFilter>,
-  status: row.status,
-  disabledReason: row.disabledReason,
-  failingSince: isoOrNull(row.failingSince),
-  createdAt: iso(row.createdAt),
-  updatedAt: iso(row.updatedAt),
+/** A `webhooks` row as the driver returns it, under the domain's field names (see `rowCodec`). */
+export const WebhookRow = Schema.Struct({
+  id: WebhookId,
+  url: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  eventTypes: Schema.Array(EventTypeFilter),
+  status: Schema.Literals(["active", "disabled"]),
+  disabledReason: Schema.NullOr(Schema.String),
+  failingSince: Schema.NullOr(Schema.Date),
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date,
 })
+type WebhookRow = typeof WebhookRow.Type
 
-const columns = `id, url, description, event_types, status, disabled_reason, failing_since,
-  created_at, updated_at`
+const codec = rowCodec(WebhookRow)
+
+/** A decoded row is a Webhook, field for field; this fails to compile if the two drift. */
+const toWebhook = (row: WebhookRow): Webhook => codec.decode(row) satisfies Webhook
+
+/** The columns a Webhook is read from (the table also keeps its owner and signing secret). */
+export const columns = codec.columns
 
 interface DeliveryRow {
   readonly id: string

@@ -1,15 +1,16 @@
 import {
+  Access,
   type Account,
   AccountRepository,
-  type Currency,
+  Accounts,
+  CredentialCache,
   HoldScheduler,
-  newAccountId,
   newTransactionId,
   newUserId,
   type Transaction,
+  type TransactionId,
   TransactionRepository,
   Transactions,
-  type UserId,
   UserRepository,
 } from "@txn/domain"
 import { testDatabaseUrl } from "@txn/testing"
@@ -71,6 +72,46 @@ export const makeUseCases = (
     ),
   )
 
+export interface ScheduledHold {
+  readonly id: TransactionId
+  readonly expiresAt: Date
+}
+
+/**
+ * The accounts, transactions and access use cases over the PostgreSQL ports on the run's
+ * database, as the API wires them, except that holds are recorded in `scheduled` instead of
+ * queued. A layer of its own per test: its pool closes when the test's effect ends.
+ */
+export const useCasesLayer = () => {
+  const scheduled: Array<ScheduledHold> = []
+  const holds = Layer.succeed(
+    HoldScheduler,
+    HoldScheduler.of({
+      schedule: (id, expiresAt) => Effect.sync(() => void scheduled.push({ id, expiresAt })),
+      scheduleMany: (due) =>
+        Effect.sync(() => {
+          for (const { id, expiresAt } of due) scheduled.push({ id, expiresAt })
+        }),
+    }),
+  )
+  const layer = Layer.mergeAll(Accounts.layer, Transactions.layer, Access.layer).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        PgAccountRepository.layer,
+        PgTransactionRepository.layer,
+        PgIdempotencyStore.layer,
+        PgUserRepository.layer,
+        PgApiKeyRepository.layer,
+        CredentialCache.layerNone,
+        holds,
+      ),
+    ),
+    Layer.provideMerge(PgDatabase.layer({ url: testDatabaseUrl(), maxConnections: 2 })),
+    Layer.orDie,
+  )
+  return { layer, scheduled }
+}
+
 /** Every test works as a user of its own, since other test files share the database. */
 export const createUser = Effect.gen(function* () {
   const id = newUserId()
@@ -82,44 +123,7 @@ export const createUser = Effect.gen(function* () {
 
 export const at = (iso: string) => new Date(iso).toISOString()
 
-export const accountOf = (userId: UserId, fields: Partial<Account> = {}): Account => ({
-  id: newAccountId(),
-  userId,
-  name: "Everyday",
-  currency: "EUR" as Currency,
-  allowNegative: false,
-  metadata: {},
-  createdAt: at("2026-01-01T00:00:00Z"),
-  updatedAt: at("2026-01-01T00:00:00Z"),
-  ...fields,
-})
-
-export const transactionOf = (
-  account: Account,
-  fields: Partial<Transaction> = {},
-): Transaction => ({
-  id: newTransactionId(),
-  accountId: account.id,
-  userId: account.userId,
-  direction: "debit",
-  amount: 1_000,
-  currency: account.currency,
-  status: "posted",
-  description: null,
-  category: null,
-  counterparty: null,
-  reference: null,
-  occurredAt: at("2026-01-15T12:00:00Z"),
-  expiresAt: null,
-  metadata: {},
-  version: 1,
-  reversalOf: null,
-  reversedBy: null,
-  transferId: null,
-  createdAt: at("2026-01-15T12:00:00Z"),
-  updatedAt: at("2026-01-15T12:00:00Z"),
-  ...fields,
-})
+export { accountOf, transactionOf } from "@txn/testing"
 
 export const insertAccount = (account: Account) =>
   AccountRepository.use((accounts) => accounts.insert(account))

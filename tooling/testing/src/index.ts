@@ -100,6 +100,7 @@ export const freePort = async () => {
   return port
 }
 
+export * from "./builders.ts"
 export * from "./CountingProxy.ts"
 export * from "./StallingProxy.ts"
 

@@ -1,10 +1,10 @@
+import { Access, newUserId } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
-import { Access, hashSecret, newUserId } from "../src/index.ts"
-import { layerMemory } from "./memory.ts"
+import { useCasesLayer } from "../fixtures.ts"
 
 const run = <A, E>(body: (access: Access["Service"]) => Effect.Effect<A, E>) =>
-  Effect.runPromise(Access.use(body).pipe(Effect.provide(layerMemory().layer)))
+  Effect.runPromise(Access.use(body).pipe(Effect.provide(useCasesLayer().layer)))
 
 describe("Access", () => {
   it("creates a key whose secret is shown once, is not stored, and authenticates as its user", async () => {
@@ -91,11 +91,5 @@ describe("Access", () => {
     )
     expect(create._tag).toBe("NotFound")
     expect(revoke._tag).toBe("NotFound")
-  })
-
-  it("hashes with SHA-256", async () => {
-    expect(await hashSecret("abc")).toBe(
-      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-    )
   })
 })

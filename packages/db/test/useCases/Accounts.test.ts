@@ -1,16 +1,16 @@
+import { Accounts, Currency, newAccountId, newUserId, type UserRepository } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
-import { Accounts, Currency, newAccountId, newUserId } from "../src/index.ts"
-import { layerMemory } from "./memory.ts"
+import { createUser, useCasesLayer } from "../fixtures.ts"
 
-const run = <A, E>(effect: Effect.Effect<A, E, Accounts>) =>
-  Effect.runPromise(Effect.provide(effect, layerMemory().layer))
+const run = <A, E>(effect: Effect.Effect<A, E, Accounts | UserRepository>) =>
+  Effect.runPromise(Effect.provide(effect, useCasesLayer().layer))
 
 const usd = Currency.make("USD")
 
 describe("Accounts", () => {
   it("creates an account that does not allow a negative balance and has no metadata", async () => {
-    const userId = newUserId()
+    const userId = await run(createUser)
     const account = await run(
       Accounts.use((accounts) => accounts.create(userId, { name: "Main", currency: usd })),
     )
@@ -26,9 +26,10 @@ describe("Accounts", () => {
   })
 
   it("keeps allowNegative and metadata when given", async () => {
+    const userId = await run(createUser)
     const account = await run(
       Accounts.use((accounts) =>
-        accounts.create(newUserId(), {
+        accounts.create(userId, {
           name: "Credit card",
           currency: usd,
           allowNegative: true,
@@ -40,7 +41,7 @@ describe("Accounts", () => {
   })
 
   it("gets the owner's account", async () => {
-    const userId = newUserId()
+    const userId = await run(createUser)
     const [created, found] = await run(
       Effect.gen(function* () {
         const accounts = yield* Accounts
@@ -55,7 +56,7 @@ describe("Accounts", () => {
     const error = await run(
       Effect.gen(function* () {
         const accounts = yield* Accounts
-        const created = yield* accounts.create(newUserId(), { name: "Theirs", currency: usd })
+        const created = yield* accounts.create(yield* createUser, { name: "Theirs", currency: usd })
         return yield* Effect.flip(accounts.get(newUserId(), { id: created.id }))
       }),
     )
@@ -71,12 +72,12 @@ describe("Accounts", () => {
   })
 
   it("lists only the user's own accounts", async () => {
-    const userId = newUserId()
+    const userId = await run(createUser)
     const page = await run(
       Effect.gen(function* () {
         const accounts = yield* Accounts
         yield* accounts.create(userId, { name: "Mine", currency: usd })
-        yield* accounts.create(newUserId(), { name: "Theirs", currency: usd })
+        yield* accounts.create(yield* createUser, { name: "Theirs", currency: usd })
         return yield* accounts.list(userId, {})
       }),
     )

@@ -1,5 +1,3 @@
-import * as Effect from "effect/Effect"
-import { describe, expect, it } from "vitest"
 import {
   type AccountId,
   Accounts,
@@ -10,23 +8,25 @@ import {
   newUserId,
   Transactions,
   type UserId,
-} from "../src/index.ts"
-import { layerMemory } from "./memory.ts"
+} from "@txn/domain"
+import * as Effect from "effect/Effect"
+import { describe, expect, it } from "vitest"
+import { createUser, useCasesLayer } from "../fixtures.ts"
 
 const usd = Currency.make("USD")
 const eur = Currency.make("EUR")
 
-/** Runs `body` against fresh in-memory storage holding one USD account of one user. */
+/** Runs `body` with one USD account of a new user. */
 const withAccount = async <A, E>(
   body: (
     transactions: Transactions["Service"],
     owner: { readonly userId: UserId; readonly accountId: AccountId },
   ) => Effect.Effect<A, E, Accounts>,
 ) => {
-  const { layer, scheduled } = layerMemory()
-  const userId = newUserId()
+  const { layer, scheduled } = useCasesLayer()
   const { result, accountId } = await Effect.runPromise(
     Effect.gen(function* () {
+      const userId = yield* createUser
       const account = yield* Accounts.use((accounts) =>
         accounts.create(userId, { name: "Main", currency: usd, allowNegative: true }),
       )

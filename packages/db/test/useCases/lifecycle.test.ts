@@ -1,5 +1,3 @@
-import * as Effect from "effect/Effect"
-import { describe, expect, it } from "vitest"
 import {
   type AccountId,
   Accounts,
@@ -14,27 +12,29 @@ import {
   Transactions,
   type UserId,
   type VersionConflict,
-} from "../src/index.ts"
-import { layerMemory } from "./memory.ts"
+} from "@txn/domain"
+import * as Effect from "effect/Effect"
+import { describe, expect, it } from "vitest"
+import { createUser, useCasesLayer } from "../fixtures.ts"
 
 const usd = Currency.make("USD")
 const inAnHour = () => new Date(Date.now() + 60 * 60 * 1000).toISOString()
 
-/** Runs `body` against fresh in-memory storage holding one USD account of one user. */
+/** Runs `body` with one USD account of a new user. */
 const run = <A, E>(
   body: (
     transactions: Transactions["Service"],
     owner: { readonly userId: UserId; readonly accountId: AccountId },
   ) => Effect.Effect<A, E>,
 ) => {
-  const userId = newUserId()
   return Effect.runPromise(
     Effect.gen(function* () {
+      const userId = yield* createUser
       const account = yield* Accounts.use((accounts) =>
         accounts.create(userId, { name: "Main", currency: usd, allowNegative: true }),
       )
       return yield* body(yield* Transactions, { userId, accountId: account.id })
-    }).pipe(Effect.provide(layerMemory().layer)),
+    }).pipe(Effect.provide(useCasesLayer().layer)),
   )
 }
 
