@@ -25,10 +25,10 @@ import {
   connectDatabaseOrExit,
   createDatabase,
   dropDatabase,
-  ExportBuilder,
   migrate,
   PgAccountRepository,
   PgDatabase,
+  PgExportBuilder,
   PgExportRepository,
   PgTransactionRepository,
   PgUserRepository,
@@ -578,7 +578,7 @@ const exportAll = async (userId: UserId) => {
   }
   const started = performance.now()
   const timer = setInterval(sample, gc === undefined ? 20 : 100)
-  const outcome = await run(ExportBuilder.build(created.id))
+  const outcome = await run(PgExportBuilder.build(created.id))
   clearInterval(timer)
   sample()
   const seconds = (performance.now() - started) / 1000

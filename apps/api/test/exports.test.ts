@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { ExportBuilder } from "@txn/db"
+import { PgExportBuilder } from "@txn/db"
 import { type ExportId, makeId } from "@txn/domain"
 import { parse } from "csv-parse/sync"
 import * as SqlClient from "effect/sql/SqlClient"
@@ -19,8 +19,8 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 /** What the worker does once `export.created` is relayed, run here on the API's own database. */
-const build = (id: string, options: ExportBuilder.BuildOptions = {}) =>
-  api.runtime.runPromise(ExportBuilder.build(id as ExportId, options))
+const build = (id: string, options: PgExportBuilder.BuildOptions = {}) =>
+  api.runtime.runPromise(PgExportBuilder.build(id as ExportId, options))
 
 const download = (id: string, auth: string | null = api.key, init: RequestInit = {}) =>
   fetch(`${api.url}/v1/exports/${id}/download`, {
@@ -321,7 +321,7 @@ describe("downloads", () => {
     await build(own[0]!.id)
     const response = await download(own[0]!.id, readOnly.key)
     expect(response.status).toBe(200)
-    expect((await response.text()).split("\n")).toEqual([ExportBuilder.csvColumns.join(","), ""])
+    expect((await response.text()).split("\n")).toEqual([PgExportBuilder.csvColumns.join(","), ""])
     expect((await download(theirs.id, readOnly.key)).status).toBe(404)
   })
 
@@ -367,7 +367,7 @@ describe("downloads", () => {
   it("answers 404 for an own export that is not completed, failed or expired, saying which", async () => {
     const queued = ok(await api.mutate("exports.create", { category: "queued-one" }))
     const failed = ok(await api.mutate("exports.create", { category: "failed-one" }))
-    await api.runtime.runPromise(ExportBuilder.markFailed(failed.id, "Gave up"))
+    await api.runtime.runPromise(PgExportBuilder.markFailed(failed.id, "Gave up"))
     const expired = await completedExport({ category: "expired-one" })
     await api.runtime.runPromise(
       SqlClient.SqlClient.use(

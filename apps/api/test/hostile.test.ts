@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Outbox } from "@txn/db"
+import { PgOutbox } from "@txn/db"
 import {
   Actor,
   Cursor,
@@ -2108,8 +2108,8 @@ describe("times the system stamps page like the times clients send", () => {
            where user_id = ${api.userId} and type = 'account.created' and seq > ${before?.seq}::bigint
            order by seq`
         for (const { id } of events) {
-          const event = yield* Outbox.findEvent(id)
-          if (event !== undefined) yield* Outbox.createDeliveries(event)
+          const event = yield* PgOutbox.findEvent(id)
+          if (event !== undefined) yield* PgOutbox.createDeliveries(event)
         }
         return yield* sql<{ readonly id: string; readonly wholeMillisecond: boolean }>`
           select id, created_at = date_trunc('milliseconds', created_at) as whole_millisecond

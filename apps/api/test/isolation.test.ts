@@ -1,4 +1,4 @@
-import { ExportBuilder } from "@txn/db"
+import { PgExportBuilder } from "@txn/db"
 import { type ExportId, makeId } from "@txn/domain"
 import { eventually } from "@txn/testing"
 import { parse } from "csv-parse/sync"
@@ -466,7 +466,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
         { status: "pending" },
       ]) {
         const created = ok(await asB().mutate("exports.create", filters))
-        await api.runtime.runPromise(ExportBuilder.build(created.id as ExportId))
+        await api.runtime.runPromise(PgExportBuilder.build(created.id as ExportId))
         const ids = (await downloadedIds(created.id, b.key)).sort()
         for (const id of foreign) expect(ids).not.toContain(id)
         if (Object.keys(filters).length === 0) expect(ids).toEqual([own.transaction.id])
@@ -480,7 +480,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
     sees: "A's export answers another user 404 on get and on download, exactly as one that never existed",
     check: async () => {
       const created = ok(await asA().mutate("exports.create", { accountId: a.account.id }))
-      await api.runtime.runPromise(ExportBuilder.build(created.id as ExportId))
+      await api.runtime.runPromise(PgExportBuilder.build(created.id as ExportId))
       const completed = ok(await asA().query("exports.get", { id: created.id }))
       expect(completed.status).toBe("completed")
       await expectSameAsMissing((id) => asB().query("exports.get", { id }), created.id, "exp")

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { ExportBuilder } from "@txn/db"
+import { PgExportBuilder } from "@txn/db"
 import type { ExportId } from "@txn/domain"
 import {
   type StallingProxy,
@@ -153,7 +153,7 @@ describe("while PostgreSQL stalls", () => {
       await trpc("accounts.create", { name: "Before", currency: "EUR" }, pg.api.key, "POST"),
     )
     const created = ok(await trpc("exports.create", {}, pg.api.key, "POST"))
-    await pg.api.runtime.runPromise(ExportBuilder.build(created.id as ExportId))
+    await pg.api.runtime.runPromise(PgExportBuilder.build(created.id as ExportId))
     const unknownKey = `txn_${randomBytes(32).toString("base64url")}`
     const calls = {
       query: () => trpc("accounts.get", { id: account.id }, pg.api.key, "GET"),

@@ -1,4 +1,4 @@
-import { Deliveries, Outbox } from "@txn/db"
+import { PgDeliveries, PgOutbox } from "@txn/db"
 import { dispatchEventsJobId, JobNames, type JobQueue, type QueueHandle } from "@txn/queue"
 import * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
@@ -59,10 +59,10 @@ export const relayBatch = (events: JobQueue<"events">, settings: BackgroundSetti
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
-        const batch = yield* Outbox.claimForRelay(settings.relayBatch, settings.relayStaleMs)
+        const batch = yield* PgOutbox.claimForRelay(settings.relayBatch, settings.relayStaleMs)
         if (!Arr.isReadonlyArrayNonEmpty(batch)) return 0
         yield* enqueueEvents(events, batch, settings)
-        yield* Outbox.markRelayed(batch)
+        yield* PgOutbox.markRelayed(batch)
         return batch.length
       }),
     ),
@@ -86,11 +86,11 @@ export const relayHistoryBatch = (events: JobQueue<"events">, settings: Backgrou
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
-        const batch = yield* Outbox.claimHistory(settings.relayBatch)
+        const batch = yield* PgOutbox.claimHistory(settings.relayBatch)
         if (!Arr.isReadonlyArrayNonEmpty(batch)) return relayedOf(batch)
-        yield* Outbox.recordRelayed(batch)
+        yield* PgOutbox.recordRelayed(batch)
         yield* enqueueEvents(events, batch, settings)
-        yield* Outbox.advanceHistory(batch)
+        yield* PgOutbox.advanceHistory(batch)
         return relayedOf(batch)
       }),
     ),
@@ -104,16 +104,16 @@ export const relayStaleHistory = (events: JobQueue<"events">, settings: Backgrou
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
-        const batch = yield* Outbox.claimStaleHistory(settings.relayBatch, settings.relayStaleMs)
+        const batch = yield* PgOutbox.claimStaleHistory(settings.relayBatch, settings.relayStaleMs)
         if (!Arr.isReadonlyArrayNonEmpty(batch)) return []
         yield* enqueueEvents(events, batch, settings)
-        yield* Outbox.recordRelayed(batch)
+        yield* PgOutbox.recordRelayed(batch)
         return batch.map((event) => event.id)
       }),
     ),
   )
 
-const relayedOf = (batch: ReadonlyArray<Outbox.HistoryEvent>): HistoryRelayed => ({
+const relayedOf = (batch: ReadonlyArray<PgOutbox.HistoryEvent>): HistoryRelayed => ({
   count: batch.length,
   events: batch.map((event) => ({ id: event.id, at: event.at })),
 })
@@ -123,7 +123,7 @@ export const reclaimDeliveries = (webhooks: JobQueue<"webhooks">, settings: Back
   SqlClient.SqlClient.use((sql) =>
     sql.withTransaction(
       Effect.gen(function* () {
-        const overdue = yield* Deliveries.reclaimOverdueDeliveries(
+        const overdue = yield* PgDeliveries.reclaimOverdueDeliveries(
           settings.relayBatch,
           settings.relayStaleMs,
         )

@@ -1,4 +1,4 @@
-import { Outbox } from "@txn/db"
+import { PgOutbox } from "@txn/db"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
 import type { Job } from "bullmq"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -47,8 +47,8 @@ describe.each(backends)("first attempts sent together on $name", ({ redisUrl, sk
         "select id from outbox where type = 'account.created' and data->'account'->>'id' = $1",
         account.id,
       )
-      const stored = await bg.runtime.runPromise(Outbox.findEvent(event!.id))
-      await bg.runtime.runPromise(Outbox.createDeliveries(stored!))
+      const stored = await bg.runtime.runPromise(PgOutbox.findEvent(event!.id))
+      await bg.runtime.runPromise(PgOutbox.createDeliveries(stored!))
       const [delivery] = await bg.query<{ id: string }>(
         "select id from webhook_deliveries where event_id = $1 and webhook_id = $2",
         event!.id,

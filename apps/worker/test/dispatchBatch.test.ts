@@ -1,4 +1,4 @@
-import { Outbox } from "@txn/db"
+import { PgOutbox } from "@txn/db"
 import { Transactions } from "@txn/domain"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
 import { eventually } from "@txn/testing"
@@ -40,7 +40,7 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
       "select seq::text as seq from transaction_events where transaction_id = any($1) order by seq",
       made.map((t) => t.id),
     )
-    const ids = rows.map((row) => Outbox.historyEventId(row.seq))
+    const ids = rows.map((row) => PgOutbox.historyEventId(row.seq))
     const handed: Array<string> = []
     let batches = 0
     // A transaction running anywhere on the server holds the history back until it ends.
@@ -127,7 +127,7 @@ describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, s
         expect(
           await bg.query(
             "select seq from relayed_events where seq = any($1::bigint[])",
-            ids.map((id) => Outbox.historySeqOf(id)),
+            ids.map((id) => PgOutbox.historySeqOf(id)),
           ),
         ).toEqual([])
         // Again, as a retried job would: nothing created or enqueued twice.

@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Outbox } from "@txn/db"
+import { PgOutbox } from "@txn/db"
 import {
   type Account,
   Accounts,
@@ -223,7 +223,7 @@ describe("the events, written with every change", () => {
         "select seq::text as seq from transaction_events where transaction_id = $1 order by version desc limit 1",
         transactionId,
       )
-      expected.set(Outbox.historyEventId(event!.seq), await asTheOutboxWrote(transactionId))
+      expected.set(PgOutbox.historyEventId(event!.seq), await asTheOutboxWrote(transactionId))
     }
     const soon = new Date(Date.now() + 1_000).toISOString()
     const expiring = await use(
@@ -314,7 +314,7 @@ describe("the events, written with every change", () => {
     ])
     expect(expected.size).toBe(11)
     for (const [id, old] of expected) {
-      const event = await bg.runtime.runPromise(Outbox.findEvent(id))
+      const event = await bg.runtime.runPromise(PgOutbox.findEvent(id))
       // The same JSON text: the same fields, values and order as the outbox row had.
       expect({ id, data: JSON.stringify(event!.data) }).toEqual({
         id,
@@ -474,7 +474,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
         "select seq::text as seq from transaction_events where transaction_id = $1 order by version",
         transactionId,
       )
-    ).map((event) => Outbox.historyEventId(event.seq))
+    ).map((event) => PgOutbox.historyEventId(event.seq))
 
   const createIn = (account: Account) =>
     Transactions.use((t) => t.create(bg.userId, bg.transaction(account)))
@@ -549,7 +549,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
           order by transaction_events.xid, transaction_events.seq`,
         [firstId, second.id, third.id],
       )
-      expect(feed.map((event) => Outbox.historyEventId(event.seq))).toEqual(relayed)
+      expect(feed.map((event) => PgOutbox.historyEventId(event.seq))).toEqual(relayed)
       expect(await drainHistory(events)).toEqual([])
       for (const id of relayed) expect(await jobsHolding(events, id)).toHaveLength(1)
       await events.close()
@@ -608,7 +608,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
       expect(await bg.runtime.runPromise(relayStaleHistory(events, settings))).toContain(lostId)
       expect(await jobHolding(events, lostId!)).toBeDefined()
       // Once its dispatch finished, nothing is left to hand over again.
-      await bg.runtime.runPromise(Outbox.markDispatched(lostId!))
+      await bg.runtime.runPromise(PgOutbox.markDispatched(lostId!))
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(await bg.runtime.runPromise(relayStaleHistory(events, settings))).not.toContain(lostId)
       await events.close()
@@ -628,7 +628,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
         const [row] = await bg.query<{ final: boolean }>(
           `select xid < pg_snapshot_xmin(pg_current_snapshot()) as final
              from transaction_events where seq = $1`,
-          Outbox.historySeqOf(id!),
+          PgOutbox.historySeqOf(id!),
         )
         return row!.final ? true : undefined
       })
@@ -639,9 +639,9 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
         SqlClient.SqlClient.use((sql) =>
           sql.withTransaction(
             Effect.gen(function* () {
-              const batch = yield* Outbox.claimHistory(10)
-              yield* Outbox.recordRelayed(batch)
-              yield* Outbox.advanceHistory(batch)
+              const batch = yield* PgOutbox.claimHistory(10)
+              yield* PgOutbox.recordRelayed(batch)
+              yield* PgOutbox.advanceHistory(batch)
               yield* Deferred.succeed(recorded, undefined)
               yield* Deferred.await(gate)
               return batch.map((event) => event.id)
@@ -651,13 +651,13 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
       )
       await bg.runtime.runPromise(Deferred.await(recorded))
       // Its job ran at once and finished; marking it waits for the relay's commit.
-      const marked = bg.runtime.runFork(Outbox.markDispatched(id!))
+      const marked = bg.runtime.runFork(PgOutbox.markDispatched(id!))
       await new Promise((resolve) => setTimeout(resolve, 200))
       await bg.runtime.runPromise(Deferred.succeed(gate, undefined))
       expect(await bg.runtime.runPromise(Fiber.join(relay))).toContain(id)
       await bg.runtime.runPromise(Fiber.join(marked))
       const left = await bg.query<{ seq: string }>("select seq::text as seq from relayed_events")
-      expect(left.map((event) => Outbox.historyEventId(event.seq))).not.toContain(id)
+      expect(left.map((event) => PgOutbox.historyEventId(event.seq))).not.toContain(id)
       await events.close()
     },
   )
@@ -678,7 +678,7 @@ describe.each(backends)("the relay with $name", ({ redisUrl, skipped }) => {
       )
       const events = bg.queues.queue(Queues.events)
       const job = await eventually(async () =>
-        jobHolding(events, Outbox.historyEventId(event!.seq)),
+        jobHolding(events, PgOutbox.historyEventId(event!.seq)),
       )
       await finishedJob(events, job.id!)
       const [notified] = await bg.query<{ id: string }>(

@@ -1,4 +1,4 @@
-import { ExportBuilder } from "@txn/db"
+import { PgExportBuilder } from "@txn/db"
 import type { ExportId } from "@txn/domain"
 import { parse } from "csv-parse/sync"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -32,7 +32,7 @@ describe("downloadExport", () => {
     const requested = await client.exports.create.mutate({ accountId: account.id })
     expect(requested.status).toBe("queued")
     // The worker's part, run here on the API's database.
-    await api.runtime.runPromise(ExportBuilder.build(requested.id as ExportId))
+    await api.runtime.runPromise(PgExportBuilder.build(requested.id as ExportId))
     const ready = await client.exports.get.query({ id: requested.id })
     expect(ready).toMatchObject({ status: "completed", progress: 1, rowsWritten: 1 })
 

@@ -27,8 +27,9 @@ const bin = (name: string) => join(repoRoot, "node_modules/.bin", name)
 /**
  * The environment of the commands run here: Node 24 first on PATH, and none of the npm settings
  * of the `npm test` around this run, which would point npm at the monorepo, but where npm keeps
- * its cache and finds its configuration. The machine's global npmrc (its CA file, registry or
- * proxy) is found from npm's prefix, which Node 24's directory would otherwise move.
+ * its cache and finds its configuration. The machine's CA certificates and proxy reach npm
+ * through the environment (NODE_EXTRA_CA_CERTS, HTTPS_PROXY: turbo passes them through), as its
+ * global npmrc is looked for beside Node 24, not where the machine keeps it.
  */
 const env = Object.fromEntries(
   Object.entries({

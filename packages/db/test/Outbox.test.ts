@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Outbox from "../src/Outbox.ts"
+import * as PgOutbox from "../src/PgOutbox.ts"
 import { createUser, makeRuntime, type TestRuntime } from "./fixtures.ts"
 
 let runtime: TestRuntime
@@ -29,7 +29,7 @@ describe("the outbox relay's claim", () => {
                   overriding system value
                   values (${seq}, ${eventId()}, ${userId}, 'account.created', '{}'::jsonb, now())`
               }
-              const events = yield* Outbox.claimForRelay(100_000, 3_600_000)
+              const events = yield* PgOutbox.claimForRelay(100_000, 3_600_000)
               return yield* Effect.fail({ rolledBack: events.map((event) => Number(event.seq)) })
             }),
           )

@@ -16,8 +16,8 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
-  ExportBuilder,
   PgAccountRepository,
+  PgExportBuilder,
   PgTransactionRepository,
   PgTransferRepository,
   PgWebhookRepository,
@@ -159,7 +159,7 @@ describe("the CSV's columns", () => {
   it("are the transaction's fields but its owner, hold expiry and version", () => {
     expect(
       Object.keys(Transaction.fields).filter(
-        (field) => !(ExportBuilder.csvColumns as ReadonlyArray<string>).includes(field),
+        (field) => !(PgExportBuilder.csvColumns as ReadonlyArray<string>).includes(field),
       ),
     ).toEqual(["userId", "expiresAt", "version"])
   })

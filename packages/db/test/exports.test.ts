@@ -23,9 +23,9 @@ import * as SqlClient from "effect/sql/SqlClient"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
-  ExportBuilder,
   PgAccountRepository,
   PgDatabase,
+  PgExportBuilder,
   PgExportRepository,
   PgIdempotencyStore,
   PgTransactionRepository,
@@ -75,8 +75,8 @@ const createExport = (userId: UserId, filters: ExportFilters = {}) =>
 const getExport = (userId: UserId, id: ExportId) =>
   runtime.runPromise(Exports.use((exports) => exports.get(userId, { id })))
 
-const build = (id: ExportId, options: ExportBuilder.BuildOptions = {}) =>
-  runtime.runPromise(ExportBuilder.build(id, options))
+const build = (id: ExportId, options: PgExportBuilder.BuildOptions = {}) =>
+  runtime.runPromise(PgExportBuilder.build(id, options))
 
 /** The file as its chunks hold it, in order. */
 const fileOf = async (id: ExportId) => {
@@ -219,7 +219,7 @@ describe("the export builder", () => {
     expect(chunks.length).toBeGreaterThan(10)
     expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, i) => i))
     const file = await fileOf(created.id)
-    expect(file.split("\n")[0]).toBe(ExportBuilder.csvColumns.join(","))
+    expect(file.split("\n")[0]).toBe(PgExportBuilder.csvColumns.join(","))
     expect(await recordsOf(created.id)).toEqual(listed.map(csvOf))
     expect(Buffer.byteLength(file)).toBe((await getExport(seeded.userId, created.id)).bytes)
   })
@@ -275,7 +275,7 @@ describe("the export builder", () => {
 
   it("writes only the header for a filter nothing matches, and completes", async () => {
     const created = await createExport(seeded.userId, { category: "nothing-has-this" })
-    const header = `${ExportBuilder.csvColumns.join(",")}\n`
+    const header = `${PgExportBuilder.csvColumns.join(",")}\n`
     expect(await build(created.id)).toEqual({
       _tag: "Completed",
       rows: 0,
@@ -404,7 +404,7 @@ describe("the export builder", () => {
           maxLength: 4,
         }),
         (fields) => {
-          const file = ExportBuilder.csvText(
+          const file = PgExportBuilder.csvText(
             fields.map(({ description, reference, key, value }) =>
               transactionOf(account, {
                 description,
@@ -444,7 +444,7 @@ describe("the export builder", () => {
       }),
     )
     const options = { batchSize: 10, chunkBytes: 3_000 }
-    const crashed = await runtime.runPromiseExit(ExportBuilder.build(created.id, options))
+    const crashed = await runtime.runPromiseExit(PgExportBuilder.build(created.id, options))
     await sqlRun((sql) =>
       Effect.gen(function* () {
         yield* sql.unsafe(`drop trigger ${trigger} on export_chunks`)
@@ -590,7 +590,7 @@ describe("batches", () => {
   ) =>
     sqlRun((sql) =>
       Effect.gen(function* () {
-        const [text, params] = ExportBuilder.batchStatement(
+        const [text, params] = PgExportBuilder.batchStatement(
           sql,
           { exportId, userId, filters },
           lastId,
@@ -732,7 +732,7 @@ describe("Exports", () => {
   it("makes an export.failed event when a build is marked failed", async () => {
     const userId = await runtime.runPromise(createUser)
     const created = await createExport(userId)
-    expect(await runtime.runPromise(ExportBuilder.markFailed(created.id, "Gave up"))).toBe(true)
+    expect(await runtime.runPromise(PgExportBuilder.markFailed(created.id, "Gave up"))).toBe(true)
     const failed = await getExport(userId, created.id)
     expect(failed).toMatchObject({ status: "failed", error: "Gave up" })
     const events = await sqlRun(
@@ -741,7 +741,7 @@ describe("Exports", () => {
     )
     expect(events.map((e) => e.type)).toEqual(["export.created", "export.failed"])
     expect(events[1]!.data.export).toEqual(failed)
-    expect(await runtime.runPromise(ExportBuilder.markFailed(created.id, "Again"))).toBe(false)
+    expect(await runtime.runPromise(PgExportBuilder.markFailed(created.id, "Again"))).toBe(false)
   })
 
   it("hands out the chunks of a completed export only, to its owner only", async () => {

@@ -6,7 +6,7 @@ import * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createDatabase, dropDatabase, migrations } from "../src/index.ts"
-import * as Outbox from "../src/Outbox.ts"
+import * as PgOutbox from "../src/PgOutbox.ts"
 import {
   accountOf,
   createUser,
@@ -31,19 +31,19 @@ describe("history event ids", () => {
 
   it("are derived from the sequence number the same way in TypeScript and SQL, and back", async () => {
     for (const seq of seqs) {
-      const id = Outbox.historyEventId(seq)
+      const id = PgOutbox.historyEventId(seq)
       expect(id).toMatch(/^evt_[0-9a-z]{26}$/)
       const [row] = await query<{ id: string; seq: string }>(
         "select txn_event_id($1::bigint) as id, txn_event_seq(txn_event_id($1::bigint))::text as seq",
         seq,
       )
       expect(row).toEqual({ id, seq })
-      expect(Outbox.historySeqOf(id)).toBe(seq)
+      expect(PgOutbox.historySeqOf(id)).toBe(seq)
     }
   })
 
   it("sort as their sequence numbers do", () => {
-    const ids = seqs.map((seq) => Outbox.historyEventId(seq))
+    const ids = seqs.map((seq) => PgOutbox.historyEventId(seq))
     expect([...ids].sort()).toEqual(ids)
   })
 
@@ -52,10 +52,10 @@ describe("history event ids", () => {
       "select txn_random_id('evt') as id, txn_event_seq(txn_random_id('evt'))::text as seq",
     )
     expect(row!.seq).toBeNull()
-    expect(Outbox.historySeqOf(row!.id)).toBeUndefined()
-    expect(Outbox.historySeqOf(`evt_${randomBytes(13).toString("hex")}`)).toBeUndefined()
+    expect(PgOutbox.historySeqOf(row!.id)).toBeUndefined()
+    expect(PgOutbox.historySeqOf(`evt_${randomBytes(13).toString("hex")}`)).toBeUndefined()
     // Past the largest bigint: no sequence number.
-    expect(Outbox.historySeqOf("evt_tzzzzzzzzzzzzzzzzzzzzzzzzz")).toBeUndefined()
+    expect(PgOutbox.historySeqOf("evt_tzzzzzzzzzzzzzzzzzzzzzzzzz")).toBeUndefined()
   })
 })
 
@@ -127,8 +127,8 @@ describe("moving to the history relay", () => {
       SqlClient.SqlClient.use((sql) =>
         sql.withTransaction(
           Effect.gen(function* () {
-            const fromOutbox = yield* Outbox.claimForRelay(100, 60_000)
-            const fromHistory = yield* Outbox.claimHistory(100)
+            const fromOutbox = yield* PgOutbox.claimForRelay(100, 60_000)
+            const fromHistory = yield* PgOutbox.claimHistory(100)
             const outboxIds = fromOutbox.map((event) => event.id)
             const transactions = yield* sql<{ readonly id: string }>`
               select data -> 'transaction' ->> 'id' as id from outbox

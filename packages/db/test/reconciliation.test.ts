@@ -2,7 +2,7 @@ import { newTransactionId } from "@txn/domain"
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Maintenance } from "../src/index.ts"
+import { PgMaintenance } from "../src/index.ts"
 import { accountOf, createUser, insertAccount, makeRuntime, type TestRuntime } from "./fixtures.ts"
 
 let runtime: TestRuntime
@@ -29,7 +29,7 @@ describe("reconciliation", () => {
                 select ${prefix} || lpad(to_hex(g), 6, '0'), ${account.id}, ${userId}, 'credit',
                        9007199254740991, 'EUR', 'posted', now(), now(), now()
                   from generate_series(1, 1025) g`
-              const run = yield* Maintenance.reconcileBalances
+              const run = yield* PgMaintenance.reconcileBalances
               const recorded = yield* sql<Record<string, string>>`
                 select field, stored::text as stored, from_transactions::text as from_transactions,
                        from_ledger::text as from_ledger

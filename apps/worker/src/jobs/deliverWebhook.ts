@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto"
-import { Deliveries } from "@txn/db"
+import { PgDeliveries } from "@txn/db"
 import { webhookHeaders } from "@txn/domain/webhookWire"
 import type { DeliverWebhookJob } from "@txn/queue"
 import { DelayedError, type Job } from "bullmq"
@@ -39,8 +39,8 @@ const describe = (error: unknown, timeoutMs: number): string => {
 export const sendDelivery = async (
   settings: BackgroundSettings,
   client: WebhookClient,
-  delivery: Deliveries.ClaimedDelivery,
-): Promise<Deliveries.AttemptOutcome> => {
+  delivery: PgDeliveries.ClaimedDelivery,
+): Promise<PgDeliveries.AttemptOutcome> => {
   const body = JSON.stringify({
     id: delivery.eventId,
     type: delivery.eventType,
@@ -104,7 +104,7 @@ export const deliverWebhook =
     const { deliveryId } = job.data
     // A killed run's lease lapses after this.
     const claim = await runtime.runPromise(
-      Deliveries.claimDelivery(deliveryId, leaseMs(settings), settings.webhookAttempts),
+      PgDeliveries.claimDelivery(deliveryId, leaseMs(settings), settings.webhookAttempts),
     )
     if (claim._tag === "Settled") return { deliveryId, status: "settled" }
     if (claim._tag === "Leased") {
@@ -113,12 +113,12 @@ export const deliverWebhook =
       throw new DelayedError()
     }
     if (claim._tag === "Disabled") {
-      await runtime.runPromise(Deliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
+      await runtime.runPromise(PgDeliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
       return { deliveryId, status: "failed" }
     }
     const delivery = claim.delivery
     const outcome = await sendDelivery(settings, client, delivery)
-    const status = await runtime.runPromise(Deliveries.recordAttempt(delivery, outcome))
+    const status = await runtime.runPromise(PgDeliveries.recordAttempt(delivery, outcome))
     // Thrown, BullMQ retries it when the log says (`backoffStrategy`); the attempt is in the log.
     if (status === "pending") {
       throw new DeliveryFailed(

@@ -1,4 +1,4 @@
-import { Deliveries } from "@txn/db"
+import { PgDeliveries } from "@txn/db"
 import { type DeliverWebhooksJob, JobNames, type JobQueue } from "@txn/queue"
 import type { Job } from "bullmq"
 import { deliveryJobOptions } from "../jobOptions.ts"
@@ -27,13 +27,13 @@ export const deliverWebhooks =
   async (job: Job<DeliverWebhooksJob>) => {
     const { deliveryIds } = job.data
     const claimed = await runtime.runPromise(
-      Deliveries.claimDeliveries(deliveryIds, leaseMs(settings), settings.webhookAttempts),
+      PgDeliveries.claimDeliveries(deliveryIds, leaseMs(settings), settings.webhookAttempts),
     )
     const sent = await Promise.all(
       claimed.map((delivery) => sendDelivery(settings, client, delivery)),
     )
     const statuses = await runtime.runPromise(
-      Deliveries.recordAttempts(claimed.map((delivery, i) => ({ delivery, outcome: sent[i]! }))),
+      PgDeliveries.recordAttempts(claimed.map((delivery, i) => ({ delivery, outcome: sent[i]! }))),
     )
     const taken = new Set(claimed.map((delivery) => delivery.id))
     const own = [

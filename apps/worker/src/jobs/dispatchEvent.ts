@@ -1,4 +1,4 @@
-import { Outbox } from "@txn/db"
+import { PgOutbox } from "@txn/db"
 import {
   BuildExportJob,
   type DispatchEventJob,
@@ -69,18 +69,18 @@ export const dispatchEvent =
   ) =>
   async (job: Job<DispatchEventJob>) => {
     const { eventId } = job.data
-    const event = await runtime.runPromise(Outbox.findEvent(eventId))
+    const event = await runtime.runPromise(PgOutbox.findEvent(eventId))
     // Purged after its retention, or already handled by an earlier run.
     if (event === undefined) return { eventId, outcome: "missing" }
     if (event.dispatchedAt !== null) return { eventId, outcome: "alreadyDispatched" }
-    const deliveries = await runtime.runPromise(Outbox.createDeliveries(event))
+    const deliveries = await runtime.runPromise(PgOutbox.createDeliveries(event))
     await enqueueEachDelivery(queues.webhooks, settings, deliveries)
     if (event.type === "export.created") {
       const exportId = exportIdOf(event.data)
       await queues.exports.add(JobNames.buildExport, { exportId }, exportJobOptions(exportId))
     }
     await runtime.runPromise(
-      Outbox.markDispatched(eventId).pipe(Effect.annotateLogs({ jobId: job.id })),
+      PgOutbox.markDispatched(eventId).pipe(Effect.annotateLogs({ jobId: job.id })),
     )
     return { eventId, deliveries: deliveries.length }
   }
@@ -100,7 +100,9 @@ export const dispatchEvents =
   ) =>
   async (job: Job<DispatchEventsJob>) => {
     const { eventIds } = job.data
-    const { deliveries, exports } = await runtime.runPromise(Outbox.createBatchDeliveries(eventIds))
+    const { deliveries, exports } = await runtime.runPromise(
+      PgOutbox.createBatchDeliveries(eventIds),
+    )
     await enqueueFirstAttempts(queues.webhooks, settings, deliveries)
     if (exports.length > 0) {
       await queues.exports.addBulk(
@@ -112,7 +114,7 @@ export const dispatchEvents =
       )
     }
     await runtime.runPromise(
-      Outbox.markBatchDispatched(eventIds).pipe(Effect.annotateLogs({ jobId: job.id })),
+      PgOutbox.markBatchDispatched(eventIds).pipe(Effect.annotateLogs({ jobId: job.id })),
     )
     return { events: eventIds.length, deliveries: deliveries.length }
   }

@@ -178,7 +178,7 @@ export const markFailed = (exportId: ExportId, message: string) =>
        where id = ${exportId} and status in ('queued', 'running')
       returning id`
     return rows.length > 0
-  }).pipe(Effect.orDie, Effect.withSpan("ExportBuilder.markFailed"))
+  }).pipe(Effect.orDie, Effect.withSpan("PgExportBuilder.markFailed"))
 
 /**
  * Writes the export's CSV into `export_chunks`, in constant memory: rows are read in keyset
@@ -287,4 +287,4 @@ export const build = (exportId: ExportId, options: BuildOptions = {}) =>
       returning id`
     if (completed.length === 0) return { _tag: "Superseded" } as const
     return { _tag: "Completed", rows: rowsWritten, bytes, chunks: seq } as const
-  }).pipe(Effect.orDie, Effect.withSpan("ExportBuilder.build", { attributes: { exportId } }))
+  }).pipe(Effect.orDie, Effect.withSpan("PgExportBuilder.build", { attributes: { exportId } }))

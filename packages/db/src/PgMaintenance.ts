@@ -78,7 +78,7 @@ export const reconcileBalances = Effect.gen(function* () {
           as m("accountId" text, field text, stored text, "fromTransactions" text, "fromLedger" text)`
   }
   return { runId: Number(run!.id), accountsChecked, mismatches } satisfies Reconciliation
-}).pipe(Effect.withSpan("Maintenance.reconcileBalances"))
+}).pipe(Effect.withSpan("PgMaintenance.reconcileBalances"))
 
 /** How long an event, its deliveries and their log are kept. */
 export const eventRetentionDays = 30
@@ -142,4 +142,4 @@ export const purgeExpired = (batch = 5_000) =>
       deliveries,
       clientTokens,
     } satisfies Purged
-  }).pipe(Effect.withSpan("Maintenance.purgeExpired", { attributes: { idempotencyKeyDays } }))
+  }).pipe(Effect.withSpan("PgMaintenance.purgeExpired", { attributes: { idempotencyKeyDays } }))
