@@ -12,10 +12,11 @@
  * Then the rate at which it drains a backlog written while it was stopped.
  */
 import { randomBytes } from "node:crypto"
-import { PgDatabase } from "@txn/db"
+import { PgDatabase, PgDeliveries, PgOutbox } from "@txn/db"
 import { makeQueueBackend, Queues } from "@txn/queue"
 import type { Queue } from "bullmq"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import pg from "pg"
@@ -51,7 +52,9 @@ export const run = async (options: { readonly seconds: number }) => {
   const events = queues.queue(Queues.events)
   const webhooks = queues.queue(Queues.webhooks)
   const runtime = ManagedRuntime.make(
-    PgDatabase.layer({ url: Redacted.make(database.url), maxConnections: 4 }),
+    Layer.mergeAll(PgOutbox.layer, PgDeliveries.layer).pipe(
+      Layer.provide(PgDatabase.layer({ url: Redacted.make(database.url), maxConnections: 4 })),
+    ),
   )
   try {
     const userId = `usr_${randomBytes(13).toString("hex")}`

@@ -1,9 +1,8 @@
-import { PgDeliveries, PgOutbox } from "@txn/db"
+import { Deliveries, type HistoryEvent, Outbox } from "@txn/domain"
 import { dispatchEventsJobId, JobNames, type JobQueue, type QueueHandle } from "@txn/queue"
 import * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as SqlClient from "effect/sql/SqlClient"
 import { deliveryJobOptions, eventJobOptions } from "./jobOptions.ts"
 import type { BackgroundSettings } from "./settings.ts"
 
@@ -56,13 +55,13 @@ const enqueueEvents = (
  * no-op, so a relay that dies after enqueueing and before committing never enqueues twice.
  */
 export const relayBatch = (events: JobQueue<"events">, settings: BackgroundSettings) =>
-  SqlClient.SqlClient.use((sql) =>
-    sql.withTransaction(
+  Outbox.use((outbox) =>
+    outbox.atomically(
       Effect.gen(function* () {
-        const batch = yield* PgOutbox.claimForRelay(settings.relayBatch, settings.relayStaleMs)
+        const batch = yield* outbox.claimForRelay(settings.relayBatch, settings.relayStaleMs)
         if (!Arr.isReadonlyArrayNonEmpty(batch)) return 0
         yield* enqueueEvents(events, batch, settings)
-        yield* PgOutbox.markRelayed(batch)
+        yield* outbox.markRelayed(batch)
         return batch.length
       }),
     ),
@@ -83,14 +82,14 @@ export interface HistoryRelayed {
  * finishes. Only one relay at a time holds the history; the others find nothing to do here.
  */
 export const relayHistoryBatch = (events: JobQueue<"events">, settings: BackgroundSettings) =>
-  SqlClient.SqlClient.use((sql) =>
-    sql.withTransaction(
+  Outbox.use((outbox) =>
+    outbox.atomically(
       Effect.gen(function* () {
-        const batch = yield* PgOutbox.claimHistory(settings.relayBatch)
+        const batch = yield* outbox.claimHistory(settings.relayBatch)
         if (!Arr.isReadonlyArrayNonEmpty(batch)) return relayedOf(batch)
-        yield* PgOutbox.recordRelayed(batch)
+        yield* outbox.recordRelayed(batch)
         yield* enqueueEvents(events, batch, settings)
-        yield* PgOutbox.advanceHistory(batch)
+        yield* outbox.advanceHistory(batch)
         return relayedOf(batch)
       }),
     ),
@@ -101,32 +100,29 @@ export const relayHistoryBatch = (events: JobQueue<"events">, settings: Backgrou
  * were enqueued (a queue that lost its data, a job failed for good). Returns their ids.
  */
 export const relayStaleHistory = (events: JobQueue<"events">, settings: BackgroundSettings) =>
-  SqlClient.SqlClient.use((sql) =>
-    sql.withTransaction(
+  Outbox.use((outbox) =>
+    outbox.atomically(
       Effect.gen(function* () {
-        const batch = yield* PgOutbox.claimStaleHistory(settings.relayBatch, settings.relayStaleMs)
+        const batch = yield* outbox.claimStaleHistory(settings.relayBatch, settings.relayStaleMs)
         if (!Arr.isReadonlyArrayNonEmpty(batch)) return []
         yield* enqueueEvents(events, batch, settings)
-        yield* PgOutbox.recordRelayed(batch)
+        yield* outbox.recordRelayed(batch)
         return batch.map((event) => event.id)
       }),
     ),
   )
 
-const relayedOf = (batch: ReadonlyArray<PgOutbox.HistoryEvent>): HistoryRelayed => ({
+const relayedOf = (batch: ReadonlyArray<HistoryEvent>): HistoryRelayed => ({
   count: batch.length,
   events: batch.map((event) => ({ id: event.id, at: event.at })),
 })
 
 /** Re-enqueues deliveries whose job a queue lost (overdue, unleased, still pending). */
 export const reclaimDeliveries = (webhooks: JobQueue<"webhooks">, settings: BackgroundSettings) =>
-  SqlClient.SqlClient.use((sql) =>
-    sql.withTransaction(
+  Deliveries.use((deliveries) =>
+    deliveries.atomically(
       Effect.gen(function* () {
-        const overdue = yield* PgDeliveries.reclaimOverdueDeliveries(
-          settings.relayBatch,
-          settings.relayStaleMs,
-        )
+        const overdue = yield* deliveries.reclaimOverdue(settings.relayBatch, settings.relayStaleMs)
         if (overdue.length === 0) return 0
         yield* enqueue(
           "enqueue deliveries",

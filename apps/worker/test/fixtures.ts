@@ -11,13 +11,21 @@ import {
 import {
   type Account,
   AccountRepository,
+  HoldScheduler,
   newUserId,
   type Transaction,
   TransactionRepository,
   type UserId,
   UserRepository,
 } from "@txn/domain"
-import { accountOf, startCountingProxy, testDatabaseUrl, transactionOf } from "@txn/testing"
+import { makeAppLayer, makeLog } from "@txn/platform"
+import {
+  accountOf,
+  LogCapture,
+  startCountingProxy,
+  testDatabaseUrl,
+  transactionOf,
+} from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -42,7 +50,7 @@ export const createPrivateDatabase = async (label: string) => {
   return { url, drop: () => dropDatabase(server.href, name) }
 }
 
-export { LogCapture } from "@txn/testing"
+export { LogCapture }
 
 /** Repositories only, for arranging rows the use cases would refuse to create (overdue holds). */
 export const makeRepositoryRuntime = (url: Redacted.Redacted<string>) =>
@@ -55,8 +63,8 @@ export const makeRepositoryRuntime = (url: Redacted.Redacted<string>) =>
   )
 
 /**
- * The repositories over the database at `url` through a loopback hop that counts the statements
- * sent, as a worker runtime for jobs whose round trips a test counts.
+ * The worker's runtime over the database at `url` through a loopback hop that counts the
+ * statements sent, for jobs whose round trips a test counts. Holds are not scheduled.
  */
 export const countedRuntime = async (url: Redacted.Redacted<string>) => {
   const target = new URL(Redacted.value(url))
@@ -65,9 +73,19 @@ export const countedRuntime = async (url: Redacted.Redacted<string>) => {
     port: Number(target.port || 5432),
   })
   target.host = `127.0.0.1:${proxy.port}`
-  const runtime = makeRepositoryRuntime(Redacted.make(target.href))
+  const runtime: WorkerRuntime = ManagedRuntime.make(
+    makeAppLayer({
+      databaseUrl: Redacted.make(target.href),
+      databasePoolMax: 2,
+      holdScheduler: Layer.succeed(
+        HoldScheduler,
+        HoldScheduler.of({ schedule: () => Effect.void, scheduleMany: () => Effect.void }),
+      ),
+      log: makeLog({ name: "worker", level: "warn", destination: new LogCapture() }),
+    }),
+  )
   return {
-    runtime: runtime as unknown as WorkerRuntime,
+    runtime,
     statements: proxy.statements,
     close: async () => {
       await runtime.dispose()

@@ -1,29 +1,14 @@
+import {
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  Deliveries,
+  type DeliveryClaim,
+} from "@txn/domain"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as SqlClient from "effect/sql/SqlClient"
 import type * as Statement from "effect/sql/Statement"
-
-/** What a delivery job needs to send one event to one endpoint. */
-export interface ClaimedDelivery {
-  readonly id: string
-  /** This attempt's number (the first is 1), counted when it was claimed, before anything is sent. */
-  readonly attempt: number
-  readonly webhookId: string
-  readonly url: string
-  readonly secret: string
-  readonly eventId: string
-  readonly eventType: string
-  readonly eventData: Record<string, unknown>
-  readonly eventCreatedAt: Date
-}
-
-export type Claim =
-  | { readonly _tag: "Claimed"; readonly delivery: ClaimedDelivery }
-  /** Already delivered or given up on, or its webhook was deleted: nothing left to do. */
-  | { readonly _tag: "Settled" }
-  /** Another run holds its lease until then. */
-  | { readonly _tag: "Leased"; readonly until: Date }
-  /** Its endpoint is disabled: no attempt is made. */
-  | { readonly _tag: "Disabled" }
+import { atPort, transactionAtPort } from "./DatabaseError.ts"
 
 /** What the log says of an attempt that started and whose outcome never came back. */
 export const interruptedAttempt = "Interrupted before its outcome was recorded"
@@ -71,14 +56,14 @@ const claimStatement = (
  * statement, before anything is sent: a worker killed in the middle of sending still leaves the
  * attempt counted, the next one goes out with the next number, and the log shows the lost one
  * as interrupted. The attempt number is also the lease's fencing token: a run whose lease
- * lapsed and was taken over cannot settle the delivery with its stale view (`recordAttempt`).
+ * lapsed and was taken over cannot settle the delivery with its stale view (`recordAttempts`).
  * A delivery whose last allowed attempt was interrupted is failed instead of tried again.
  */
 export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const [claimed] = yield* claimStatement(sql, sql`d.id = ${id}`, leaseMs, maxAttempts)
-    if (claimed !== undefined) return { _tag: "Claimed", delivery: claimed } as Claim
+    if (claimed !== undefined) return { _tag: "Claimed", delivery: claimed } as DeliveryClaim
     const [row] = yield* sql<{
       readonly status: string
       readonly leaseUntil: Date | null
@@ -91,9 +76,9 @@ export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) 
         from webhook_deliveries d
         join webhooks w on w.id = d.webhook_id
        where d.id = ${id}`
-    if (row === undefined || row.status !== "pending") return { _tag: "Settled" } as Claim
-    if (row.leased) return { _tag: "Leased", until: row.leaseUntil ?? new Date() } as Claim
-    if (row.webhookStatus !== "active") return { _tag: "Disabled" } as Claim
+    if (row === undefined || row.status !== "pending") return { _tag: "Settled" } as DeliveryClaim
+    if (row.leased) return { _tag: "Leased", until: row.leaseUntil ?? new Date() } as DeliveryClaim
+    if (row.webhookStatus !== "active") return { _tag: "Disabled" } as DeliveryClaim
     if (row.attempts >= maxAttempts) {
       yield* sql.withTransaction(
         Effect.gen(function* () {
@@ -110,10 +95,10 @@ export const claimDelivery = (id: string, leaseMs: number, maxAttempts: number) 
              where delivery_id = ${id} and duration_ms is null and error is null`
         }),
       )
-      return { _tag: "Settled" } as Claim
+      return { _tag: "Settled" } as DeliveryClaim
     }
     // Claimed by another run between the two statements: it holds the lease now.
-    return { _tag: "Leased", until: new Date() } as Claim
+    return { _tag: "Leased", until: new Date() } as DeliveryClaim
   })
 
 /**
@@ -133,17 +118,6 @@ export const claimDeliveries = (ids: ReadonlyArray<string>, leaseMs: number, max
       maxAttempts,
     )
   })
-
-export interface AttemptOutcome {
-  readonly statusCode: number | null
-  readonly error: string | null
-  readonly durationMs: number
-  readonly delivered: boolean
-  /** When the next attempt is due; null when this was the last one. */
-  readonly nextAttemptAt: Date | null
-  /** An endpoint failing since before this is disabled. */
-  readonly disableIfFailingSince: Date
-}
 
 /** The status a delivery is left in by an attempt's outcome, if its run still holds it. */
 const statusAfter = (outcome: AttemptOutcome) =>
@@ -227,10 +201,6 @@ export const recordAttempts = (
     )
   })
 
-/** `recordAttempts` of one attempt. */
-export const recordAttempt = (delivery: ClaimedDelivery, outcome: AttemptOutcome) =>
-  Effect.map(recordAttempts([{ delivery, outcome }]), ([status]) => status ?? "superseded")
-
 /** A delivery its endpoint's disabling stopped: failed, without another attempt. */
 export const abandonDelivery = (id: string, reason: string) =>
   SqlClient.SqlClient.use((sql) =>
@@ -266,3 +236,24 @@ export const reclaimOverdueDeliveries = (limit: number, staleAfterMs: number) =>
           for update skip locked)
       returning id, attempts`,
   )
+
+/** The Deliveries port on this database; a failure that persists past the retries is a defect. */
+export const layer = Layer.effect(
+  Deliveries,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
+    const onThis = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+      port(Effect.provideService(effect, SqlClient.SqlClient, sql))
+    return Deliveries.of({
+      claim: (id, leaseMs, maxAttempts) => onThis(claimDelivery(id, leaseMs, maxAttempts)),
+      claimMany: (ids, leaseMs, maxAttempts) => onThis(claimDeliveries(ids, leaseMs, maxAttempts)),
+      recordAttempts: (attempts) => onThis(recordAttempts(attempts)),
+      abandon: (id, reason) => onThis(Effect.asVoid(abandonDelivery(id, reason))),
+      reclaimOverdue: (limit, staleAfterMs) =>
+        onThis(reclaimOverdueDeliveries(limit, staleAfterMs)),
+      atomically: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        transactionAtPort(sql)(effect) as Effect.Effect<A, E, R>,
+    })
+  }),
+)

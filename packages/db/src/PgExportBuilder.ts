@@ -1,6 +1,14 @@
-import { ExportFilters, type ExportId, type Transaction, type UserId } from "@txn/domain"
+import {
+  type BuildOptions,
+  ExportBuilder,
+  ExportFilters,
+  type ExportId,
+  type Transaction,
+  type UserId,
+} from "@txn/domain"
 import { stringify } from "csv-stringify/sync"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
@@ -11,6 +19,8 @@ import {
   type TransactionRow,
   toTransaction,
 } from "./transactions/rows.ts"
+
+export type { BuildOptions, BuildOutcome } from "@txn/domain"
 
 /** The CSV's columns, in order; the header row names them. */
 export const csvColumns = [
@@ -131,30 +141,6 @@ export const batchStatement = (
      order by occurred_at desc, id desc
      limit ${limit}`
 }
-
-export interface BuildOptions {
-  /** Rows read per query; default 1,000. */
-  readonly batchSize?: number
-  /** A chunk is committed once this many bytes are buffered; default 1 MiB. */
-  readonly chunkBytes?: number
-}
-
-export type BuildOutcome =
-  /** Built now (or finished now, after an earlier attempt wrote some chunks). */
-  | {
-      readonly _tag: "Completed"
-      readonly rows: number
-      readonly bytes: number
-      readonly chunks: number
-    }
-  /** No such export (deleted, or expired and purged). */
-  | { readonly _tag: "Missing" }
-  /** Already completed or failed before this build started. */
-  | { readonly _tag: "AlreadyFinished"; readonly status: "completed" | "failed" }
-  /** Another build advanced it, or it was marked failed, while this one ran; this one stopped. */
-  | { readonly _tag: "Superseded" }
-  /** It can never be built; it is now marked failed with this message. */
-  | { readonly _tag: "Failed"; readonly error: string }
 
 interface Claimed {
   readonly userId: string
@@ -288,3 +274,17 @@ export const build = (exportId: ExportId, options: BuildOptions = {}) =>
     if (completed.length === 0) return { _tag: "Superseded" } as const
     return { _tag: "Completed", rows: rowsWritten, bytes, chunks: seq } as const
   }).pipe(Effect.orDie, Effect.withSpan("PgExportBuilder.build", { attributes: { exportId } }))
+
+/** The ExportBuilder port on this database. */
+export const layer = Layer.effect(
+  ExportBuilder,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const onThis = <A>(effect: Effect.Effect<A, never, SqlClient.SqlClient>) =>
+      Effect.provideService(effect, SqlClient.SqlClient, sql)
+    return ExportBuilder.of({
+      build: (exportId, options) => onThis(build(exportId, options)),
+      markFailed: (exportId, message) => onThis(markFailed(exportId, message)),
+    })
+  }),
+)

@@ -1,21 +1,13 @@
-import { idempotencyKeyDays } from "@txn/domain"
+import {
+  idempotencyKeyDays,
+  Maintenance,
+  type Mismatch,
+  type Purged,
+  type Reconciliation,
+} from "@txn/domain"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as SqlClient from "effect/sql/SqlClient"
-
-export interface Mismatch {
-  readonly accountId: string
-  readonly userId: string
-  readonly field: "posted" | "pendingCredits" | "pendingDebits"
-  readonly stored: string
-  readonly fromTransactions: string
-  readonly fromLedger: string
-}
-
-export interface Reconciliation {
-  readonly runId: number
-  readonly accountsChecked: number
-  readonly mismatches: ReadonlyArray<Mismatch>
-}
 
 /**
  * Compares every account's stored balances with two independent sums: of its transactions by
@@ -83,16 +75,6 @@ export const reconcileBalances = Effect.gen(function* () {
 /** How long an event, its deliveries and their log are kept. */
 export const eventRetentionDays = 30
 
-export interface Purged {
-  readonly idempotencyKeys: number
-  readonly exports: number
-  /** Outbox events. */
-  readonly events: number
-  readonly deliveries: number
-  /** Client tokens a day past their expiry (refused since it, kept a while to explain a 401). */
-  readonly clientTokens: number
-}
-
 /** Deletes `table` rows matching `condition` in batches, so no statement holds locks for long. */
 const deleteInBatches = (table: string, condition: string, batch: number) =>
   Effect.gen(function* () {
@@ -143,3 +125,17 @@ export const purgeExpired = (batch = 5_000) =>
       clientTokens,
     } satisfies Purged
   }).pipe(Effect.withSpan("PgMaintenance.purgeExpired", { attributes: { idempotencyKeyDays } }))
+
+/** The Maintenance port on this database; a database failure is a defect, for the job to retry. */
+export const layer = Layer.effect(
+  Maintenance,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const onThis = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+      Effect.orDie(Effect.provideService(effect, SqlClient.SqlClient, sql))
+    return Maintenance.of({
+      reconcileBalances: onThis(reconcileBalances),
+      purgeExpired: onThis(purgeExpired()),
+    })
+  }),
+)

@@ -1,14 +1,14 @@
+import {
+  type BatchDispatch,
+  type HistoryEvent,
+  Outbox,
+  type OutboxEvent,
+  type StoredEvent,
+} from "@txn/domain"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as SqlClient from "effect/sql/SqlClient"
-
-export interface OutboxEvent {
-  readonly seq: string
-  readonly id: string
-  readonly userId: string
-  readonly type: string
-  /** Handed to the queue before: its job may still be there, finished without dispatching it. */
-  readonly stale: boolean
-}
+import { atPort, transactionAtPort } from "./DatabaseError.ts"
 
 /**
  * Locks up to `limit` events for the relay: first those never handed to the queues, then those
@@ -42,16 +42,6 @@ export const markRelayed = (events: ReadonlyArray<OutboxEvent>) =>
       update outbox set relayed_at = now()
        where seq = any(${`{${events.map((event) => event.seq).join(",")}}`}::bigint[])`,
   )
-
-export interface StoredEvent {
-  readonly id: string
-  readonly userId: string
-  readonly type: string
-  readonly data: Record<string, unknown>
-  readonly createdAt: Date
-  /** Always null for a history event: its dispatch leaves no record, and a rerun is harmless. */
-  readonly dispatchedAt: Date | null
-}
 
 /**
  * A history event's id: `evt_t` and its sequence number in 25 base-36 digits. Fixed width, so
@@ -134,14 +124,6 @@ const splitBatch = (ids: ReadonlyArray<string>) => {
   return { history, outbox }
 }
 
-/** What dispatching a batch of events asks of the queues. */
-export interface BatchDispatch {
-  /** Every delivery of the batch's events still to be sent, those just created included. */
-  readonly deliveries: ReadonlyArray<string>
-  /** The exports whose `export.created` event is in the batch and not yet dispatched. */
-  readonly exports: ReadonlyArray<string>
-}
-
 /**
  * `createDeliveries` for a batch of events in one statement, however many: one delivery per
  * active webhook of each event's user subscribed to its type (or to `*`), none twice however
@@ -214,16 +196,6 @@ export const markBatchDispatched = (ids: ReadonlyArray<string>) =>
          where id = any(${textArray(outbox)}::text[]) and dispatched_at is null`
     }
   })
-
-/** One history event handed to the relay: its id and, for the lag, when its change happened. */
-export interface HistoryEvent {
-  readonly seq: string
-  readonly xid: string
-  readonly id: string
-  readonly at: Date
-  /** Handed to the queue before: its job may still be there, finished without dispatching it. */
-  readonly stale: boolean
-}
 
 /** Serializes relays on the history: one holds it per transaction, the others skip the history. */
 const historyRelayLock = 7_472_687_217_001n
@@ -301,3 +273,28 @@ export const claimStaleHistory = (limit: number, staleAfterMs: number) =>
       (row): HistoryEvent => ({ ...row, xid: "0", id: historyEventId(row.seq), stale: true }),
     )
   })
+
+/** The Outbox port on this database; a failure that persists past the retries is a defect. */
+export const layer = Layer.effect(
+  Outbox,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const port = atPort(sql)
+    const onThis = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+      port(Effect.provideService(effect, SqlClient.SqlClient, sql))
+    return Outbox.of({
+      claimForRelay: (limit, staleAfterMs) => onThis(claimForRelay(limit, staleAfterMs)),
+      markRelayed: (events) => onThis(Effect.asVoid(markRelayed(events))),
+      claimHistory: (limit) => onThis(claimHistory(limit)),
+      recordRelayed: (events) => onThis(Effect.asVoid(recordRelayed(events))),
+      advanceHistory: (events) => onThis(advanceHistory(events)),
+      claimStaleHistory: (limit, staleAfterMs) => onThis(claimStaleHistory(limit, staleAfterMs)),
+      findEvent: (id) => onThis(findEvent(id)),
+      createDeliveries: (event) => onThis(createDeliveries(event)),
+      createBatchDeliveries: (ids) => onThis(createBatchDeliveries(ids)),
+      markDispatched: (ids) => onThis(markBatchDispatched(ids)),
+      atomically: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        transactionAtPort(sql)(effect) as Effect.Effect<A, E, R>,
+    })
+  }),
+)

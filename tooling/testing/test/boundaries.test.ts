@@ -80,6 +80,26 @@ describe("the boundaries npm run lint enforces", () => {
     ])
   })
 
+  it("the worker's sources reach the database only through the domain's services", async () => {
+    const found = await lint({
+      "apps/worker/src/a.ts":
+        'import { PgOutbox } from "@txn/db"\n\nexport const all = [PgOutbox]\n',
+      "apps/worker/src/jobs/b.ts":
+        'import * as SqlClient from "effect/sql/SqlClient"\n\nexport const all = [SqlClient]\n',
+      "apps/worker/src/c.ts": 'import { x } from "@txn/api"\n\nexport const all = [x]\n',
+      "apps/worker/src/d.ts":
+        'import { Outbox } from "@txn/domain"\n\nexport const all = [Outbox]\n',
+      // Its tests set up the database they run on.
+      "apps/worker/test/e.ts":
+        'import { PgOutbox } from "@txn/db"\n\nexport const all = [PgOutbox]\n',
+    })
+    expect(found).toEqual([
+      "apps/worker/src/a.ts lint/style/noRestrictedImports",
+      "apps/worker/src/c.ts lint/style/noRestrictedImports",
+      "apps/worker/src/jobs/b.ts lint/style/noRestrictedImports",
+    ])
+  })
+
   it("only packages/config reads process.env in the sources", async () => {
     const read = "export const port = process.env.PORT\n"
     const found = await lint({

@@ -1,5 +1,4 @@
-import { PgExportBuilder } from "@txn/db"
-import type { ExportId } from "@txn/domain"
+import { ExportBuilder, type ExportId } from "@txn/domain"
 import type { BuildExportJob } from "@txn/queue"
 import { type Job, UnrecoverableError } from "bullmq"
 import * as Cause from "effect/Cause"
@@ -18,7 +17,7 @@ const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?
 export const buildExport = (runtime: WorkerRuntime) => async (job: Job<BuildExportJob>) => {
   const exportId = job.data.exportId as ExportId
   const exit = await runtime.runPromiseExit(
-    PgExportBuilder.build(exportId).pipe(
+    ExportBuilder.use((builder) => builder.build(exportId)).pipe(
       // The whole cause (the database's own message included) goes to the log, not to the user.
       Effect.tapCause((cause) =>
         Effect.logWarning("Export build failed", {
@@ -36,9 +35,11 @@ export const buildExport = (runtime: WorkerRuntime) => async (job: Job<BuildExpo
   }
   if (isLastAttempt(job)) {
     await runtime.runPromise(
-      PgExportBuilder.markFailed(
-        exportId,
-        `The export could not be built after ${job.attemptsMade + 1} attempts; create a new one`,
+      ExportBuilder.use((builder) =>
+        builder.markFailed(
+          exportId,
+          `The export could not be built after ${job.attemptsMade + 1} attempts; create a new one`,
+        ),
       ),
     )
   }

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto"
-import { PgDeliveries } from "@txn/db"
+import { type AttemptOutcome, type ClaimedDelivery, Deliveries } from "@txn/domain"
 import { webhookHeaders } from "@txn/domain/webhookWire"
 import type { DeliverWebhookJob } from "@txn/queue"
 import { DelayedError, type Job } from "bullmq"
@@ -31,7 +31,7 @@ const describe = (error: unknown, timeoutMs: number): string => {
 
 /**
  * Sends a claimed delivery's event to its endpoint, signed, and answers the attempt's outcome for
- * `recordAttempt(s)`: a 2xx answer delivers it; any other answer, a redirect, a timeout or a
+ * `Deliveries.recordAttempts`: a 2xx answer delivers it; any other answer, a redirect, a timeout or a
  * network error is a failed attempt, with the time of the next one if attempts are left. The event
  * id is in the body and in the `Txn-Event-Id` header, the same on every attempt, so a receiver can
  * drop duplicates.
@@ -39,8 +39,8 @@ const describe = (error: unknown, timeoutMs: number): string => {
 export const sendDelivery = async (
   settings: BackgroundSettings,
   client: WebhookClient,
-  delivery: PgDeliveries.ClaimedDelivery,
-): Promise<PgDeliveries.AttemptOutcome> => {
+  delivery: ClaimedDelivery,
+): Promise<AttemptOutcome> => {
   const body = JSON.stringify({
     id: delivery.eventId,
     type: delivery.eventType,
@@ -104,7 +104,9 @@ export const deliverWebhook =
     const { deliveryId } = job.data
     // A killed run's lease lapses after this.
     const claim = await runtime.runPromise(
-      PgDeliveries.claimDelivery(deliveryId, leaseMs(settings), settings.webhookAttempts),
+      Deliveries.use((deliveries) =>
+        deliveries.claim(deliveryId, leaseMs(settings), settings.webhookAttempts),
+      ),
     )
     if (claim._tag === "Settled") return { deliveryId, status: "settled" }
     if (claim._tag === "Leased") {
@@ -113,12 +115,16 @@ export const deliverWebhook =
       throw new DelayedError()
     }
     if (claim._tag === "Disabled") {
-      await runtime.runPromise(PgDeliveries.abandonDelivery(deliveryId, "The webhook is disabled"))
+      await runtime.runPromise(
+        Deliveries.use((deliveries) => deliveries.abandon(deliveryId, "The webhook is disabled")),
+      )
       return { deliveryId, status: "failed" }
     }
     const delivery = claim.delivery
     const outcome = await sendDelivery(settings, client, delivery)
-    const status = await runtime.runPromise(PgDeliveries.recordAttempt(delivery, outcome))
+    const [status] = await runtime.runPromise(
+      Deliveries.use((deliveries) => deliveries.recordAttempts([{ delivery, outcome }])),
+    )
     // Thrown, BullMQ retries it when the log says (`backoffStrategy`); the attempt is in the log.
     if (status === "pending") {
       throw new DeliveryFailed(

@@ -1,4 +1,4 @@
-import { PgDeliveries } from "@txn/db"
+import { Deliveries } from "@txn/domain"
 import { type DeliverWebhooksJob, JobNames, type JobQueue } from "@txn/queue"
 import type { Job } from "bullmq"
 import { deliveryJobOptions } from "../jobOptions.ts"
@@ -27,13 +27,17 @@ export const deliverWebhooks =
   async (job: Job<DeliverWebhooksJob>) => {
     const { deliveryIds } = job.data
     const claimed = await runtime.runPromise(
-      PgDeliveries.claimDeliveries(deliveryIds, leaseMs(settings), settings.webhookAttempts),
+      Deliveries.use((deliveries) =>
+        deliveries.claimMany(deliveryIds, leaseMs(settings), settings.webhookAttempts),
+      ),
     )
     const sent = await Promise.all(
       claimed.map((delivery) => sendDelivery(settings, client, delivery)),
     )
     const statuses = await runtime.runPromise(
-      PgDeliveries.recordAttempts(claimed.map((delivery, i) => ({ delivery, outcome: sent[i]! }))),
+      Deliveries.use((deliveries) =>
+        deliveries.recordAttempts(claimed.map((delivery, i) => ({ delivery, outcome: sent[i]! }))),
+      ),
     )
     const taken = new Set(claimed.map((delivery) => delivery.id))
     const own = [

@@ -1,4 +1,4 @@
-import { PgOutbox } from "@txn/db"
+import { Outbox } from "@txn/domain"
 import {
   BuildExportJob,
   type DispatchEventJob,
@@ -69,18 +69,22 @@ export const dispatchEvent =
   ) =>
   async (job: Job<DispatchEventJob>) => {
     const { eventId } = job.data
-    const event = await runtime.runPromise(PgOutbox.findEvent(eventId))
+    const event = await runtime.runPromise(Outbox.use((outbox) => outbox.findEvent(eventId)))
     // Purged after its retention, or already handled by an earlier run.
     if (event === undefined) return { eventId, outcome: "missing" }
     if (event.dispatchedAt !== null) return { eventId, outcome: "alreadyDispatched" }
-    const deliveries = await runtime.runPromise(PgOutbox.createDeliveries(event))
+    const deliveries = await runtime.runPromise(
+      Outbox.use((outbox) => outbox.createDeliveries(event)),
+    )
     await enqueueEachDelivery(queues.webhooks, settings, deliveries)
     if (event.type === "export.created") {
       const exportId = exportIdOf(event.data)
       await queues.exports.add(JobNames.buildExport, { exportId }, exportJobOptions(exportId))
     }
     await runtime.runPromise(
-      PgOutbox.markDispatched(eventId).pipe(Effect.annotateLogs({ jobId: job.id })),
+      Outbox.use((outbox) => outbox.markDispatched([eventId])).pipe(
+        Effect.annotateLogs({ jobId: job.id }),
+      ),
     )
     return { eventId, deliveries: deliveries.length }
   }
@@ -101,7 +105,7 @@ export const dispatchEvents =
   async (job: Job<DispatchEventsJob>) => {
     const { eventIds } = job.data
     const { deliveries, exports } = await runtime.runPromise(
-      PgOutbox.createBatchDeliveries(eventIds),
+      Outbox.use((outbox) => outbox.createBatchDeliveries(eventIds)),
     )
     await enqueueFirstAttempts(queues.webhooks, settings, deliveries)
     if (exports.length > 0) {
@@ -114,7 +118,9 @@ export const dispatchEvents =
       )
     }
     await runtime.runPromise(
-      PgOutbox.markBatchDispatched(eventIds).pipe(Effect.annotateLogs({ jobId: job.id })),
+      Outbox.use((outbox) => outbox.markDispatched(eventIds)).pipe(
+        Effect.annotateLogs({ jobId: job.id }),
+      ),
     )
     return { events: eventIds.length, deliveries: deliveries.length }
   }

@@ -1,4 +1,4 @@
-import { PgMaintenance } from "@txn/db"
+import { Maintenance } from "@txn/domain"
 import type { Log } from "@txn/platform"
 import type { Job } from "bullmq"
 import type { WorkerRuntime } from "../WorkerRuntime.ts"
@@ -8,7 +8,7 @@ import type { WorkerRuntime } from "../WorkerRuntime.ts"
  * at error level with `alert: "balance_mismatch"`, for whatever watches the logs to page on.
  */
 export const reconcileBalances = (runtime: WorkerRuntime, log: Log) => async (job: Job) => {
-  const result = await runtime.runPromise(PgMaintenance.reconcileBalances)
+  const result = await runtime.runPromise(Maintenance.use((m) => m.reconcileBalances))
   for (const mismatch of result.mismatches) {
     log.error(
       { alert: "balance_mismatch", runId: result.runId, jobId: job.id, ...mismatch },
@@ -31,7 +31,7 @@ export const reconcileBalances = (runtime: WorkerRuntime, log: Log) => async (jo
 }
 
 export const purgeExpired = (runtime: WorkerRuntime, log: Log) => async (job: Job) => {
-  const purged = await runtime.runPromise(PgMaintenance.purgeExpired())
+  const purged = await runtime.runPromise(Maintenance.use((m) => m.purgeExpired))
   log.info({ jobId: job.id, ...purged }, "purged expired records")
   return purged
 }
