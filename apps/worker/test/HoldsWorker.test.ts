@@ -18,7 +18,7 @@ import {
   type QueueBackend,
   Queues,
 } from "@txn/queue"
-import { eventually, uniquePrefix } from "@txn/testing"
+import { eventually, finishedJob, inspect, queueBackends, uniquePrefix } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as Redacted from "effect/Redacted"
@@ -26,7 +26,6 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startHoldsWorker } from "../src/HoldsWorker.ts"
-import { backends, finishedJob, inspect } from "./backends.ts"
 import {
   createAccount,
   createAccountWith,
@@ -35,6 +34,8 @@ import {
   LogCapture,
   secondsFromNow,
 } from "./fixtures.ts"
+
+const backends = queueBackends()
 
 /** The worker's own runtime, as main.ts builds it: use cases over PostgreSQL, holds on `queue`. */
 const makeRuntime = (

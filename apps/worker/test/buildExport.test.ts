@@ -9,7 +9,7 @@ import {
   type QueueBackend,
   Queues,
 } from "@txn/queue"
-import { eventually, uniquePrefix } from "@txn/testing"
+import { eventually, finishedJob, inspect, queueBackends, uniquePrefix } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as Redacted from "effect/Redacted"
@@ -17,9 +17,10 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { consume } from "../src/consume.ts"
 import { buildExport } from "../src/jobs/buildExport.ts"
-import { backends, finishedJob, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 import { createAccount, createPrivateDatabase, LogCapture } from "./fixtures.ts"
+
+const backends = queueBackends()
 
 /** The worker's runtime, as main.ts builds it. */
 const makeRuntime = (

@@ -1,7 +1,7 @@
 import { PgOutbox } from "@txn/db"
 import { type WebhookId, Webhooks } from "@txn/domain"
 import { JobNames, Queues } from "@txn/queue"
-import { eventually } from "@txn/testing"
+import { eventually, inspect, queueBackends } from "@txn/testing"
 import { type BackoffOptions, Backoffs, DelayedError, type Job } from "bullmq"
 import type * as Redacted from "effect/Redacted"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -10,9 +10,10 @@ import { deliverWebhook } from "../src/jobs/deliverWebhook.ts"
 import { dispatchEvent } from "../src/jobs/dispatchEvent.ts"
 import { type BackgroundSettings, defaultSettings } from "../src/settings.ts"
 import { makeWebhookClient } from "../src/WebhookClient.ts"
-import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 import { type Answer, startReceiver } from "./receiver.ts"
+
+const backends = queueBackends()
 
 // The receivers here listen on loopback, which deliveries refuse unless private targets are allowed.
 const webhookClient = makeWebhookClient({ allowPrivate: true })

@@ -1,14 +1,16 @@
 import { PgOutbox } from "@txn/db"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
+import { inspect, queueBackends } from "@txn/testing"
 import type { Job } from "bullmq"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deliverWebhooks } from "../src/jobs/deliverWebhooks.ts"
 import { type BackgroundSettings, defaultSettings, retryDelayMs } from "../src/settings.ts"
 import { makeWebhookClient } from "../src/WebhookClient.ts"
-import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 import { countedRuntime } from "./fixtures.ts"
 import { type Answer, startReceiver } from "./receiver.ts"
+
+const backends = queueBackends()
 
 // The receivers here listen on loopback, which deliveries refuse unless private targets are allowed.
 const webhookClient = makeWebhookClient({ allowPrivate: true })

@@ -1,16 +1,17 @@
 import { PgOutbox } from "@txn/db"
 import { Transactions } from "@txn/domain"
 import { JobNames, type JobQueue, Queues } from "@txn/queue"
-import { eventually } from "@txn/testing"
+import { eventually, inspect, queueBackends } from "@txn/testing"
 import type { Job } from "bullmq"
 import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { dispatchEvents } from "../src/jobs/dispatchEvent.ts"
 import { relayHistoryBatch } from "../src/Relay.ts"
 import { defaultSettings } from "../src/settings.ts"
-import { backends, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 import { countedRuntime } from "./fixtures.ts"
+
+const backends = queueBackends()
 
 describe.each(backends)("dispatching a batch of events on $name", ({ redisUrl, skipped }) => {
   let bg: Background

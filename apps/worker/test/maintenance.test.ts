@@ -1,10 +1,11 @@
 import { Exports, Transactions } from "@txn/domain"
 import { type JobName, JobNames, type JobQueue, Queues } from "@txn/queue"
-import { eventually } from "@txn/testing"
+import { eventually, finishedJob, inspect, queueBackends } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultSettings, retryWindowMs } from "../src/settings.ts"
-import { backends, finishedJob, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
+
+const backends = queueBackends()
 
 describe("webhook retries", () => {
   it("span about 34 hours by default: 15 s doubling over 14 attempts", () => {

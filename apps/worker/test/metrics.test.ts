@@ -1,10 +1,11 @@
 import { Transactions } from "@txn/domain"
-import { eventually } from "@txn/testing"
+import { eventually, queueBackends } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeWorkerMetrics, serveWorkerMetrics } from "../src/metrics.ts"
-import { backends } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
 import { startReceiver } from "./receiver.ts"
+
+const backends = queueBackends()
 
 /** The samples of a Prometheus text exposition: `name{labels}` to value. */
 const samples = (text: string) => {

@@ -10,7 +10,7 @@ import {
   Transfers,
 } from "@txn/domain"
 import { JobNames, type JobQueue, type QueueHandle, Queues } from "@txn/queue"
-import { eventually } from "@txn/testing"
+import { eventually, finishedJob, inspect, queueBackends } from "@txn/testing"
 import { UnrecoverableError } from "bullmq"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -27,8 +27,9 @@ import {
   relayStaleHistory,
 } from "../src/Relay.ts"
 import { defaultSettings } from "../src/settings.ts"
-import { backends, finishedJob, inspect } from "./backends.ts"
 import { type Background, startBackground } from "./background.ts"
+
+const backends = queueBackends()
 
 interface OutboxRow {
   readonly id: string

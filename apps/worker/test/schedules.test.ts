@@ -1,8 +1,10 @@
 import { JobNames, makeQueueBackend, type QueueBackend, Queues } from "@txn/queue"
+import { inspect, queueBackends } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startWorkers } from "../src/startWorkers.ts"
-import { backends, inspect } from "./backends.ts"
 import { type Background, fastSettings, startBackground } from "./background.ts"
+
+const backends = queueBackends()
 
 const purgeEveryMs = 500
 

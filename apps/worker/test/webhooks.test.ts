@@ -1,7 +1,6 @@
 import { type Account, Exports, Transactions, type WebhookId, Webhooks } from "@txn/domain"
-import { eventually } from "@txn/testing"
+import { eventually, queueBackends } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { backends } from "./backends.ts"
 import {
   type Background,
   fastSettings,
@@ -9,6 +8,8 @@ import {
   startBackgroundUser,
 } from "./background.ts"
 import { type Answer, connectionFailed, startReceiver } from "./receiver.ts"
+
+const backends = queueBackends()
 
 describe.each(backends)("webhooks with $name", ({ redisUrl, skipped }) => {
   let bg: Background

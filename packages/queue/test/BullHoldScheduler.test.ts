@@ -1,5 +1,5 @@
 import { HoldScheduler, newTransactionId, type TransactionId } from "@txn/domain"
-import { testDatabaseUrl, uniquePrefix } from "@txn/testing"
+import { inspect, queueBackends, testDatabaseUrl, uniquePrefix } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -15,7 +15,8 @@ import {
   type QueueBackend,
   Queues,
 } from "../src/index.ts"
-import { backends, inspect } from "./backends.ts"
+
+const backends = queueBackends()
 
 interface LogEntry {
   readonly level: string

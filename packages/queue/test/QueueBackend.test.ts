@@ -1,4 +1,4 @@
-import { testDatabaseUrl, uniquePrefix } from "@txn/testing"
+import { inspect, queueBackends, testDatabaseUrl, uniquePrefix } from "@txn/testing"
 import { describe, expect, it } from "vitest"
 import {
   JobNames,
@@ -7,7 +7,8 @@ import {
   type QueueBackend,
   Queues,
 } from "../src/index.ts"
-import { backends, inspect } from "./backends.ts"
+
+const backends = queueBackends()
 
 describe.each(backends)("makeQueueBackend with $name", ({ redisUrl, skipped }) => {
   const opened: Array<{ backend: QueueBackend; queue: JobQueue<"holds"> }> = []

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { createServer } from "node:net"
 import { Writable } from "node:stream"
+import type { Queue } from "bullmq"
 import * as Redacted from "effect/Redacted"
 
 /**
@@ -88,6 +89,25 @@ export const queueBackends = (): ReadonlyArray<QueueBackendCase> => {
       skipped: redisUrl === undefined ? "REDIS_URL is not set" : undefined,
     },
   ]
+}
+
+/**
+ * The BullMQ Queue behind a queue handle: both backends hand out BullMQ Queue instances, and
+ * tests read more of them than the port exposes.
+ */
+export const inspect = (queue: object) => queue as Queue
+
+/** The job once it has completed or failed for good (a retry in between is neither), and which. */
+export const finishedJob = async (queue: object, jobId: string, timeoutMs = 20_000) => {
+  await eventually(
+    async () => {
+      const state = await (await inspect(queue).getJob(jobId))?.getState()
+      return state === "completed" || state === "failed" ? state : undefined
+    },
+    { timeoutMs, what: `job ${jobId} to finish` },
+  )
+  const job = (await inspect(queue).getJob(jobId))!
+  return { job, state: await job.getState() }
 }
 
 /** A TCP port nothing listens on right now, for a server a test starts itself. */
