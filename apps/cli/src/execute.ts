@@ -1,6 +1,20 @@
-import { Access, type ApiKey } from "@txn/domain"
+import {
+  Access,
+  type ApiKey,
+  type CreateApiKey,
+  type CreateUser,
+  type ListApiKeys,
+  type RevokeApiKey,
+} from "@txn/domain"
 import * as Effect from "effect/Effect"
-import { type Command, invocation } from "./Command.ts"
+import { invocation } from "./presenter.ts"
+
+/** One thing the CLI can do, its input already valid by the domain's own schemas. */
+export type Action =
+  | { readonly _tag: "UsersCreate"; readonly input: CreateUser }
+  | { readonly _tag: "KeysCreate"; readonly input: CreateApiKey }
+  | { readonly _tag: "KeysList"; readonly input: ListApiKeys }
+  | { readonly _tag: "KeysRevoke"; readonly input: RevokeApiKey }
 
 /** A command's result, both ways: JSON for scripts, text for people. */
 export interface Output {
@@ -44,12 +58,12 @@ const describeKey = (key: ApiKey) =>
     ["created", key.createdAt],
   ])
 
-/** Runs a command through the `Access` use cases: the same ones the admin API calls. */
-export const execute = Effect.fn("cli.execute")(function* (command: Command) {
+/** Runs an action through the `Access` use cases: the same ones the admin API calls. */
+export const execute = Effect.fn("cli.execute")(function* (action: Action) {
   const access = yield* Access
-  switch (command._tag) {
+  switch (action._tag) {
     case "UsersCreate": {
-      const user = yield* access.createUser(command.input)
+      const user = yield* access.createUser(action.input)
       return {
         json: user,
         text: [
@@ -65,7 +79,7 @@ export const execute = Effect.fn("cli.execute")(function* (command: Command) {
       } satisfies Output
     }
     case "KeysCreate": {
-      const { apiKey, secret } = yield* access.createApiKey(command.input)
+      const { apiKey, secret } = yield* access.createApiKey(action.input)
       return {
         json: { apiKey, secret },
         text: [
@@ -81,12 +95,12 @@ export const execute = Effect.fn("cli.execute")(function* (command: Command) {
       } satisfies Output
     }
     case "KeysList": {
-      const keys = yield* access.listApiKeys(command.input)
+      const keys = yield* access.listApiKeys(action.input)
       return {
         json: keys,
         text:
           keys.length === 0
-            ? `${command.input.userId} has no API keys.`
+            ? `${action.input.userId} has no API keys.`
             : table([
                 ["ID", "NAME", "SCOPES", "CREATED", "LAST USED", "REVOKED"],
                 ...keys.map((key) => [
@@ -101,7 +115,7 @@ export const execute = Effect.fn("cli.execute")(function* (command: Command) {
       } satisfies Output
     }
     case "KeysRevoke": {
-      const key = yield* access.revokeApiKey(command.input)
+      const key = yield* access.revokeApiKey(action.input)
       return {
         json: key,
         text: [

@@ -1,64 +1,76 @@
-import { loadConfigOrExit } from "@txn/config"
-import { connectDatabase, migrate } from "@txn/db"
-import { makeAccessLayer } from "@txn/platform"
 import * as Cause from "effect/Cause"
+import * as CliConfig from "effect/cli/CliConfig"
+import * as CliError from "effect/cli/CliError"
+import * as CliOutput from "effect/cli/CliOutput"
+import * as Command from "effect/cli/Command"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { parseCommand } from "./Command.ts"
-import { execute } from "./execute.ts"
+import * as Path from "effect/Path"
+import * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
+import * as Sink from "effect/Sink"
+import * as Stdio from "effect/Stdio"
+import * as Stream from "effect/Stream"
+import * as Terminal from "effect/Terminal"
+import packageJson from "../package.json" with { type: "json" }
+import { presenter } from "./presenter.ts"
+import { txn } from "./txn.ts"
+
+const unused = Effect.die(
+  new Error("The txn CLI reads no files, prompts for nothing and starts no processes"),
+)
+
+/**
+ * What effect/cli's runner may ask for. This CLI has no file flags, no prompts (no `--wizard`)
+ * and no child processes, and gets its arguments from `runCli`: those services fail if used.
+ */
+const environment = Layer.mergeAll(
+  Path.layer,
+  FileSystem.layerNoop({}),
+  Layer.succeed(
+    Terminal.Terminal,
+    Terminal.make({
+      columns: Effect.sync(() => process.stdout.columns ?? 80),
+      rows: Effect.sync(() => process.stdout.rows ?? 24),
+      size: unused,
+      readInput: unused,
+      readLine: unused,
+      display: () => unused,
+    }),
+  ),
+  Layer.succeed(
+    ChildProcessSpawner.ChildProcessSpawner,
+    ChildProcessSpawner.make(() => unused),
+  ),
+  Layer.succeed(
+    Stdio.Stdio,
+    Stdio.make({
+      args: unused,
+      stdout: () => Sink.die("unused"),
+      stderr: () => Sink.die("unused"),
+      stdin: Stream.die("unused"),
+    }),
+  ),
+  // `--help`, `--version` and `--completions <shell>`; not the wizard, nor `--log-level`.
+  CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version, GlobalFlag.Completions] }),
+  CliOutput.layerPresenter(presenter),
+)
 
 /**
  * Runs one command line and returns the exit code: 0 done, 1 not found or a failure (the database
  * unreachable, say), 2 invalid arguments. Arguments are checked before the database is touched.
  */
 export const runCli = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const parsed = parseCommand(argv)
-  if (parsed._tag === "Help") {
-    process.stdout.write(parsed.text)
-    return 0
-  }
-  if (parsed._tag === "Invalid") {
-    process.stderr.write(`txn: ${parsed.message}\n`)
-    return 2
-  }
-
-  const config = loadConfigOrExit()
-  const database = await connectDatabase(config).catch((error: unknown) => {
-    // The embedded PostgreSQL could not be used: its message says why and what to do.
-    if (error instanceof Error && error.name === "EmbeddedPostgresError") return error.message
-    throw error
-  })
-  if (typeof database === "string") {
-    process.stderr.write(`txn: ${database}\n`)
-    return 1
-  }
-  const runtime = ManagedRuntime.make(
-    makeAccessLayer({
-      databaseUrl: database.url,
-      maxConnections: 1,
-      databaseDirectUrl: config.databaseDirectUrl,
-    }),
+  const exit = await Effect.runPromiseExit(
+    Command.runWith(txn, { version: packageJson.version })(argv).pipe(Effect.provide(environment)),
   )
-  const exit = await runtime
-    .runPromiseExit(
-      Effect.gen(function* () {
-        if (config.migrateOnStart) yield* migrate.pipe(Effect.orDie)
-        return yield* execute(parsed.command)
-      }),
-    )
-    .finally(async () => {
-      await runtime.dispose()
-      await database.stop()
-    })
-
-  if (Exit.isSuccess(exit)) {
-    const { json, text } = exit.value
-    process.stdout.write(`${parsed.json ? JSON.stringify(json, null, 2) : text}\n`)
-    return 0
-  }
+  if (Exit.isSuccess(exit)) return 0
   const failure = Cause.findErrorOption(exit.cause)
+  // effect/cli has already said what is wrong with the command line.
+  if (Option.isSome(failure) && CliError.isCliError(failure.value)) return 2
   process.stderr.write(
     Option.isSome(failure)
       ? `txn: ${failure.value.message}\n`

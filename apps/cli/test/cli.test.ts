@@ -1,9 +1,11 @@
+import { execFile } from "node:child_process"
 import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { type AddressInfo, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
 import { Access, hashSecret, newApiKeyId, newUserId } from "@txn/domain"
 import { makeAccessLayer } from "@txn/platform"
 import { runNode, testDatabaseUrl } from "@txn/testing"
@@ -11,8 +13,10 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import packageJson from "../package.json" with { type: "json" }
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+const completeScript = fileURLToPath(new URL("complete.bash", import.meta.url))
 
 /** Runs the CLI as `npm run txn -- ...args` does, on the run's database. */
 const txn = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
@@ -67,9 +71,52 @@ describe("npm run txn", () => {
     for (const [command, options] of Object.entries(expected)) {
       const help = await txn([...command.split(" "), "--help"])
       expect(help).toMatchObject({ code: 0, stderr: "" })
-      expect(help.stdout).toContain(`Usage: npm run txn -- ${command}`)
+      expect(help.stdout).toContain(`USAGE\n  npm run txn -- ${command}`)
       for (const option of [...options, "--json"]) expect(help.stdout).toContain(option)
     }
+  })
+
+  it("--version prints the CLI's version, from its package.json", async () => {
+    for (const flag of ["--version", "-v"]) {
+      expect(await txn([flag])).toEqual({
+        code: 0,
+        stdout: `txn v${packageJson.version}\n`,
+        stderr: "",
+      })
+    }
+  })
+
+  describe("--completions <shell> prints a completion script for a command named txn", () => {
+    /** What bash offers on Tab after `line` once the script is loaded. */
+    const complete = async (script: string, line: string) => {
+      const { stdout } = await promisify(execFile)("bash", [completeScript], {
+        env: { PATH: process.env.PATH, SCRIPT: script, COMP_LINE: line },
+      })
+      return stdout.split("\n").filter((word) => word !== "")
+    }
+
+    it("bash: commands, then each command's flags", async () => {
+      const script = await txn(["--completions", "bash"])
+      expect(script).toMatchObject({ code: 0, stderr: "" })
+      expect(await complete(script.stdout, "txn ")).toEqual(["users", "keys"])
+      expect(await complete(script.stdout, "txn keys ")).toEqual(["create", "list", "revoke"])
+      expect(await complete(script.stdout, "txn keys re")).toEqual(["revoke"])
+      expect(await complete(script.stdout, "txn keys create --s")).toEqual(["--scopes"])
+      expect(await complete(script.stdout, "txn keys create --user u --")).toEqual([
+        "--scopes",
+        "--name",
+        "--json",
+      ])
+    })
+
+    it.each([
+      ["zsh", ["#compdef txn", "_txn_keys_revoke", "--scopes["]],
+      ["fish", ["complete -c txn", "-a 'revoke'", "-l scopes"]],
+    ])("%s", async (shell, expected) => {
+      const script = await txn(["--completions", shell])
+      expect(script).toMatchObject({ code: 0, stderr: "" })
+      for (const text of expected) expect(script.stdout).toContain(text)
+    })
   })
 
   it("users create prints the new user's id and name; --json prints the user", async () => {
@@ -211,26 +258,58 @@ describe("npm run txn", () => {
     // Well-formed ids, so each case below has exactly one thing wrong.
     const user = `usr_${"a".repeat(26)}`
     it.concurrent.each([
-      [["users", "create"], "Missing --name <name>"],
+      [["users", "create"], "Missing required flag: --name"],
       [["users", "create", "--name", "   "], 'Invalid --name "   "'],
-      [["users", "create", "--name", "x", "--bogus"], "'--bogus'"],
-      [["users", "create", "--name"], "'--name <value>' argument missing"],
+      [["users", "create", "--name", "x", "--bogus"], "Unrecognized flag: --bogus"],
+      [["users", "create", "--name"], "Missing value for flag --name"],
       [["keys", "create", "--user", "usr_1", "--scopes", "read"], 'Invalid --user "usr_1"'],
       [["keys", "create", "--user", user, "--scopes", "read,admin"], 'Invalid --scopes "admin"'],
       [["keys", "create", "--user", user, "--scopes", "read,read"], 'Invalid --scopes "read,read"'],
-      [["keys", "create", "--user", user], "Missing --scopes read,write"],
+      [["keys", "create", "--user", user], "Missing required flag: --scopes"],
       [["keys", "create", "--user", user, "--scopes", "read", "--name", ""], 'Invalid --name ""'],
       [["keys", "list", "--user", "acc_1"], 'Invalid --user "acc_1"'],
-      [["keys", "revoke"], "Missing <key_id>"],
+      [["keys", "revoke"], "Missing required argument: key_id"],
       [["keys", "revoke", "key_1"], 'Invalid <key_id> "key_1"'],
-      [["keys", "revoke", `key_${"a".repeat(26)}`, "extra"], 'Unexpected argument "extra"'],
-      [["accounts", "create"], 'Unknown command "accounts"'],
+      [
+        ["keys", "revoke", `key_${"a".repeat(26)}`, "extra"],
+        'Unexpected positional argument: "extra"',
+      ],
+      [["accounts", "create"], 'Unknown subcommand "accounts"'],
       [["keys"], "Missing a keys command: create, list, revoke"],
       [[], "Missing a command"],
     ])("%j", async (args, message) => {
       const result = await txn(args)
       expect(result).toMatchObject({ code: 2, stdout: "" })
       expect(result.stderr).toContain(message)
+    })
+
+    it.concurrent.each([
+      [["key", "list"], 'Unknown subcommand "key"', "keys"],
+      [["keys", "craete"], 'Unknown subcommand "craete"', "create"],
+      [["keys", "list", "--usr", user], "Unrecognized flag: --usr", "--user"],
+      [
+        ["keys", "create", "--user", user, "--scope", "read"],
+        "Unrecognized flag: --scope",
+        "--scopes",
+      ],
+      [["--completion", "bash"], "Unrecognized flag: --completion", "--completions"],
+    ])("%j suggests the name meant", async (args, message, suggestion) => {
+      const result = await txn(args)
+      expect(result).toMatchObject({ code: 2, stdout: "" })
+      expect(result.stderr).toContain(message)
+      expect(result.stderr).toContain(`Did you mean this?\n    ${suggestion}\n`)
+    })
+
+    it("suggests nothing when no name is near", async () => {
+      const result = await txn(["accounts", "create"])
+      expect(result.code).toBe(2)
+      expect(result.stderr).not.toContain("Did you mean")
+    })
+
+    it("names a shell it has no completions for", async () => {
+      const result = await txn(["--completions", "tcsh"])
+      expect(result).toMatchObject({ code: 2, stdout: "" })
+      expect(result.stderr).toContain('Invalid value for flag --completions: "tcsh"')
     })
 
     it("reports every bad argument at once", async () => {
