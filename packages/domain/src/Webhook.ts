@@ -5,22 +5,9 @@ import { Cursor, Limit, Text, Timestamp } from "./Common.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
 import { WebhookId } from "./Ids.ts"
 import { maxWebhookUrlLength, webhookUrlFault } from "./webhookUrl.ts"
+import { eventTypes } from "./webhookWire.ts"
 
-/** Every event a change can produce; webhooks subscribe to some of them, or to `*`. */
-export const eventTypes = [
-  "account.created",
-  "account.updated",
-  "transaction.created",
-  "transaction.updated",
-  "transaction.posted",
-  "transaction.voided",
-  "transaction.expired",
-  "transaction.reversed",
-  "transfer.created",
-  "export.created",
-  "export.completed",
-  "export.failed",
-] as const
+export { eventTypes }
 
 export const EventType = Schema.Literals(eventTypes)
 export type EventType = typeof EventType.Type

@@ -1,6 +1,6 @@
 /**
- * The headers of a webhook delivery, as the worker sends them and `verifyWebhook` (in @txn/client)
- * reads them. Without imports, so the client bundles it without the rest of the domain. The body's
+ * The event types and the headers of a webhook delivery, as the worker sends them and
+ * `verifyWebhook` (in @txn/client) and the dashboard read them. Without imports, so the client bundles it without the rest of the domain. The body's
  * shape is the client's `WebhookEvent`, which the worker's tests verify every delivery against.
  */
 
@@ -15,3 +15,19 @@ export const webhookHeaders = {
   /** 1 for the first attempt, counting every try. */
   attempt: "txn-delivery-attempt",
 } as const
+
+/** Every event a change can produce; webhooks subscribe to some of them, or to `*`. */
+export const eventTypes = [
+  "account.created",
+  "account.updated",
+  "transaction.created",
+  "transaction.updated",
+  "transaction.posted",
+  "transaction.voided",
+  "transaction.expired",
+  "transaction.reversed",
+  "transfer.created",
+  "export.created",
+  "export.completed",
+  "export.failed",
+] as const

@@ -5,23 +5,10 @@
  */
 
 import { maxWebhooksPerUser, maxWebhookUrlLength, webhookUrlFault } from "@txn/domain/webhookUrl"
+import { eventTypes } from "@txn/domain/webhookWire"
 
-/** Every event type, in the API's order (packages/domain/src/Webhook.ts), then `*`: all of them. */
-export const webhookEventTypes = [
-  "*",
-  "account.created",
-  "account.updated",
-  "transaction.created",
-  "transaction.updated",
-  "transaction.posted",
-  "transaction.voided",
-  "transaction.expired",
-  "transaction.reversed",
-  "transfer.created",
-  "export.created",
-  "export.completed",
-  "export.failed",
-] as const
+/** Every event type, in the API's order, then `*`: all of them. */
+export const webhookEventTypes = ["*", ...eventTypes] as const
 export type WebhookEventType = (typeof webhookEventTypes)[number]
 
 /** How many endpoints one user may have (the API refuses more). */
