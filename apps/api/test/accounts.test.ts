@@ -26,7 +26,7 @@ describe("accounts.update", () => {
       allowNegative: true,
     })
     expect(ok(await api.query("accounts.get", { id: account.id }))).toEqual(updated)
-    const currency = await api.mutate("accounts.update", { id: account.id, currency: "USD" })
+    const currency = await api.call("accounts.update", { id: account.id, currency: "USD" })
     expect(currency.status).toBe(400)
     expect(currency.body.error.data.issues.map((i: Json) => i.path)).toEqual([["currency"]])
   })

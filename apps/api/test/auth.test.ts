@@ -3,7 +3,16 @@ import type { Scope } from "@txn/domain"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import {
+  type Answer,
+  type InputArgs,
+  type Json,
+  type MutationPath,
+  ok,
+  type QueryPath,
+  startTestApi,
+  type TestApi,
+} from "./harness.ts"
 
 let api: TestApi
 /** Keys of other users holding one scope each. */
@@ -153,12 +162,19 @@ describe("admin procedures need the admin token", () => {
   }
 })
 
-/** Admin calls; each must succeed. */
-const admin = async (path: string, input: unknown, method: "GET" | "POST" = "POST") => {
-  const response = await api.call(path, input, { method, auth: api.adminToken })
+/** An admin call's data; each must succeed. */
+const succeeded = <Data>(path: string, response: Answer<Data>) => {
   expect([path, response.status]).toEqual([path, 200])
-  return response.body.result.data
+  return ok(response)
 }
+
+/** Admin mutations; each must succeed. */
+const admin = async <Path extends MutationPath>(path: Path, ...input: InputArgs<Path>) =>
+  succeeded(path, await api.as(api.adminToken).mutate(path, ...input))
+
+/** Admin queries; each must succeed. */
+const adminQuery = async <Path extends QueryPath>(path: Path, ...input: InputArgs<Path>) =>
+  succeeded(path, await api.as(api.adminToken).query(path, ...input))
 
 const keyPattern = /^txn_[A-Za-z0-9_-]{43}$/
 
@@ -182,7 +198,7 @@ describe("API keys through the admin API", () => {
     expect(created.apiKey.id).toMatch(/^key_[0-9a-z]{26}$/)
     expect(JSON.stringify(created.apiKey)).not.toContain(created.secret)
 
-    const listed = await admin("admin.apiKeys.list", { userId: user.id }, "GET")
+    const listed = await adminQuery("admin.apiKeys.list", { userId: user.id })
     expect(listed).toEqual([created.apiKey])
     const text = JSON.stringify(listed)
     expect(text).not.toContain(created.secret)
@@ -198,24 +214,22 @@ describe("API keys through the admin API", () => {
       scopes: ["read"],
     })
     const before = Date.now()
-    const used = await api.call("accounts.list", {}, { method: "GET", auth: created.secret })
+    const used = await api.as(created.secret).query("accounts.list", {})
     expect(used.status).toBe(200)
-    const [listed] = await admin("admin.apiKeys.list", { userId: user.id }, "GET")
-    expect(listed.id).toBe(created.apiKey.id)
-    expect(listed.lastUsedAt).not.toBeNull()
-    const lastUsed = Date.parse(listed.lastUsedAt)
+    const [listed] = await adminQuery("admin.apiKeys.list", { userId: user.id })
+    expect(listed?.id).toBe(created.apiKey.id)
+    expect(listed?.lastUsedAt).not.toBeNull()
+    const lastUsed = Date.parse(String(listed?.lastUsedAt))
     expect(lastUsed).toBeGreaterThanOrEqual(before - 1000)
     expect(lastUsed).toBeLessThanOrEqual(Date.now() + 1000)
   })
 
   it("stops a revoked key on the very next request, and keeps other keys working", async () => {
     const user = await admin("admin.users.create", { name: "Revoked" })
-    const [doomed, kept] = await Promise.all(
-      ["doomed", "kept"].map((name) =>
-        admin("admin.apiKeys.create", { userId: user.id, name, scopes: ["read", "write"] }),
-      ),
-    )
-    const listAs = (key: string) => api.call("accounts.list", {}, { method: "GET", auth: key })
+    const createKey = (name: string) =>
+      admin("admin.apiKeys.create", { userId: user.id, name, scopes: ["read", "write"] })
+    const [doomed, kept] = await Promise.all([createKey("doomed"), createKey("kept")])
+    const listAs = (key: string) => api.as(key).query("accounts.list", {})
     expect((await listAs(doomed.secret)).status).toBe(200)
 
     const revoked = await admin("admin.apiKeys.revoke", { id: doomed.apiKey.id })
@@ -223,15 +237,13 @@ describe("API keys through the admin API", () => {
     expect(revoked.revokedAt).not.toBeNull()
 
     expectError(await listAs(doomed.secret), 401, "Unauthorized", "read after revoke")
-    const write = await api.call(
-      "accounts.create",
-      { name: "After revoke", currency: "USD" },
-      { auth: doomed.secret },
-    )
+    const write = await api
+      .as(doomed.secret)
+      .mutate("accounts.create", { name: "After revoke", currency: "USD" })
     expectError(write, 401, "Unauthorized", "write after revoke")
     expect((await listAs(kept.secret)).status).toBe(200)
 
-    const listed = await admin("admin.apiKeys.list", { userId: user.id }, "GET")
+    const listed = await adminQuery("admin.apiKeys.list", { userId: user.id })
     const states = Object.fromEntries(
       listed.map((key: { name: string; revokedAt: string | null }) => [key.name, key.revokedAt]),
     )
@@ -239,23 +251,20 @@ describe("API keys through the admin API", () => {
   })
 
   it("answers revoking or listing what does not exist with 404 NotFound", async () => {
-    const revoke = await api.call(
-      "admin.apiKeys.revoke",
-      { id: "key_00000000000000000000000000" },
-      { auth: api.adminToken },
-    )
+    const asAdmin = api.as(api.adminToken)
+    const revoke = await asAdmin.mutate("admin.apiKeys.revoke", {
+      id: "key_00000000000000000000000000",
+    })
     expectError(revoke, 404, "NotFound", "revoke")
-    const list = await api.call(
-      "admin.apiKeys.list",
-      { userId: "usr_00000000000000000000000000" },
-      { method: "GET", auth: api.adminToken },
-    )
+    const list = await asAdmin.query("admin.apiKeys.list", {
+      userId: "usr_00000000000000000000000000",
+    })
     expectError(list, 404, "NotFound", "list")
-    const create = await api.call(
-      "admin.apiKeys.create",
-      { userId: "usr_00000000000000000000000000", name: "orphan", scopes: ["read"] },
-      { auth: api.adminToken },
-    )
+    const create = await asAdmin.mutate("admin.apiKeys.create", {
+      userId: "usr_00000000000000000000000000",
+      name: "orphan",
+      scopes: ["read"],
+    })
     expectError(create, 404, "NotFound", "create")
   })
 
@@ -281,7 +290,7 @@ describe("API keys through the admin API", () => {
     const prefixes = new Set(secrets.map((secret) => secret.slice(0, 8)))
     expect(prefixes.size).toBe(secrets.length)
     for (const secret of secrets) {
-      const response = await api.call("accounts.list", {}, { method: "GET", auth: secret })
+      const response = await api.as(secret).query("accounts.list", {})
       expect(response.status).toBe(200)
     }
   })
@@ -308,7 +317,7 @@ describe("API keys through the admin API", () => {
       "x".repeat(3000),
     ]
     for (const token of tokens) {
-      const response = await api.call("accounts.list", {}, { method: "GET", auth: token })
+      const response = await api.as(token).query("accounts.list", {})
       expectError(response, 401, "Unauthorized", token.slice(0, 20))
       const text = JSON.stringify(response.body)
       expect(text).not.toContain(token)

@@ -2,7 +2,7 @@ import { type Account, makeId, type Transaction, TransactionRepository } from "@
 import { transactionOf } from "@txn/testing"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, type Input, type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -10,10 +10,9 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const createAccount = async (extra: Record<string, unknown> = {}) =>
-  ok(await api.mutate("accounts.create", { name: "Balance", currency: "USD", ...extra }))
+type TransactionFields = Partial<Input<"transactions.create">>
 
-const create = async (accountId: string, extra: Record<string, unknown>) =>
+const create = async (accountId: string, extra: TransactionFields) =>
   api.mutate("transactions.create", {
     accountId,
     direction: "debit",
@@ -23,9 +22,9 @@ const create = async (accountId: string, extra: Record<string, unknown>) =>
     ...extra,
   })
 
-const credit = async (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
+const credit = async (accountId: string, amount: number, extra: TransactionFields = {}) =>
   ok(await create(accountId, { direction: "credit", amount, ...extra }))
-const debit = async (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
+const debit = async (accountId: string, amount: number, extra: TransactionFields = {}) =>
   ok(await create(accountId, { direction: "debit", amount, ...extra }))
 
 const balance = async (id: string, asOf?: string) =>
@@ -58,7 +57,7 @@ const expectInsufficient = (
 
 describe("accounts.balance over HTTP", () => {
   it("starts at zero and follows every kind of operation exactly", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await expectBalance(account.id, { posted: 0, pending: 0, available: 0 })
 
     await credit(account.id, 1000)
@@ -104,7 +103,7 @@ describe("accounts.balance over HTTP", () => {
   })
 
   it("refuses a posted debit beyond available with 422 InsufficientFunds and records nothing", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, 500)
     await debit(account.id, 100, { status: "pending" })
     const before = { ids: await listIds(account.id), balance: await balance(account.id) }
@@ -122,7 +121,7 @@ describe("accounts.balance over HTTP", () => {
   })
 
   it("refuses a hold beyond available with 422 InsufficientFunds and records nothing", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, 300)
     const before = { ids: await listIds(account.id), balance: await balance(account.id) }
 
@@ -135,7 +134,7 @@ describe("accounts.balance over HTTP", () => {
   })
 
   it("refuses to reverse a credit that has already been spent", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     const salary = await credit(account.id, 500)
     await debit(account.id, 400)
     const before = { ids: await listIds(account.id), balance: await balance(account.id) }
@@ -149,7 +148,7 @@ describe("accounts.balance over HTTP", () => {
   })
 
   it("lets an allowNegative account go below zero", async () => {
-    const account = await createAccount({ allowNegative: true })
+    const account = await createAccount(api, { allowNegative: true })
     expect(account.allowNegative).toBe(true)
     await debit(account.id, 250)
     await expectBalance(account.id, { posted: -250, pending: -250, available: -250 })
@@ -158,7 +157,7 @@ describe("accounts.balance over HTTP", () => {
   })
 
   it("answers the balance as of a moment before and after a posting", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, 1000)
     await new Promise((resolve) => setTimeout(resolve, 20))
     const between = new Date().toISOString()
@@ -196,7 +195,7 @@ describe("accounts.balance over HTTP", () => {
   })
 
   it("20 concurrent debits of 100 against 1000: exactly 10 succeed, the rest 422, available 0", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, 1000)
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -261,7 +260,7 @@ describe("balance limits over HTTP", () => {
   it.each(["posted", "pending"] as const)(
     "refuses a %s credit past 2^53-1 with 422 BalanceLimitExceeded and records nothing",
     async (status) => {
-      const account = await createAccount()
+      const account = await createAccount(api)
       await credit(account.id, limit - 4)
       const before = { ids: await listIds(account.id), stored: await stored(account.id) }
       expectLimit(await create(account.id, { direction: "credit", amount: 5, status }), {
@@ -280,7 +279,7 @@ describe("balance limits over HTTP", () => {
   )
 
   it("20 concurrent credits of 100 with room for 1000: exactly 10 succeed, the rest 422", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, limit - 1000)
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -301,7 +300,7 @@ describe("balance limits over HTTP", () => {
   })
 
   it("refuses a hold taking available below -(2^53-1) on an account that may go negative", async () => {
-    const account = await createAccount({ allowNegative: true })
+    const account = await createAccount(api, { allowNegative: true })
     await debit(account.id, limit - 4)
     await debit(account.id, 4, { status: "pending" })
     const before = { ids: await listIds(account.id), stored: await stored(account.id) }
@@ -321,7 +320,7 @@ describe("balance limits over HTTP", () => {
   })
 
   it("refuses to reverse a debit whose money back would pass 2^53-1, changing nothing", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, limit - 10)
     const spent = await debit(account.id, 5)
     await credit(account.id, 15)
@@ -344,7 +343,7 @@ describe("balance limits over HTTP", () => {
   })
 
   it("shows PostgreSQL's figures exactly near 2^53, and posts and voids holds at the limit", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     await credit(account.id, limit - 4)
     const incoming = await credit(account.id, 4, { status: "pending" })
     const hold = await debit(account.id, 3, { status: "pending" })
@@ -377,7 +376,7 @@ describe("balance limits over HTTP", () => {
   })
 
   it("answers the balance as of a past time exactly, or 400 naming asOf when beyond 2^53-1", async () => {
-    const account = await createAccount()
+    const account = await createAccount(api)
     const at = (minute: number) => `2026-01-10T10:0${minute}:00.000Z`
     /** Written straight to the repository, to record the postings at chosen times. */
     const record = (minute: number, fields: Pick<Transaction, "direction" | "amount" | "status">) =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import { type Input, type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -8,6 +8,7 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 type Answer = { status: number; body: Json }
+type BatchItem = Input<"transactions.createMany">["transactions"][number]
 
 /** mulberry32: a small seeded PRNG, so the sequence of choices is the same on every run. */
 const prng = (seed: number) => {
@@ -129,8 +130,8 @@ describe("proof under concurrency", () => {
           const key = `conc-${SEED}-${n}-${i}`
           const input = {
             idempotencyKey: key,
-            fromAccountId: accounts[from],
-            toAccountId: accounts[to],
+            fromAccountId: accounts[from]!,
+            toAccountId: accounts[to]!,
             amount: int(1, 5_000),
             currency: "EUR",
           }
@@ -162,10 +163,10 @@ describe("proof under concurrency", () => {
           }
         } else if (roll < 0.52) {
           const key = `batch-${SEED}-${n}-${i}`
-          const items = Array.from({ length: int(2, 8) }, () => {
+          const items = Array.from({ length: int(2, 8) }, (): BatchItem => {
             const kind = rand()
             return {
-              accountId: accounts[int(0, ACCOUNTS - 1)],
+              accountId: accounts[int(0, ACCOUNTS - 1)]!,
               direction: kind < 0.25 ? "credit" : "debit",
               amount: int(1, 2_000),
               currency: "EUR",
@@ -199,7 +200,7 @@ describe("proof under concurrency", () => {
         } else if (roll < 0.65) {
           const amount = int(1, 3_000)
           const response = await api.mutate("transactions.create", {
-            accountId: accounts[int(0, ACCOUNTS - 1)],
+            accountId: accounts[int(0, ACCOUNTS - 1)]!,
             direction: "debit",
             amount,
             currency: "EUR",

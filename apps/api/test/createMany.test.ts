@@ -1,7 +1,7 @@
 import { eventually } from "@txn/testing"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, type Input, type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -12,14 +12,12 @@ afterAll(() => api.close())
 let counter = 0
 const newKey = () => `batch-${Date.now()}-${++counter}`
 
-const newAccount = async (options: { allowNegative?: boolean; currency?: string } = {}) =>
-  ok(
-    await api.mutate("accounts.create", {
-      name: "Batch",
-      currency: options.currency ?? "EUR",
-      allowNegative: options.allowNegative ?? false,
-    }),
-  )
+const newAccount = (options: { allowNegative?: boolean; currency?: string } = {}) =>
+  createAccount(api, {
+    name: "Batch",
+    currency: options.currency ?? "EUR",
+    allowNegative: options.allowNegative ?? false,
+  })
 
 const balance = async (id: string) => ok(await api.query("accounts.balance", { id }))
 
@@ -43,7 +41,9 @@ const written = async (ids: ReadonlyArray<string>) => {
   return row!
 }
 
-const item = (accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+type Item = Input<"transactions.createMany">["transactions"][number]
+
+const item = (accountId: string, extra: Partial<Item> = {}): Item => ({
   accountId,
   direction: "debit",
   amount: 100,
@@ -64,7 +64,7 @@ describe("transactions.createMany", () => {
     const expected = accounts.map(() => ({ posted: 0, pendingCredits: 0, pendingDebits: 0 }))
     const items = Array.from({ length: 1000 }, (_, i) => {
       const a = i % 4
-      const accountId = accounts[a].id
+      const accountId = accounts[a]!.id
       const shape = i < 4 ? 0 : i % 5
       const amount = 1 + ((i * 7919) % 997)
       const e = expected[a]!
@@ -164,7 +164,7 @@ describe("transactions.createMany", () => {
             feed.push(event.transactionId)
           }
         }
-        cursor = changes.nextCursor
+        cursor = changes.nextCursor ?? undefined
         if (!changes.hasMore) break
       }
       return feed
@@ -177,7 +177,7 @@ describe("transactions.createMany", () => {
       { what: "the change feed to show every item" },
     )
     expect(feed).toEqual(ids)
-    const history = ok(await api.query("transactions.history", { id: ids[999] }))
+    const history = ok(await api.query("transactions.history", { id: ids[999]! }))
     expect(history).toHaveLength(1)
     expect(history[0]).toMatchObject({ kind: "created", version: 1 })
   })
@@ -243,9 +243,9 @@ describe("transactions.createMany", () => {
       }),
     ).transactions
     expect(created).toHaveLength(texts.length)
-    expect(created[0].occurredAt).toBe("2026-01-02T01:04:05.678Z")
+    expect(created[0]!.occurredAt).toBe("2026-01-02T01:04:05.678Z")
     for (const [i, text] of texts.entries()) {
-      const stored = ok(await api.query("transactions.get", { id: created[i].id }))
+      const stored = ok(await api.query("transactions.get", { id: created[i]!.id }))
       expect(stored.description).toBe(text)
       expect(stored.counterparty).toBe(i % 2 === 0 ? text : null)
       expect(stored.reference).toBe(i % 2 === 0 ? text : null)
@@ -373,7 +373,7 @@ describe("transactions.createMany", () => {
     )
     const results = answers.map(ok)
     expect(results.filter((r) => r.replayed !== true)).toHaveLength(1)
-    const ids = results[0].transactions.map((t: Json) => t.id)
+    const ids = results[0]!.transactions.map((t: Json) => t.id)
     for (const r of results) expect(r.transactions.map((t: Json) => t.id)).toEqual(ids)
     expect(await written(ids)).toEqual({
       transactions: "200",
@@ -388,11 +388,9 @@ describe("transactions.createMany", () => {
     const mine = await newAccount({ allowNegative: true })
     const other = await api.newUser()
     const theirs = ok(
-      await api.call(
-        "accounts.create",
-        { name: "Theirs", currency: "EUR", allowNegative: true },
-        { auth: other.key },
-      ),
+      await api
+        .as(other.key)
+        .mutate("accounts.create", { name: "Theirs", currency: "EUR", allowNegative: true }),
     )
     const response = await api.mutate("transactions.createMany", {
       transactions: [item(mine.id), item(theirs.id)],
@@ -404,11 +402,7 @@ describe("transactions.createMany", () => {
     })
     expect(await listIds(mine.id)).toEqual([])
     const theirList = ok(
-      await api.call(
-        "transactions.list",
-        { accountId: theirs.id },
-        { method: "GET", auth: other.key },
-      ),
+      await api.as(other.key).query("transactions.list", { accountId: theirs.id }),
     )
     expect(theirList.items).toEqual([])
   })

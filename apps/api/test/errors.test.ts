@@ -9,16 +9,13 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { errorTable } from "../src/errorTable.ts"
-import { LogCapture, startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, LogCapture, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
   api = await startTestApi()
 })
 afterAll(() => api.close())
-
-const createAccount = async (currency: string) =>
-  (await api.mutate("accounts.create", { name: `Wallet ${currency}`, currency })).body.result.data
 
 describe("the error table", () => {
   it("gives every domain error the HTTP status tRPC sends for its code", () => {
@@ -39,7 +36,7 @@ describe("domain errors over HTTP", () => {
   })
 
   it("answers a transaction in another currency than its account with 422 CurrencyMismatch", async () => {
-    const account = await createAccount("EUR")
+    const account = await createAccount(api, { currency: "EUR" })
     const response = await api.mutate("transactions.create", {
       accountId: account.id,
       direction: "debit",
@@ -54,7 +51,7 @@ describe("domain errors over HTTP", () => {
   })
 
   it("answers an expiry in the past with 400 naming expiresAt", async () => {
-    const account = await createAccount("USD")
+    const account = await createAccount(api)
     const response = await api.mutate("transactions.create", {
       accountId: account.id,
       direction: "debit",
@@ -71,7 +68,7 @@ describe("domain errors over HTTP", () => {
   })
 
   it("answers an expiry on a posted transaction with 400 naming expiresAt", async () => {
-    const account = await createAccount("USD")
+    const account = await createAccount(api)
     const response = await api.mutate("transactions.create", {
       accountId: account.id,
       direction: "debit",

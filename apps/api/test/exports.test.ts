@@ -5,7 +5,15 @@ import { parse } from "csv-parse/sync"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRateLimit } from "../src/rateLimit.ts"
-import { type Json, ok, rawRequest, startTestApi, type TestApi } from "./harness.ts"
+import {
+  createAccount,
+  type Input,
+  type Json,
+  ok,
+  rawRequest,
+  startTestApi,
+  type TestApi,
+} from "./harness.ts"
 
 let api: TestApi
 /** Keys of other users holding one scope each. */
@@ -34,43 +42,41 @@ const errorOf = async (response: Response) => {
 }
 
 /** The user's list with these filters, every page, as `transactions.list` answers it. */
-const listAll = async (filters: Record<string, unknown>, key = api.key) => {
+const listAll = async (filters: Extract<Input<"transactions.list">, object>, key = api.key) => {
   const items: Array<Json> = []
   let cursor: string | undefined
   for (;;) {
     const page = ok(
-      await api.call(
-        "transactions.list",
-        { ...filters, limit: 200, ...(cursor ? { cursor } : {}) },
-        { method: "GET", auth: key },
-      ),
+      await api
+        .as(key)
+        .query("transactions.list", { ...filters, limit: 200, ...(cursor ? { cursor } : {}) }),
     )
     items.push(...page.items)
     if (!page.hasMore) return items
-    cursor = page.nextCursor
+    cursor = page.nextCursor ?? undefined
   }
 }
 
 const account = async (key = api.key) =>
-  ok(
-    await api.call(
-      "accounts.create",
-      { name: "Export me", currency: "EUR", allowNegative: true },
-      { auth: key },
-    ),
-  )
+  createAccount(api.as(key), { name: "Export me", currency: "EUR", allowNegative: true })
 
-const transaction = async (accountId: string, extra: Record<string, unknown> = {}, key = api.key) =>
+const transaction = async (
+  accountId: string,
+  extra: Partial<Input<"transactions.create">> = {},
+  key = api.key,
+) =>
   ok(
-    await api.call(
-      "transactions.create",
-      { accountId, direction: "debit", amount: 1_250, currency: "EUR", ...extra },
-      { auth: key },
-    ),
+    await api.as(key).mutate("transactions.create", {
+      accountId,
+      direction: "debit",
+      amount: 1_250,
+      currency: "EUR",
+      ...extra,
+    }),
   )
 
 /** A completed export of the test user, with its CSV. */
-const completedExport = async (filters: Record<string, unknown> = {}) => {
+const completedExport = async (filters: Input<"exports.create"> = {}) => {
   const created = ok(await api.mutate("exports.create", filters))
   await build(created.id)
   return ok(await api.query("exports.get", { id: created.id }))
@@ -152,7 +158,7 @@ describe("exports end to end", () => {
     expect(records.map((r) => r.id)).toEqual(listed.map((t: Json) => t.id))
     expect(new Set(listed.map((t: Json) => t.id))).toEqual(new Set(rows.map((t) => t.id)))
     const byId = new Map(records.map((r) => [r.id, r]))
-    expect(byId.get(rows[0].id)).toMatchObject({
+    expect(byId.get(rows[0]!.id)).toMatchObject({
       description: 'Coffee, "flat white"',
       category: "food",
       amount: "1250",
@@ -161,14 +167,14 @@ describe("exports end to end", () => {
       counterparty: "",
       metadata: "{}",
     })
-    expect(byId.get(rows[1].id)).toMatchObject({
+    expect(byId.get(rows[1]!.id)).toMatchObject({
       description: '\'=HYPERLINK("http://evil.example")',
       counterparty: "'@attacker",
       amount: "99999",
       occurredAt: "2026-03-01T07:30:00.000Z",
       metadata: '{"orderId":"ord-1"}',
     })
-    expect(byId.get(rows[2].id)).toMatchObject({ status: "pending", description: "Hotel\nhold" })
+    expect(byId.get(rows[2]!.id)).toMatchObject({ status: "pending", description: "Hotel\nhold" })
   })
 
   it("streams a file of many chunks whole and in order", async () => {
@@ -308,7 +314,7 @@ describe("downloads", () => {
   })
 
   it("lets a read-only key download its own user's export", async () => {
-    const theirs = ok(await api.call("exports.create", {}, { auth: writeOnly.key }))
+    const theirs = ok(await api.as(writeOnly.key).mutate("exports.create", {}))
     // The read-only user's own export, made through SQL: its key cannot create one.
     const own = await api.runtime.runPromise(
       SqlClient.SqlClient.use(
@@ -356,11 +362,7 @@ describe("downloads", () => {
       return JSON.parse(JSON.stringify(rest).replaceAll(id, "<id>"))
     }
     expect(strip(await errorOf(foreign), mine.id)).toEqual(strip(await errorOf(missing), missingId))
-    const { status } = await api.call(
-      "exports.get",
-      { id: mine.id },
-      { method: "GET", auth: other.key },
-    )
+    const { status } = await api.as(other.key).query("exports.get", { id: mine.id })
     expect(status).toBe(404)
   })
 

@@ -2,6 +2,12 @@ import { randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { type Agent, type IncomingHttpHeaders, request } from "node:http"
 import type { AddressInfo } from "node:net"
+import type {
+  AnyProcedure,
+  inferRouterInputs,
+  inferRouterOutputs,
+  TRPCRouterRecord,
+} from "@trpc/server"
 import { loadConfig } from "@txn/config"
 import { Access, type Scope } from "@txn/domain"
 import { makeAppLayer, makeLog, type TracingOptions } from "@txn/platform"
@@ -16,6 +22,7 @@ import { makeLiveFeed } from "../src/liveFeed.ts"
 import { databaseConnectionsOf } from "../src/metrics.ts"
 import { makeRateLimit, type RateLimit } from "../src/rateLimit.ts"
 import type { makeReadinessCheck } from "../src/readiness.ts"
+import type { AppRouter } from "../src/router.ts"
 import { createApiServer } from "../src/server.ts"
 import { makeDocumentCheck } from "./openapi.ts"
 
@@ -23,8 +30,59 @@ import { makeDocumentCheck } from "./openapi.ts"
 // biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON, checked by assertions
 export type Json = any
 
+type Procedures = AppRouter["_def"]["record"]
+
+/** The dotted paths ("transactions.create") of a router's procedures of one kind. */
+type PathsOf<Record extends TRPCRouterRecord, Kind, Prefix extends string = ""> = {
+  [Name in keyof Record & string]: Record[Name] extends AnyProcedure
+    ? Record[Name]["_def"]["type"] extends Kind
+      ? `${Prefix}${Name}`
+      : never
+    : Record[Name] extends TRPCRouterRecord
+      ? PathsOf<Record[Name], Kind, `${Prefix}${Name}.`>
+      : never
+}[keyof Record & string]
+
+/** What sits at a dotted path of a tree keyed as the router is. */
+type At<Tree, Path extends string> = Path extends `${infer Head}.${infer Rest}`
+  ? Head extends keyof Tree
+    ? At<Tree[Head], Rest>
+    : never
+  : Path extends keyof Tree
+    ? Tree[Path]
+    : never
+
+export type MutationPath = PathsOf<Procedures, "mutation">
+export type QueryPath = PathsOf<Procedures, "query">
+export type ProcedurePath = MutationPath | QueryPath
+/** What a procedure takes, as a client sends it. */
+export type Input<Path extends ProcedurePath> = At<inferRouterInputs<AppRouter>, Path>
+/** What a procedure answers, as JSON brings it to a client. */
+export type Output<Path extends ProcedurePath> = At<inferRouterOutputs<AppRouter>, Path>
+/** The input argument of a call: optional where the procedure takes none. */
+export type InputArgs<Path extends ProcedurePath> =
+  undefined extends Input<Path> ? [input?: Input<Path>] : [input: Input<Path>]
+
+declare const answerOf: unique symbol
+
+/**
+ * A tRPC answer over HTTP. Its body stays untyped, since it may be an error; `Data` is what
+ * `result.data` holds when the answer is a 200, which `ok` returns.
+ */
+export interface Answer<Data = Json> {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: Json
+  /** Never set: carries `Data` to `ok`. */
+  readonly [answerOf]?: Data
+}
+
 /** The data of a tRPC answer, once it is known to be a 200 (its body in the message if not). */
-export const ok = (response: { readonly status: number; readonly body: Json }) => {
+export const ok = <Data = Json>(response: {
+  readonly status: number
+  readonly body: Json
+  readonly [answerOf]?: Data
+}): Data => {
   expect(response.status, JSON.stringify(response.body).slice(0, 2000)).toBe(200)
   return response.body.result.data
 }
@@ -148,7 +206,7 @@ export const startTestApi = async (
       /** The bearer token to send: the test user's key unless given; null sends none. */
       auth?: string | null
     } = {},
-  ) => {
+  ): Promise<Answer> => {
     const method = init.method ?? "POST"
     const target =
       method === "GET"
@@ -172,6 +230,21 @@ export const startTestApi = async (
       body: (await response.json()) as Json,
     }
   }
+
+  /** Calls of the router's procedures by path, typed by it, with `auth`'s bearer token. */
+  const as = (auth: string | null) => ({
+    /** A tRPC mutation over HTTP. */
+    mutate: <Path extends MutationPath>(
+      path: Path,
+      ...[input]: InputArgs<Path>
+    ): Promise<Answer<Output<Path>>> => call(path, input, { auth }),
+    /** A tRPC query over HTTP. */
+    query: <Path extends QueryPath>(
+      path: Path,
+      ...[input]: InputArgs<Path>
+    ): Promise<Answer<Output<Path>>> => call(path, input, { method: "GET", auth }),
+  })
+  const asUser = as(key)
 
   let checkAnswer: ReturnType<typeof makeDocumentCheck> | undefined
   /**
@@ -215,11 +288,16 @@ export const startTestApi = async (
     newUser,
     logs,
     runtime: appRuntime,
-    /** A tRPC mutation over HTTP. */
-    mutate: (path: string, input?: unknown) => call(path, input),
-    /** A tRPC query over HTTP. */
-    query: (path: string, input?: unknown) => call(path, input, { method: "GET" }),
-    /** Any call, with extra request headers. */
+    /** A tRPC mutation over HTTP, as the test user. */
+    mutate: asUser.mutate,
+    /** A tRPC query over HTTP, as the test user. */
+    query: asUser.query,
+    /** Typed calls with another bearer token (null sends none). */
+    as,
+    /**
+     * Any call, untyped: for input the router would not accept, paths it does not have, and
+     * extra request headers.
+     */
     call,
     live,
     close: async () => {
@@ -310,3 +388,24 @@ export const rawRequest = (
     req.on("error", reject)
     req.end(init.body)
   })
+
+/** Who makes a typed call: the test user (`api`) or another credential (`api.as(key)`). */
+export type Caller = Pick<TestApi, "mutate" | "query">
+
+/** A new account of the caller's, in USD unless `input` says otherwise. */
+export const createAccount = async (
+  caller: Caller,
+  input: Partial<Input<"accounts.create">> = {},
+) => ok(await caller.mutate("accounts.create", { name: "Test account", currency: "USD", ...input }))
+
+/** Money arriving from outside: a posted credit of `amount` to the account. */
+export const fund = async (caller: Caller, accountId: string, amount: number, currency = "USD") =>
+  ok(
+    await caller.mutate("transactions.create", {
+      accountId,
+      direction: "credit",
+      amount,
+      currency,
+      description: "Funding",
+    }),
+  )

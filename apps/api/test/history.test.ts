@@ -6,11 +6,7 @@ let api: TestApi
 let keyId: string
 beforeAll(async () => {
   api = await startTestApi()
-  const keys = await api.call(
-    "admin.apiKeys.list",
-    { userId: api.userId },
-    { method: "GET", auth: api.adminToken },
-  )
+  const keys = await api.as(api.adminToken).query("admin.apiKeys.list", { userId: api.userId })
   keyId = keys.body.result.data[0].id
 })
 afterAll(() => api.close())
@@ -46,12 +42,12 @@ describe("transactions.history", () => {
       [1, "created", keyId, created.id],
       [2, "updated", keyId, created.id],
     ])
-    expect(events[0].changes.amount).toEqual({ from: null, to: 4_200 })
-    expect(events[1].changes).toEqual({
+    expect(events[0]!.changes.amount).toEqual({ from: null, to: 4_200 })
+    expect(events[1]!.changes).toEqual({
       description: { from: "Invoice 7", to: "Invoice 7 (paid)" },
       metadata: { from: {}, to: { order_id: "A-7" } },
     })
-    expect(events[1].seq).toBeGreaterThan(events[0].seq)
+    expect(events[1]!.seq).toBeGreaterThan(events[0]!.seq)
   })
 
   it("answers an unknown transaction with 404", async () => {
@@ -78,7 +74,7 @@ describe("transactions.changes", () => {
           }),
         )
         events.push(...page.items)
-        next = page.nextCursor
+        next = page.nextCursor ?? undefined
         if (!page.hasMore) return { events, cursor: next }
       }
     }

@@ -15,7 +15,7 @@ import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, type Json, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 /** Where hostile text is stored and read back. */
@@ -25,13 +25,10 @@ let untouchedAccountId: string
 /** A transaction updated over and over. */
 let updatedId: string
 
-const createAccount = async (name: string) =>
-  (await api.mutate("accounts.create", { name, currency: "USD" })).body.result.data.id as string
-
 beforeAll(async () => {
   api = await startTestApi()
-  accountId = await createAccount("Hostile text")
-  untouchedAccountId = await createAccount("Refused requests")
+  accountId = (await createAccount(api, { name: "Hostile text" })).id
+  untouchedAccountId = (await createAccount(api, { name: "Refused requests" })).id
   updatedId = (
     await api.mutate("transactions.create", {
       accountId,
@@ -368,7 +365,7 @@ const unstorable = fc.oneof(
 )
 
 const send = (path: string, input: unknown) =>
-  path === "transactions.list" ? api.query(path, input) : api.mutate(path, input)
+  api.call(path, input, path === "transactions.list" ? { method: "GET" } : {})
 
 describe("text that cannot be stored verbatim is refused with 400 naming the field", () => {
   it("rejects NUL characters and lone surrogates", async () => {
@@ -2098,7 +2095,7 @@ describe("times the system stamps page like the times clients send", () => {
           sql<{ readonly seq: string }>`select coalesce(max(seq), 0)::text as seq from outbox`,
       ),
     )
-    for (let i = 0; i < 20; i++) await createAccount(`Paged ${i}`)
+    for (let i = 0; i < 20; i++) await createAccount(api, { name: `Paged ${i}` })
     // What the worker's relay does with each event, back to back on one connection.
     const made = await api.runtime.runPromise(
       Effect.gen(function* () {

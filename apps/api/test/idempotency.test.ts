@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import {
+  createAccount,
+  fund,
+  type Input,
+  type Json,
+  ok,
+  startTestApi,
+  type TestApi,
+} from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -11,17 +19,8 @@ let counter = 0
 const newKey = () => `key-${Date.now()}-${++counter}`
 
 const fundedAccount = async (amount = 10_000) => {
-  const account = ok(await api.mutate("accounts.create", { name: "Idempotent", currency: "EUR" }))
-  if (amount > 0) {
-    ok(
-      await api.mutate("transactions.create", {
-        accountId: account.id,
-        direction: "credit",
-        amount,
-        currency: "EUR",
-      }),
-    )
-  }
+  const account = await createAccount(api, { name: "Idempotent", currency: "EUR" })
+  if (amount > 0) await fund(api, account.id, amount, "EUR")
   return account
 }
 
@@ -31,7 +30,7 @@ const listIds = async (accountId: string) =>
 describe("idempotency keys on creates", () => {
   it("answers a retry with the same key and body with the first result, marked as a replay", async () => {
     const account = await fundedAccount()
-    const input = {
+    const input: Input<"transactions.create"> = {
       idempotencyKey: newKey(),
       accountId: account.id,
       direction: "debit",
@@ -51,7 +50,12 @@ describe("idempotency keys on creates", () => {
   it("refuses the same key with a different body, saying so, and records nothing", async () => {
     const account = await fundedAccount()
     const key = newKey()
-    const base = { idempotencyKey: key, accountId: account.id, direction: "debit", currency: "EUR" }
+    const base = {
+      idempotencyKey: key,
+      accountId: account.id,
+      direction: "debit",
+      currency: "EUR",
+    } as const
     ok(await api.mutate("transactions.create", { ...base, amount: 100 }))
     const other = await api.mutate("transactions.create", { ...base, amount: 200 })
     expect(other.status).toBe(422)
@@ -64,7 +68,7 @@ describe("idempotency keys on creates", () => {
 
   it("executes exactly once when requests with one key arrive at the same time", async () => {
     const account = await fundedAccount()
-    const input = {
+    const input: Input<"transactions.create"> = {
       idempotencyKey: newKey(),
       accountId: account.id,
       direction: "debit",
@@ -84,7 +88,7 @@ describe("idempotency keys on creates", () => {
 
   it("keeps no key for a create that failed, so a retry after fixing the cause executes", async () => {
     const account = await fundedAccount(0)
-    const input = {
+    const input: Input<"transactions.create"> = {
       idempotencyKey: newKey(),
       accountId: account.id,
       direction: "debit",
@@ -113,11 +117,9 @@ describe("idempotency keys on creates", () => {
     const mine = ok(
       await api.mutate("accounts.create", { idempotencyKey: key, name: "Mine", currency: "EUR" }),
     )
-    const theirs = await api.call(
-      "accounts.create",
-      { idempotencyKey: key, name: "Mine", currency: "EUR" },
-      { auth: other.key },
-    )
+    const theirs = await api
+      .as(other.key)
+      .mutate("accounts.create", { idempotencyKey: key, name: "Mine", currency: "EUR" })
     expect(theirs.status).toBe(200)
     expect(theirs.body.result.data.id).not.toBe(mine.id)
     expect(theirs.body.result.data.replayed).toBeUndefined()

@@ -5,7 +5,7 @@ import { parse } from "csv-parse/sync"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { appRouter } from "../src/router.ts"
 import type { ProcedureMeta } from "../src/trpc.ts"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, type Input, type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 import { openSse } from "./sse.ts"
 
 /**
@@ -33,14 +33,15 @@ let a: Owned
 /** B's own account and transaction, so B's lists are not empty for want of data. */
 let own: { account: Json; transaction: Json }
 
-const as = (key: string) => ({
-  query: (path: string, input?: unknown) => api.call(path, input, { method: "GET", auth: key }),
-  mutate: (path: string, input?: unknown) => api.call(path, input, { auth: key }),
-})
-const asA = () => as(api.key)
-const asB = () => as(b.key)
+const asA = () => api.as(api.key)
+const asB = () => api.as(b.key)
+/** B's call with input no procedure accepts (a field smuggled in), so it goes out untyped. */
+const asBUntyped = (path: string, input: unknown) => api.call(path, input, { auth: b.key })
 
-const transaction = (accountId: string, extra: Record<string, unknown> = {}) => ({
+const transaction = (
+  accountId: string,
+  extra: Partial<Input<"transactions.create">> = {},
+): Input<"transactions.create"> => ({
   accountId,
   direction: "debit",
   amount: 700,
@@ -124,7 +125,10 @@ const downloadedIds = async (id: string, key: string) => {
 }
 
 /** Every page of a list, as B. */
-const listAllAsB = async (path: string, input: Record<string, unknown> = {}) => {
+const listAllAsB = async (
+  path: "accounts.list" | "transactions.list" | "webhooks.list",
+  input: Record<string, unknown> = {},
+) => {
   const ids: Array<string> = []
   let cursor: string | undefined
   for (;;) {
@@ -137,7 +141,7 @@ const listAllAsB = async (path: string, input: Record<string, unknown> = {}) => 
     )
     ids.push(...idsOf(page))
     if (!page.hasMore) return ids
-    cursor = page.nextCursor
+    cursor = page.nextCursor ?? undefined
   }
 }
 
@@ -146,7 +150,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
   "accounts.create": {
     sees: "another user cannot create an account for A (a userId is refused); theirs stays theirs",
     check: async () => {
-      const smuggled = await asB().mutate("accounts.create", {
+      const smuggled = await asBUntyped("accounts.create", {
         name: "Mine now",
         currency: "USD",
         userId: api.userId,
@@ -215,7 +219,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
   "transactions.create": {
     sees: "another user gets 404 on A's account, exactly as on one that never existed; A's data is unchanged",
     check: async () => {
-      for (const extra of [{}, { status: "pending" }, { direction: "credit" }]) {
+      for (const extra of [{}, { status: "pending" }, { direction: "credit" }] as const) {
         await expectSameAsMissing(
           (accountId) => asB().mutate("transactions.create", transaction(accountId, extra)),
           a.account.id,
@@ -236,7 +240,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
     sees: "a batch naming A's account gets 404 for that item, exactly as for one that never existed; nothing of the batch is written",
     check: async () => {
       const before = await listAllAsB("transactions.list", { accountId: own.account.id })
-      for (const extra of [{}, { currency: "EUR" }, { status: "pending" }]) {
+      for (const extra of [{}, { currency: "EUR" }, { status: "pending" }] as const) {
         await expectSameAsMissing(
           (accountId) =>
             asB().mutate("transactions.createMany", {
@@ -310,7 +314,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
           )
           ids.push(...page.items.map((e: Json) => e.transactionId))
           if (!page.hasMore) return ids
-          cursor = page.nextCursor
+          cursor = page.nextCursor ?? undefined
         }
       }
       // The feed holds events back while older database transactions are still running.
@@ -349,7 +353,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       // never one on A's account.
       const c = await api.newUser()
       const cAccount = ok(
-        await as(c.key).mutate("accounts.create", {
+        await api.as(c.key).mutate("accounts.create", {
           name: "C",
           currency: "USD",
           allowNegative: true,
@@ -357,7 +361,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
       )
       const stream = await live(c.key, {})
       await stream.take(1, "connected")
-      const mine = ok(await as(c.key).mutate("transactions.create", transaction(cAccount.id)))
+      const mine = ok(await api.as(c.key).mutate("transactions.create", transaction(cAccount.id)))
       const seen: Array<Json> = []
       while (!seen.some((change) => change.transactionId === mine.id)) {
         const [event] = await stream.take(1)
@@ -373,7 +377,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
     sees: "another user's summary counts only their own money, and nothing under A's account",
     check: async () => {
       const range = { occurredFrom: "2000-01-01T00:00:00Z", occurredTo: "2100-01-01T00:00:00Z" }
-      for (const groupBy of ["category", "day", "month"]) {
+      for (const groupBy of ["category", "day", "month"] as const) {
         const mine = ok(await asB().query("transactions.summary", { ...range, groupBy }))
         // B has exactly one posted transaction of its own: A's posted one must not be counted.
         expect(mine.groups.map((g: Json) => [g.count, g.debits])).toEqual([
@@ -452,7 +456,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
   "exports.create": {
     sees: "another user's export holds only their own rows, even filtered by A's account or text; a userId is refused",
     check: async () => {
-      const smuggled = await asB().mutate("exports.create", { userId: api.userId })
+      const smuggled = await asBUntyped("exports.create", { userId: api.userId })
       expect(smuggled.status).toBe(400)
       expect(smuggled.body.error.data.issues).toContainEqual({
         path: ["userId"],
@@ -464,7 +468,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
         { accountId: a.account.id },
         { search: "rent" },
         { status: "pending" },
-      ]) {
+      ] as const) {
         const created = ok(await asB().mutate("exports.create", filters))
         await api.runtime.runPromise(PgExportBuilder.build(created.id as ExportId))
         const ids = (await downloadedIds(created.id, b.key)).sort()
@@ -502,7 +506,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
   "webhooks.create": {
     sees: "a webhook B creates is B's alone: not in A's list, and a userId in the input is refused",
     check: async () => {
-      const smuggled = await asB().mutate("webhooks.create", {
+      const smuggled = await asBUntyped("webhooks.create", {
         url: "https://b.example/hooks",
         eventTypes: ["*"],
         userId: api.userId,
@@ -585,7 +589,7 @@ const cases: Record<string, { readonly sees: string; readonly check: () => Promi
         "acc",
       )
       const token = ok(await asB().mutate("tokens.create", { scopes: ["read", "write"] })).token
-      const browser = as(token)
+      const browser = api.as(token)
       await expectSameAsMissing((id) => browser.query("accounts.get", { id }), a.account.id, "acc")
       await expectSameAsMissing(
         (id) => browser.query("transactions.get", { id }),
@@ -662,10 +666,8 @@ beforeAll(async () => {
   const listed = ok(await asA().query("transactions.list", { accountId: account.id, limit: 200 }))
   const balance = ok(await asA().query("accounts.balance", { id: account.id }))
   expect(balance).toMatchObject({ posted: 1300, available: 600 })
-  const newAccount = async (name: string) =>
-    ok(await asA().mutate("accounts.create", { name, currency: "USD" }))
-  const savings = await newAccount("A's savings")
-  const spare = await newAccount("A's spare")
+  const savings = await createAccount(asA(), { name: "A's savings" })
+  const spare = await createAccount(asA(), { name: "A's spare" })
   ok(
     await asA().mutate(
       "transactions.create",

@@ -105,7 +105,7 @@ describe("/metrics", () => {
   })
 
   it("names routes from procedures and templates only: ids and scanners' guesses add no series", async () => {
-    await api.query("no.such.procedure", {})
+    await api.call("no.such.procedure", {}, { method: "GET" })
     const batch = await fetch(
       `${api.url}/trpc/accounts.list,accounts.list?batch=1&input=${encodeURIComponent("{}")}`,
       { headers: { authorization: `Bearer ${api.key}` } },

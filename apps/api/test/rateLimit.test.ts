@@ -79,8 +79,7 @@ const expectWholeSeconds = (value: string | null) => {
   expect(Number(value)).toBeLessThanOrEqual(60)
 }
 
-const listAccounts = (api: TestApi, key: string) =>
-  api.call("accounts.list", {}, { method: "GET", auth: key })
+const listAccounts = (api: TestApi, key: string) => api.as(key).query("accounts.list", {})
 
 const expectRateLimited = (response: { status: number; headers: Headers; body: Json }) => {
   expect(response.status).toBe(429)

@@ -268,9 +268,9 @@ describe("secrets stay out of logs, error answers and job payloads", () => {
     try {
       const answers = [
         // The key cannot be checked: 503, and the cause is logged.
-        await api.call("accounts.list", {}, { method: "GET" }),
+        await api.query("accounts.list", {}),
         // The admin token needs no database, the use case does: 500, and the cause is logged.
-        await api.call("admin.users.create", { name: "Bob" }, { auth: api.adminToken }),
+        await api.as(api.adminToken).mutate("admin.users.create", { name: "Bob" }),
       ]
       expect(answers.map((answer) => answer.status)).toEqual([503, 500])
       const logs = [...api.logs.raw, ...runtimeLogs.raw].join("\n")

@@ -39,7 +39,7 @@ const seed = (args: ReadonlyArray<string>) =>
   })
 
 const accountsOf = async (key: string) => {
-  const answer = await api.call("accounts.list", { limit: 200 }, { method: "GET", auth: key })
+  const answer = await api.as(key).query("accounts.list", { limit: 200 })
   expect(answer.status).toBe(200)
   return answer.body.result.data.items as Array<Json>
 }
@@ -47,11 +47,7 @@ const accountsOf = async (key: string) => {
 const rowsIn = async (key: string, accountIds: ReadonlyArray<string>) => {
   let total = 0
   for (const accountId of accountIds) {
-    const page = await api.call(
-      "transactions.list",
-      { accountId, limit: 200 },
-      { method: "GET", auth: key },
-    )
+    const page = await api.as(key).query("transactions.list", { accountId, limit: 200 })
     total += page.body.result.data.items.length
   }
   return total

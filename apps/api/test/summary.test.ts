@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, type Input, type Json, ok, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 let usd: Json
 let eur: Json
 beforeAll(async () => {
   api = await startTestApi()
-  const account = async (currency: string) =>
-    (await api.mutate("accounts.create", { name: currency, currency, allowNegative: true })).body
-      .result.data
+  const account = (currency: string) =>
+    createAccount(api, { name: currency, currency, allowNegative: true })
   usd = await account("USD")
   eur = await account("EUR")
-  const create = async (input: Record<string, unknown>) => {
+  const create = async (input: Input<"transactions.create">) => {
     const response = await api.mutate("transactions.create", input)
     expect(response.status).toBe(200)
   }
@@ -78,11 +77,9 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 const range = { occurredFrom: "2026-03-01T00:00:00Z", occurredTo: "2026-05-01T00:00:00Z" }
-const summary = async (input: Record<string, unknown>) => {
-  const response = await api.query("transactions.summary", { ...range, ...input })
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
+type SummaryInput = Input<"transactions.summary">
+const summary = async (input: Partial<SummaryInput> & Pick<SummaryInput, "groupBy">) =>
+  ok(await api.query("transactions.summary", { ...range, ...input }))
 
 describe("transactions.summary", () => {
   it("totals posted money by category, per currency, uncategorized last", async () => {
@@ -146,7 +143,11 @@ describe("transactions.summary", () => {
     })
     expect(backwards.status).toBe(400)
     expect(backwards.body.error.data.issues.map((i: Json) => i.path)).toEqual([["occurredTo"]])
-    const week = await api.query("transactions.summary", { ...range, groupBy: "week" })
+    const week = await api.call(
+      "transactions.summary",
+      { ...range, groupBy: "week" },
+      { method: "GET" },
+    )
     expect(week.status).toBe(400)
     expect(week.body.error.data.issues.map((i: Json) => i.path)).toEqual([["groupBy"]])
   })

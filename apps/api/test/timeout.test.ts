@@ -85,11 +85,7 @@ describe("a use case slower than the request timeout", () => {
     const listed = await api.query("transactions.list", {})
     expect(listed.status).toBe(200)
     expect(listed.body.result.data.items).toEqual([])
-    const user = await api.call(
-      "admin.users.create",
-      { name: "Still here" },
-      { auth: api.adminToken },
-    )
+    const user = await api.as(api.adminToken).mutate("admin.users.create", { name: "Still here" })
     expect(user.status).toBe(200)
     expectTimedOut(await stuck)
 

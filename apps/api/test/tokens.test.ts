@@ -10,7 +10,16 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { asModule } from "../../../packages/client/test/readmeModule.ts"
 import { readmeSnippet } from "../../../scripts/readme.ts"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import {
+  type Input,
+  type InputArgs,
+  type Json,
+  type MutationPath,
+  ok,
+  type QueryPath,
+  startTestApi,
+  type TestApi,
+} from "./harness.ts"
 
 /**
  * Client tokens: minted by a server with its secret key, used by a browser. Every restriction is
@@ -42,9 +51,10 @@ const record = <A extends Answer>(answer: A): A => {
 
 /** tRPC calls with `auth` as the bearer token. */
 const as = (auth: string) => ({
-  query: async (path: string, input?: unknown) =>
-    record(await api.call(path, input, { method: "GET", auth })),
-  mutate: async (path: string, input?: unknown) => record(await api.call(path, input, { auth })),
+  query: async <Path extends QueryPath>(path: Path, ...input: InputArgs<Path>) =>
+    record(await api.as(auth).query(path, ...input)),
+  mutate: async <Path extends MutationPath>(path: Path, ...input: InputArgs<Path>) =>
+    record(await api.as(auth).mutate(path, ...input)),
   rest: async (
     method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
@@ -53,8 +63,8 @@ const as = (auth: string) => ({
 })
 
 /** A token minted through tRPC with the test user's key (or `key`). */
-const mint = async (input: Record<string, unknown>, key = api.key) => {
-  const token = ok(await api.call("tokens.create", input, { auth: key }))
+const mint = async (input: Input<"tokens.create">, key = api.key) => {
+  const token = ok(await api.as(key).mutate("tokens.create", input))
   minted.push(token.token)
   return token
 }
@@ -175,7 +185,7 @@ describe("minting client tokens", () => {
       [{ scopes: ["read"], userId: "usr_00000000000000000000000000" }, "userId"],
     ]
     for (const [input, field] of cases) {
-      const trpc = await api.mutate("tokens.create", input)
+      const trpc = await api.call("tokens.create", input)
       expect(trpc.status, JSON.stringify(input)).toBe(400)
       expect(trpc.body.error.data.tag).toBe("ValidationError")
       expect(trpc.body.error.data.issues.map((i: Json) => i.path.join("."))).toContain(field)
@@ -210,7 +220,7 @@ describe("minting client tokens", () => {
 
   it("refuses scopes beyond the key's with 403, and a read-only key (minting needs write)", async () => {
     const writeOnly = await api.newUser(["write"])
-    const above = await api.call("tokens.create", { scopes: ["read"] }, { auth: writeOnly.key })
+    const above = await api.as(writeOnly.key).mutate("tokens.create", { scopes: ["read"] })
     expect(above.status).toBe(403)
     expect(above.body.error.data).toMatchObject({
       tag: "Forbidden",
@@ -222,7 +232,7 @@ describe("minting client tokens", () => {
     })
     expect(rest.status).toBe(403)
     const readOnly = await api.newUser(["read"])
-    const reader = await api.call("tokens.create", { scopes: ["read"] }, { auth: readOnly.key })
+    const reader = await api.as(readOnly.key).mutate("tokens.create", { scopes: ["read"] })
     expect(reader.status).toBe(403)
     expect(reader.body.error.data.details.requiredScope).toBe("write")
   })
@@ -367,7 +377,7 @@ describe("a client token limited to some accounts", () => {
       groupBy: "category",
       occurredFrom: "2000-01-01T00:00:00Z",
       occurredTo: "2100-01-01T00:00:00Z",
-    }
+    } as const
     const summary = ok(await browser.query("transactions.summary", range))
     const salary = summary.groups.find((g: Json) => g.key === "salary")
     expect(salary).toMatchObject({ credits: 20_000, count: 2 })
@@ -397,7 +407,7 @@ describe("a client token limited to some accounts", () => {
   })
 
   it("writes only inside them: outside answers 404 and changes nothing, through tRPC and REST", async () => {
-    const debit = (accountId: string) => ({
+    const debit = (accountId: string): Input<"transactions.create"> => ({
       accountId,
       direction: "debit",
       amount: 1,
@@ -524,17 +534,15 @@ describe("a client token's end", () => {
       const owner = await api.newUser()
       const { token } = await mint({ scopes: ["read"] }, owner.key)
       const statusOn = async (target: TestApi) =>
-        (await target.call("accounts.list", {}, { method: "GET", auth: token })).status
+        (await target.as(token).query("accounts.list", {})).status
       // Both processes hold it now.
       expect(await statusOn(api)).toBe(200)
       expect(await statusOn(second)).toBe(200)
       expect(await statusOn(second)).toBe(200)
 
-      const revoked = await api.call(
-        "admin.apiKeys.revoke",
-        { id: owner.keyId },
-        { auth: api.adminToken },
-      )
+      const revoked = await api
+        .as(api.adminToken)
+        .mutate("admin.apiKeys.revoke", { id: owner.keyId })
       expect(revoked.status).toBe(200)
       expect(await statusOn(api)).toBe(401)
       await expect.poll(() => statusOn(second), { timeout: 1_000, interval: 20 }).toBe(401)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startTestApi, type TestApi } from "./harness.ts"
+import { createAccount, startTestApi, type TestApi } from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -8,19 +8,12 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 /** Accounts here may go negative: these tests are about recording, not about funds. */
-const createAccount = async (currency = "USD", allowNegative = true) => {
-  const response = await api.mutate("accounts.create", {
-    name: `Wallet ${currency}`,
-    currency,
-    allowNegative,
-  })
-  expect(response.status).toBe(200)
-  return response.body.result.data
-}
+const newWallet = (currency = "USD", allowNegative = true) =>
+  createAccount(api, { name: `Wallet ${currency}`, currency, allowNegative })
 
 describe("accounts over HTTP", () => {
   it("creates an account with defaults and reads it back", async () => {
-    const account = await createAccount("EUR", false)
+    const account = await newWallet("EUR", false)
     expect(account).toMatchObject({
       name: "Wallet EUR",
       currency: "EUR",
@@ -34,7 +27,7 @@ describe("accounts over HTTP", () => {
   })
 
   it("lists accounts newest first and filters by currency", async () => {
-    const jpy = await createAccount("JPY")
+    const jpy = await newWallet("JPY")
     const listed = await api.query("accounts.list", { currency: "JPY" })
     expect(listed.body.result.data.items.map((a: { id: string }) => a.id)).toContain(jpy.id)
     expect(
@@ -48,7 +41,7 @@ describe("accounts over HTTP", () => {
 
 describe("transactions over HTTP", () => {
   it("records a posted transaction by default, with every field returned", async () => {
-    const account = await createAccount()
+    const account = await newWallet()
     const response = await api.mutate("transactions.create", {
       accountId: account.id,
       direction: "credit",
@@ -80,7 +73,7 @@ describe("transactions over HTTP", () => {
   })
 
   it("stores SQL fragments, control characters and emoji verbatim", async () => {
-    const account = await createAccount()
+    const account = await newWallet()
     const hostile = "'); drop table transactions; -- \u0007\u001b[31m 💸👩‍👩‍👧 \\ % _"
     const created = await api.mutate("transactions.create", {
       accountId: account.id,
@@ -96,7 +89,7 @@ describe("transactions over HTTP", () => {
   })
 
   it("pages through a filtered list with a cursor, without gaps or repeats", async () => {
-    const account = await createAccount()
+    const account = await newWallet()
     const ids = new Set<string>()
     for (let i = 0; i < 7; i++) {
       const created = await api.mutate("transactions.create", {
@@ -147,7 +140,7 @@ describe("transactions over HTTP", () => {
   })
 
   it("updates descriptive fields, bumps the version and refuses a stale version", async () => {
-    const account = await createAccount()
+    const account = await newWallet()
     const created = (
       await api.mutate("transactions.create", {
         accountId: account.id,
@@ -184,7 +177,7 @@ describe("transactions over HTTP", () => {
   })
 
   it("refuses to change the amount through an update", async () => {
-    const account = await createAccount()
+    const account = await newWallet()
     const created = (
       await api.mutate("transactions.create", {
         accountId: account.id,
@@ -193,7 +186,7 @@ describe("transactions over HTTP", () => {
         currency: "USD",
       })
     ).body.result.data
-    const response = await api.mutate("transactions.update", {
+    const response = await api.call("transactions.update", {
       id: created.id,
       expectedVersion: 1,
       amount: 1,

@@ -1,6 +1,14 @@
 import { makeId } from "@txn/domain"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, ok, startTestApi, type TestApi } from "./harness.ts"
+import {
+  createAccount,
+  fund,
+  type Input,
+  type Json,
+  ok,
+  startTestApi,
+  type TestApi,
+} from "./harness.ts"
 
 let api: TestApi
 beforeAll(async () => {
@@ -8,21 +16,12 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const createAccount = async (extra: Record<string, unknown> = {}) =>
-  ok(await api.mutate("accounts.create", { name: "Transfer", currency: "USD", ...extra }))
-
-const fund = async (accountId: string, amount: number, currency = "USD") =>
-  ok(
-    await api.mutate("transactions.create", {
-      accountId,
-      direction: "credit",
-      amount,
-      currency,
-      description: "Funding",
-    }),
-  )
-
-const transfer = (fromAccountId: string, toAccountId: string, amount: number, extra = {}) =>
+const transfer = (
+  fromAccountId: string,
+  toAccountId: string,
+  amount: number,
+  extra: Partial<Input<"transfers.create">> = {},
+) =>
   api.mutate("transfers.create", {
     fromAccountId,
     toAccountId,
@@ -42,9 +41,9 @@ const snapshot = async (...ids: Array<string>) =>
 
 describe("transfers over HTTP", () => {
   it("moves money: exact balances, both legs readable and linked, the transfer readable", async () => {
-    const from = await createAccount()
-    const to = await createAccount()
-    await fund(from.id, 1000)
+    const from = await createAccount(api)
+    const to = await createAccount(api)
+    await fund(api, from.id, 1000)
     const created = ok(await transfer(from.id, to.id, 350, { description: "Savings" }))
     expect(created).toMatchObject({
       userId: api.userId,
@@ -88,8 +87,8 @@ describe("transfers over HTTP", () => {
   })
 
   it("refuses a transfer from an account to itself with 400 naming toAccountId", async () => {
-    const account = await createAccount()
-    await fund(account.id, 1000)
+    const account = await createAccount(api)
+    await fund(api, account.id, 1000)
     const before = await snapshot(account.id)
     const response = await transfer(account.id, account.id, 100)
     expect(response.status).toBe(400)
@@ -103,10 +102,10 @@ describe("transfers over HTTP", () => {
   it.each(["source", "target"])(
     "refuses with 422 CurrencyMismatch when the %s account holds another currency, recording nothing",
     async (side) => {
-      const usd = await createAccount()
-      const eur = await createAccount({ currency: "EUR" })
-      await fund(usd.id, 1000)
-      await fund(eur.id, 1000, "EUR")
+      const usd = await createAccount(api)
+      const eur = await createAccount(api, { currency: "EUR" })
+      await fund(api, usd.id, 1000)
+      await fund(api, eur.id, 1000, "EUR")
       const before = await snapshot(usd.id, eur.id)
       const [from, to] = side === "source" ? [eur, usd] : [usd, eur]
       const response = await transfer(from.id, to.id, 100)
@@ -119,8 +118,8 @@ describe("transfers over HTTP", () => {
   it.each(["source", "target"])(
     "answers 404 NotFound for an unknown %s account, recording nothing",
     async (side) => {
-      const known = await createAccount()
-      await fund(known.id, 1000)
+      const known = await createAccount(api)
+      await fund(api, known.id, 1000)
       const before = await snapshot(known.id)
       const unknown = makeId("acc")
       const response =
@@ -135,10 +134,10 @@ describe("transfers over HTTP", () => {
   )
 
   it("refuses a transfer taking the target past 2^53-1 with 422 BalanceLimitExceeded, recording nothing", async () => {
-    const from = await createAccount()
-    const to = await createAccount()
-    await fund(from.id, 500)
-    await fund(to.id, Number.MAX_SAFE_INTEGER - 100)
+    const from = await createAccount(api)
+    const to = await createAccount(api)
+    await fund(api, from.id, 500)
+    await fund(api, to.id, Number.MAX_SAFE_INTEGER - 100)
     const before = await snapshot(from.id, to.id)
     const response = await transfer(from.id, to.id, 101)
     expect(response.status).toBe(422)
@@ -163,9 +162,9 @@ describe("transfers over HTTP", () => {
   })
 
   it("refuses with 422 InsufficientFunds and records nothing at all (atomic)", async () => {
-    const from = await createAccount()
-    const to = await createAccount()
-    await fund(from.id, 500)
+    const from = await createAccount(api)
+    const to = await createAccount(api)
+    await fund(api, from.id, 500)
     // A hold reduces what is available below what is posted.
     ok(
       await api.mutate("transactions.create", {
@@ -193,17 +192,17 @@ describe("transfers over HTTP", () => {
   })
 
   it("lets a source that allows negative balances go negative", async () => {
-    const from = await createAccount({ allowNegative: true })
-    const to = await createAccount()
+    const from = await createAccount(api, { allowNegative: true })
+    const to = await createAccount(api)
     ok(await transfer(from.id, to.id, 250))
     expect(await balance(from.id)).toMatchObject({ posted: -250, available: -250 })
     expect(await balance(to.id)).toMatchObject({ posted: 250, available: 250 })
   })
 
   it("20 concurrent transfers of 100 from 1000: exactly 10 pass, money is conserved", async () => {
-    const from = await createAccount()
-    const to = await createAccount()
-    await fund(from.id, 1000)
+    const from = await createAccount(api)
+    const to = await createAccount(api)
+    await fund(api, from.id, 1000)
     const responses = await Promise.all(
       Array.from({ length: 20 }, () => transfer(from.id, to.id, 100)),
     )
@@ -222,10 +221,10 @@ describe("transfers over HTTP", () => {
   })
 
   it("opposite concurrent transfers between two accounts never deadlock and conserve money", async () => {
-    const x = await createAccount()
-    const y = await createAccount()
-    await fund(x.id, 500)
-    await fund(y.id, 500)
+    const x = await createAccount(api)
+    const y = await createAccount(api)
+    await fund(api, x.id, 500)
+    await fund(api, y.id, 500)
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         i % 2 === 0 ? transfer(x.id, y.id, 30 + (i % 7)) : transfer(y.id, x.id, 25 + (i % 5)),

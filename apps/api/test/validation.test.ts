@@ -207,7 +207,7 @@ describe("malformed requests", () => {
   })
 
   it("answers an unknown procedure with 404 NotFound", async () => {
-    const response = await api.mutate("accounts.destroy", {})
+    const response = await api.call("accounts.destroy", {})
     expect(response.status).toBe(404)
     expect(response.body.error.data.tag).toBe("NotFound")
   })
@@ -234,13 +234,17 @@ describe("malformed requests", () => {
   })
 
   it("accepts a query sent as POST, for inputs too long for a URL", async () => {
-    const response = await api.mutate("accounts.list", { limit: 1 })
+    const response = await api.call("accounts.list", { limit: 1 })
     expect(response.status).toBe(200)
     expect(response.body.result.data.items).toBeInstanceOf(Array)
   })
 
   it("answers a mutation sent as GET with 405 MethodNotAllowed and Allow: POST", async () => {
-    const response = await api.query("accounts.create", { name: "A", currency: "USD" })
+    const response = await api.call(
+      "accounts.create",
+      { name: "A", currency: "USD" },
+      { method: "GET" },
+    )
     expect(response.status).toBe(405)
     expect(response.headers.get("allow")).toBe("POST")
     expect(response.body.error.data).toMatchObject({ tag: "MethodNotAllowed", httpStatus: 405 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Json, startTestApi } from "./harness.ts"
+import { type Input, type Json, startTestApi } from "./harness.ts"
 
 /** Every way of writing an internal target a client might send, and what the answer calls it. */
 const refused: Array<[string, string]> = [
@@ -79,7 +79,11 @@ describe("webhook targets, private targets off (the default)", () => {
   })
 
   it("refuses before the idempotency key is spent, so the key still works for a good URL", async () => {
-    const bad = { idempotencyKey: "target-1", url: "http://10.0.0.1/", eventTypes: ["*"] }
+    const bad: Input<"webhooks.create"> = {
+      idempotencyKey: "target-1",
+      url: "http://10.0.0.1/",
+      eventTypes: ["*"],
+    }
     urlIssue(await api.mutate("webhooks.create", bad))
     const good = await api.mutate("webhooks.create", {
       ...bad,
