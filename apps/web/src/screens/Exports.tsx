@@ -2,6 +2,7 @@ import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tansta
 import { type Export, errorTag, type TxnClient } from "@txn/client"
 import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from "react"
 import { describeError } from "../errors.ts"
+import { SelectField, TextField } from "../fields.tsx"
 import { newKey, when } from "../format.ts"
 import { useTxn } from "../txn.tsx"
 import { describeDownloadError, useDownload } from "./exportDownload.ts"
@@ -194,8 +195,8 @@ export default function Exports() {
 
   const set =
     <K extends keyof ExportFormValues>(key: K) =>
-    (event: { target: { value: string } }) =>
-      setValues((old) => ({ ...old, [key]: event.target.value as ExportFormValues[K] }))
+    (value: string) =>
+      setValues((old) => ({ ...old, [key]: value as ExportFormValues[K] }))
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
@@ -221,24 +222,27 @@ export default function Exports() {
       </p>
       <form aria-label="New export" className="panel export-form" onSubmit={submit} noValidate>
         <div className="row">
-          <div className="field">
-            <label htmlFor={field("accountId")}>Account</label>
-            <select id={field("accountId")} value={values.accountId} onChange={set("accountId")}>
-              <option value="">All accounts</option>
-              {accounts.data?.accounts.map((account) => (
-                <option key={account.id} value={account.id}>
-                  {account.name} ({account.currency})
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            id={ids}
+            name="accountId"
+            label="Account"
+            value={values.accountId}
+            onChange={set("accountId")}
+          >
+            <option value="">All accounts</option>
+            {accounts.data?.accounts.map((account) => (
+              <option key={account.id} value={account.id}>
+                {account.name} ({account.currency})
+              </option>
+            ))}
+          </SelectField>
           <div className="field">
             <label htmlFor={field("from")}>From</label>
             <input
               id={field("from")}
               type="date"
               value={values.from}
-              onChange={set("from")}
+              onChange={(event) => set("from")(event.target.value)}
               aria-invalid={problem?.startsWith("From") === true ? true : undefined}
             />
           </div>
@@ -249,51 +253,55 @@ export default function Exports() {
               type="date"
               value={values.to}
               min={values.from === "" ? undefined : values.from}
-              onChange={set("to")}
+              onChange={(event) => set("to")(event.target.value)}
               aria-invalid={problem?.startsWith("To") === true ? true : undefined}
             />
           </div>
-          <div className="field">
-            <label htmlFor={field("direction")}>Direction</label>
-            <select id={field("direction")} value={values.direction} onChange={set("direction")}>
-              <option value="">Credits and debits</option>
-              {directions.map((direction) => (
-                <option key={direction} value={direction}>
-                  {direction === "credit" ? "Credits" : "Debits"}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={field("status")}>Status</label>
-            <select id={field("status")} value={values.status} onChange={set("status")}>
-              <option value="">Any status</option>
-              {transactionStatuses.map((status) => (
-                <option key={status} value={status}>
-                  {status}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={field("category")}>Category</label>
-            <input
-              id={field("category")}
-              value={values.category}
-              maxLength={100}
-              onChange={set("category")}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={field("search")}>Search</label>
-            <input
-              id={field("search")}
-              type="search"
-              value={values.search}
-              maxLength={200}
-              onChange={set("search")}
-            />
-          </div>
+          <SelectField
+            id={ids}
+            name="direction"
+            label="Direction"
+            value={values.direction}
+            onChange={set("direction")}
+          >
+            <option value="">Credits and debits</option>
+            {directions.map((direction) => (
+              <option key={direction} value={direction}>
+                {direction === "credit" ? "Credits" : "Debits"}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            id={ids}
+            name="status"
+            label="Status"
+            value={values.status}
+            onChange={set("status")}
+          >
+            <option value="">Any status</option>
+            {transactionStatuses.map((status) => (
+              <option key={status} value={status}>
+                {status}
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            id={ids}
+            name="category"
+            label="Category"
+            maxLength={100}
+            value={values.category}
+            onChange={set("category")}
+          />
+          <TextField
+            id={ids}
+            name="search"
+            label="Search"
+            type="search"
+            maxLength={200}
+            value={values.search}
+            onChange={set("search")}
+          />
           <button type="submit" disabled={create.isPending}>
             Start export
           </button>

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query"
 import type { SummaryGroup } from "@txn/client"
 import { useEffect, useId, useMemo, useState } from "react"
 import { describeError } from "../errors.ts"
+import { SelectField } from "../fields.tsx"
 import { money } from "../format.ts"
 import { useTxn } from "../txn.tsx"
 import { useAllAccounts, useQueryParams } from "./accountsData.ts"
@@ -115,42 +116,40 @@ export default function Summary() {
             }}
           />
         </div>
-        <div className="field">
-          <label htmlFor={`${ids}-account`}>Account</label>
-          <select
-            id={`${ids}-account`}
-            value={accountId}
-            onChange={(event) => setParam("accountId", event.target.value)}
-          >
-            <option value="">All accounts</option>
-            {accountId !== "" && account === undefined ? (
-              <option value={accountId}>
-                {accounts.isPending ? "Loading…" : "An account not in the list"}
-              </option>
-            ) : null}
-            {(accounts.data ?? []).map((item) => (
-              <option key={item.id} value={item.id}>
-                {item.name} ({item.currency})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${ids}-currency`}>Currency</label>
-          <select
-            id={`${ids}-currency`}
-            value={currency}
-            disabled={accountId !== ""}
-            aria-describedby={`${ids}-currency-hint`}
-            onChange={(event) => setParam("currency", event.target.value)}
-          >
-            {currencyOptions.map((code) => (
-              <option key={code} value={code}>
-                {code}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          id={ids}
+          name="account"
+          label="Account"
+          value={accountId}
+          onChange={(value) => setParam("accountId", value)}
+        >
+          <option value="">All accounts</option>
+          {accountId !== "" && account === undefined ? (
+            <option value={accountId}>
+              {accounts.isPending ? "Loading…" : "An account not in the list"}
+            </option>
+          ) : null}
+          {(accounts.data ?? []).map((item) => (
+            <option key={item.id} value={item.id}>
+              {item.name} ({item.currency})
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id={ids}
+          name="currency"
+          label="Currency"
+          value={currency}
+          disabled={accountId !== ""}
+          describedBy={`${ids}-currency-hint`}
+          onChange={(value) => setParam("currency", value)}
+        >
+          {currencyOptions.map((code) => (
+            <option key={code} value={code}>
+              {code}
+            </option>
+          ))}
+        </SelectField>
         <p id={`${ids}-currency-hint`} className="hint summary-hint">
           {accountId === ""
             ? "Totals of every account in this currency."

@@ -1,6 +1,6 @@
 import type { RouterInputs, Transaction } from "@txn/client"
 import { type FormEvent, useId, useState } from "react"
-import { TextField } from "../TextField.tsx"
+import { TextField } from "../fields.tsx"
 
 export type UpdateFields = Omit<RouterInputs["transactions"]["update"], "id" | "expectedVersion">
 

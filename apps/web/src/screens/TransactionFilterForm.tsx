@@ -1,5 +1,6 @@
 import type { Account } from "@txn/client"
 import { type FormEvent, useEffect, useId, useRef, useState } from "react"
+import { SelectField } from "../fields.tsx"
 import { capitalized, statusLabel } from "./TransactionTable.tsx"
 import {
   directions,
@@ -89,59 +90,52 @@ export const TransactionFilterForm = (props: {
   return (
     <form aria-label="Filters" className="txn-filters panel" onSubmit={submit}>
       <div className="row">
-        <div className="field">
-          <label htmlFor={field("account")}>Account</label>
-          <select
-            id={field("account")}
-            value={draft.accountId}
-            onChange={(event) => set("accountId", event.target.value, false)}
-          >
-            <option value="">All accounts</option>
-            {draft.accountId !== "" &&
-            !props.accounts.some((account) => account.id === draft.accountId) ? (
-              <option value={draft.accountId}>{draft.accountId}</option>
-            ) : null}
-            {props.accounts.map((account) => (
-              <option key={account.id} value={account.id}>
-                {account.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={field("status")}>Status</label>
-          <select
-            id={field("status")}
-            value={draft.status}
-            onChange={(event) =>
-              set("status", event.target.value as TransactionFilters["status"], false)
-            }
-          >
-            <option value="">All statuses</option>
-            {statuses.map((status) => (
-              <option key={status} value={status}>
-                {statusLabel(status)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={field("direction")}>Direction</label>
-          <select
-            id={field("direction")}
-            value={draft.direction}
-            onChange={(event) =>
-              set("direction", event.target.value as TransactionFilters["direction"], false)
-            }
-          >
-            <option value="">All directions</option>
-            {directions.map((direction) => (
-              <option key={direction} value={direction}>
-                {capitalized(direction)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          id={id}
+          name="account"
+          label="Account"
+          value={draft.accountId}
+          onChange={(value) => set("accountId", value, false)}
+        >
+          <option value="">All accounts</option>
+          {draft.accountId !== "" &&
+          !props.accounts.some((account) => account.id === draft.accountId) ? (
+            <option value={draft.accountId}>{draft.accountId}</option>
+          ) : null}
+          {props.accounts.map((account) => (
+            <option key={account.id} value={account.id}>
+              {account.name}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id={id}
+          name="status"
+          label="Status"
+          value={draft.status}
+          onChange={(value) => set("status", value as TransactionFilters["status"], false)}
+        >
+          <option value="">All statuses</option>
+          {statuses.map((status) => (
+            <option key={status} value={status}>
+              {statusLabel(status)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id={id}
+          name="direction"
+          label="Direction"
+          value={draft.direction}
+          onChange={(value) => set("direction", value as TransactionFilters["direction"], false)}
+        >
+          <option value="">All directions</option>
+          {directions.map((direction) => (
+            <option key={direction} value={direction}>
+              {capitalized(direction)}
+            </option>
+          ))}
+        </SelectField>
         <div className="field">
           <label htmlFor={field("category")}>Category</label>
           <input

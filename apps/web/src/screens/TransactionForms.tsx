@@ -2,8 +2,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query"
 import { type Account, parseMajorUnits, type RouterInputs, type Transaction } from "@txn/client"
 import { type FormEvent, useId, useState } from "react"
 import { describeError } from "../errors.ts"
+import { AmountField, SelectField, TextField } from "../fields.tsx"
 import { money, newKey } from "../format.ts"
-import { AmountField, TextField } from "../TextField.tsx"
 import { useTxn } from "../txn.tsx"
 import { afterChange } from "./transactionData.ts"
 import { decimalsHint, fromLocalInput } from "./transactionFilters.ts"
@@ -112,33 +112,31 @@ export const NewTransactionForm = (props: {
         <p className="hint">Create an account first (on the Accounts screen).</p>
       ) : null}
       <div className="row">
-        <div className="field">
-          <label htmlFor={field("account")}>Account</label>
-          <select
-            id={field("account")}
-            value={account?.id ?? ""}
-            onChange={(event) => setAccountId(event.target.value)}
-          >
-            {props.accounts.map((option) => (
-              <option key={option.id} value={option.id}>
-                {option.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={field("type")}>Type</label>
-          <select
-            id={field("type")}
-            value={kind}
-            aria-describedby={field("type-hint")}
-            onChange={(event) => setKind(event.target.value as Kind)}
-          >
-            <option value="credit">Credit</option>
-            <option value="debit">Debit</option>
-            <option value="hold">Hold</option>
-          </select>
-        </div>
+        <SelectField
+          id={id}
+          name="account"
+          label="Account"
+          value={account?.id ?? ""}
+          onChange={setAccountId}
+        >
+          {props.accounts.map((option) => (
+            <option key={option.id} value={option.id}>
+              {option.name}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id={id}
+          name="type"
+          label="Type"
+          value={kind}
+          describedBy={field("type-hint")}
+          onChange={(value) => setKind(value as Kind)}
+        >
+          <option value="credit">Credit</option>
+          <option value="debit">Debit</option>
+          <option value="hold">Hold</option>
+        </SelectField>
         <AmountField
           id={id}
           currency={currency}
@@ -269,7 +267,6 @@ export const TransferForm = (props: {
     })
   }
 
-  const field = (name: string) => `${id}-${name}`
   const options = props.accounts.map((option) => (
     <option key={option.id} value={option.id}>
       {option.name}
@@ -282,26 +279,18 @@ export const TransferForm = (props: {
         <p className="hint">A transfer needs two accounts of the same currency.</p>
       ) : null}
       <div className="row">
-        <div className="field">
-          <label htmlFor={field("from")}>From account</label>
-          <select
-            id={field("from")}
-            value={from?.id ?? ""}
-            onChange={(event) => setFromId(event.target.value)}
-          >
-            {options}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={field("to")}>To account</label>
-          <select
-            id={field("to")}
-            value={to?.id ?? ""}
-            onChange={(event) => setToId(event.target.value)}
-          >
-            {options}
-          </select>
-        </div>
+        <SelectField
+          id={id}
+          name="from"
+          label="From account"
+          value={from?.id ?? ""}
+          onChange={setFromId}
+        >
+          {options}
+        </SelectField>
+        <SelectField id={id} name="to" label="To account" value={to?.id ?? ""} onChange={setToId}>
+          {options}
+        </SelectField>
         <AmountField
           id={id}
           currency={currency}

@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query"
 import type { RouterInputs, Webhook } from "@txn/client"
 import { useId, useState } from "react"
 import { describeError } from "../errors.ts"
+import { SelectField } from "../fields.tsx"
 import { when } from "../format.ts"
 import { useTxn } from "../txn.tsx"
 import { lastAttemptAt } from "./webhookForm.ts"
@@ -48,24 +49,23 @@ export const Deliveries = (props: { readonly webhook: Webhook; readonly onClose:
         </button>
       </div>
       <div className="row">
-        <div className="field">
-          <label htmlFor={`${ids}-status`}>Delivery status</label>
-          <select
-            id={`${ids}-status`}
-            value={status}
-            onChange={(event) => {
-              setStatus(event.target.value as DeliveryStatus | "")
-              setCursors([])
-            }}
-          >
-            <option value="">All deliveries</option>
-            {deliveryStatuses.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          id={ids}
+          name="status"
+          label="Delivery status"
+          value={status}
+          onChange={(value) => {
+            setStatus(value as DeliveryStatus | "")
+            setCursors([])
+          }}
+        >
+          <option value="">All deliveries</option>
+          {deliveryStatuses.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </SelectField>
         <p className="hint">Newest first; refreshed every 5 seconds.</p>
       </div>
       {page.error === null ? null : (

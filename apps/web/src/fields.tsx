@@ -1,3 +1,5 @@
+import type { ReactNode } from "react"
+
 /**
  * A labelled one-line text input in the house layout (`.field`), its id made from `id` and
  * `name`, as the forms' other fields are.
@@ -10,6 +12,8 @@ export const TextField = (props: {
   readonly onChange: (value: string) => void
   readonly maxLength: number
   readonly className?: string
+  /** `search` for a search box; `text` unless given. */
+  readonly type?: "text" | "search"
 }) => {
   const inputId = `${props.id}-${props.name}`
   return (
@@ -17,7 +21,7 @@ export const TextField = (props: {
       <label htmlFor={inputId}>{props.label}</label>
       <input
         id={inputId}
-        type="text"
+        type={props.type ?? "text"}
         maxLength={props.maxLength}
         value={props.value}
         onChange={(event) => props.onChange(event.target.value)}
@@ -57,6 +61,48 @@ export const AmountField = (props: {
       <span id={field("amount-problem")} className="txn-field-error">
         {props.problem ?? ""}
       </span>
+    </div>
+  )
+}
+
+/**
+ * A labelled select in the house layout (`.field`), its id made from `id` and `name` and its
+ * options its children; a `hint` is shown under it and read out with it, as is the element
+ * `describedBy` names.
+ */
+export const SelectField = (props: {
+  readonly id: string
+  readonly name: string
+  readonly label: string
+  readonly value: string
+  readonly onChange: (value: string) => void
+  readonly disabled?: boolean
+  readonly hint?: ReactNode
+  readonly describedBy?: string
+  readonly children: ReactNode
+}) => {
+  const selectId = `${props.id}-${props.name}`
+  const describedBy = [
+    ...(props.hint === undefined ? [] : [`${selectId}-hint`]),
+    ...(props.describedBy === undefined ? [] : [props.describedBy]),
+  ]
+  return (
+    <div className="field">
+      <label htmlFor={selectId}>{props.label}</label>
+      <select
+        id={selectId}
+        value={props.value}
+        disabled={props.disabled}
+        aria-describedby={describedBy.length === 0 ? undefined : describedBy.join(" ")}
+        onChange={(event) => props.onChange(event.target.value)}
+      >
+        {props.children}
+      </select>
+      {props.hint === undefined ? null : (
+        <span id={`${selectId}-hint`} className="hint">
+          {props.hint}
+        </span>
+      )}
     </div>
   )
 }
