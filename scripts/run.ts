@@ -205,7 +205,7 @@ const howToCall =
     ? `
   No demo API key (NODE_ENV=production). Create a user and a key:
     npm run txn -- users create --name <name>
-    npm run txn -- keys create --user <usr_id> --scopes read,write
+    npm run txn -- api-keys create --user <usr_id> --scopes read,write
 `
     : `
   Demo API key (user ${demoUserId}, read and write; kept in ${shown(demoKeyFile)}):

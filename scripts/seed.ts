@@ -612,6 +612,6 @@ if (rows > 0 && args.database === undefined) {
   console.log(
     userId === demoUserId
       ? `\nThe demo API key of npm start sees them, e.g.:\n  curl -s http://127.0.0.1:${config.port}/trpc/transactions.list -H "authorization: Bearer $(cat ${config.dataDir}/demo-api-key)"`
-      : `\nGive ${userId} an API key to see them: npm run txn -- keys create --user ${userId} --scopes read`,
+      : `\nGive ${userId} an API key to see them: npm run txn -- api-keys create --user ${userId} --scopes read`,
   )
 }

@@ -97,7 +97,7 @@ describe("an API key revoked elsewhere", () => {
     expect(seen.length).toBeLessThanOrEqual(maxPolls)
   })
 
-  it("stops working on every API process within a second of `npm run txn -- keys revoke`", async () => {
+  it("stops working on every API process within a second of `npm run txn -- api-keys revoke`", async () => {
     const { a, b } = await startTwo()
     const key = await provisionKey(a.url, a.adminToken)
     expect(await statusOf(a.url, key.secret)).toBe(200)

@@ -82,7 +82,7 @@ describe("npm run seed", { timeout: 120_000 }, () => {
     const userId = /User (usr_[a-z0-9]{26}),/.exec(result.stdout)?.[1]
     expect(userId).toBeDefined()
     expect(userId).not.toBe(demoUserId)
-    expect(result.stdout).toContain(`npm run txn -- keys create --user ${userId} --scopes read`)
+    expect(result.stdout).toContain(`npm run txn -- api-keys create --user ${userId} --scopes read`)
     expect(await accountsOf(demoKey)).toHaveLength(before)
   })
 

@@ -9,8 +9,8 @@ import * as Effect from "effect/Effect"
 export const invocation = "npm run txn --"
 
 /**
- * A command's usage as it is typed (`npm run txn -- keys create --user <usr_id> ... [--json]`):
- * effect/cli's own says `txn keys create [flags]`, naming no program that exists and no flag.
+ * A command's usage as it is typed (`npm run txn -- api-keys create --user <usr_id> ... [--json]`):
+ * effect/cli's own says `txn api-keys create [flags]`, naming no program that exists and no flag.
  */
 const usage = (doc: HelpDoc.HelpDoc) =>
   [
@@ -80,11 +80,12 @@ const mistake = (doc: HelpDoc.HelpDoc, messages: ReadonlyArray<string>) =>
     ].join("\n"),
   )
 
-/** `Missing a keys command: create, list, revoke.` */
+/** `Missing an api-keys command: create, list, revoke.` */
 const missingCommand = (doc: HelpDoc.HelpDoc) => {
   const group = (doc.commandPath ?? []).slice(1)
   const names = (doc.subcommands ?? []).flatMap(({ commands }) => commands.map(({ name }) => name))
-  return `Missing a ${[...group, "command"].join(" ")}: ${names.join(", ")}.`
+  const what = [...group, "command"].join(" ")
+  return `Missing ${/^[aeiou]/.test(what) ? "an" : "a"} ${what}: ${names.join(", ")}.`
 }
 
 /**

@@ -113,7 +113,7 @@ const keysCreate = Command.make(
     json,
   },
   (flags) =>
-    decode(["txn", "keys", "create"], CreateApiKey, {
+    decode(["txn", "api-keys", "create"], CreateApiKey, {
       userId: { from: "--user", value: flags.user },
       name: { from: "--name", value: flags.name },
       scopes: { from: "--scopes", value: list(flags.scopes), typed: flags.scopes },
@@ -128,7 +128,7 @@ const keysCreate = Command.make(
 )
 
 const keysList = Command.make("list", { user: userId("Whose keys"), json }, (flags) =>
-  decode(["txn", "keys", "list"], ListApiKeys, {
+  decode(["txn", "api-keys", "list"], ListApiKeys, {
     userId: { from: "--user", value: flags.user },
   }).pipe(Effect.flatMap((input) => run({ _tag: "KeysList", input }, flags.json))),
 ).pipe(Command.withDescription("List a user's API keys (never their secrets)."))
@@ -140,7 +140,7 @@ const keysRevoke = Command.make(
     json,
   },
   (flags) =>
-    decode(["txn", "keys", "revoke"], RevokeApiKey, {
+    decode(["txn", "api-keys", "revoke"], RevokeApiKey, {
       id: { from: "<key_id>", value: flags.id },
     }).pipe(Effect.flatMap((input) => run({ _tag: "KeysRevoke", input }, flags.json))),
 ).pipe(Command.withDescription("Revoke an API key; requests with it answer 401 from then on."))
@@ -151,13 +151,14 @@ const users = Command.make("users").pipe(
   Command.withExamples([{ command: `${invocation} users create --name "Alice"` }]),
 )
 
-const keys = Command.make("keys").pipe(
+const keys = Command.make("api-keys").pipe(
+  Command.withAlias("keys"),
   Command.withDescription("A user's API keys: create, list and revoke them."),
   Command.withSubcommands([keysCreate, keysList, keysRevoke]),
   Command.withExamples([
-    { command: `${invocation} keys create --user <usr_id> --scopes read,write --name laptop` },
-    { command: `${invocation} keys list --user <usr_id>` },
-    { command: `${invocation} keys revoke <key_id>` },
+    { command: `${invocation} api-keys create --user <usr_id> --scopes read,write --name laptop` },
+    { command: `${invocation} api-keys list --user <usr_id>` },
+    { command: `${invocation} api-keys revoke <key_id>` },
   ]),
 )
 
@@ -171,9 +172,9 @@ export const txn = Command.make("txn").pipe(
   Command.withSubcommands([users, keys]),
   Command.withExamples([
     { command: `${invocation} users create --name "Alice"` },
-    { command: `${invocation} keys create --user <usr_id> --scopes read,write --name laptop` },
-    { command: `${invocation} keys list --user <usr_id>` },
-    { command: `${invocation} keys revoke <key_id>` },
-    { command: `${invocation} keys create --help`, description: "Any command's flags" },
+    { command: `${invocation} api-keys create --user <usr_id> --scopes read,write --name laptop` },
+    { command: `${invocation} api-keys list --user <usr_id>` },
+    { command: `${invocation} api-keys revoke <key_id>` },
+    { command: `${invocation} api-keys create --help`, description: "Any command's flags" },
   ]),
 )

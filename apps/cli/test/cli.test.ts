@@ -53,20 +53,20 @@ describe("npm run txn", () => {
   it("--help lists every command, and each command's --help its options", async () => {
     const top = await txn(["--help"])
     expect(top).toMatchObject({ code: 0, stderr: "" })
-    for (const command of ["users create", "keys create", "keys list", "keys revoke"]) {
+    for (const command of ["users create", "api-keys create", "api-keys list", "api-keys revoke"]) {
       expect(top.stdout).toContain(command)
     }
 
-    const keys = await txn(["keys", "--help"])
+    const keys = await txn(["api-keys", "--help"])
     expect(keys.code).toBe(0)
-    expect(keys.stdout).toContain("keys revoke")
+    expect(keys.stdout).toContain("api-keys revoke")
     expect(keys.stdout).not.toContain("users create")
 
     const expected = {
       "users create": ["--name <name>"],
-      "keys create": ["--user <usr_id>", "--scopes read,write", "[--name <name>]"],
-      "keys list": ["--user <usr_id>"],
-      "keys revoke": ["<key_id>"],
+      "api-keys create": ["--user <usr_id>", "--scopes read,write", "[--name <name>]"],
+      "api-keys list": ["--user <usr_id>"],
+      "api-keys revoke": ["<key_id>"],
     }
     for (const [command, options] of Object.entries(expected)) {
       const help = await txn([...command.split(" "), "--help"])
@@ -98,11 +98,11 @@ describe("npm run txn", () => {
     it("bash: commands, then each command's flags", async () => {
       const script = await txn(["--completions", "bash"])
       expect(script).toMatchObject({ code: 0, stderr: "" })
-      expect(await complete(script.stdout, "txn ")).toEqual(["users", "keys"])
-      expect(await complete(script.stdout, "txn keys ")).toEqual(["create", "list", "revoke"])
-      expect(await complete(script.stdout, "txn keys re")).toEqual(["revoke"])
-      expect(await complete(script.stdout, "txn keys create --s")).toEqual(["--scopes"])
-      expect(await complete(script.stdout, "txn keys create --user u --")).toEqual([
+      expect(await complete(script.stdout, "txn ")).toEqual(["users", "api-keys", "keys"])
+      expect(await complete(script.stdout, "txn api-keys ")).toEqual(["create", "list", "revoke"])
+      expect(await complete(script.stdout, "txn api-keys re")).toEqual(["revoke"])
+      expect(await complete(script.stdout, "txn api-keys create --s")).toEqual(["--scopes"])
+      expect(await complete(script.stdout, "txn api-keys create --user u --")).toEqual([
         "--scopes",
         "--name",
         "--json",
@@ -133,9 +133,9 @@ describe("npm run txn", () => {
     })
   })
 
-  it("keys create prints the key id and the secret, once, and that secret authenticates", async () => {
+  it("api-keys create prints the key id and the secret, once, and that secret authenticates", async () => {
     const userId = await newUser()
-    const created = await txn(["keys", "create", "--user", userId, "--scopes", "read,write"])
+    const created = await txn(["api-keys", "create", "--user", userId, "--scopes", "read,write"])
     expect(created).toMatchObject({ code: 0, stderr: "" })
 
     const secrets = created.stdout.match(secretPattern) ?? []
@@ -154,10 +154,10 @@ describe("npm run txn", () => {
     })
   })
 
-  it("keys create --json gives the key and its secret, with the name and scopes asked for", async () => {
+  it("api-keys create --json gives the key and its secret, with the name and scopes asked for", async () => {
     const userId = await newUser()
     const { apiKey, secret } = await txnJson([
-      "keys",
+      "api-keys",
       "create",
       "--user",
       userId,
@@ -185,22 +185,22 @@ describe("npm run txn", () => {
     })
   })
 
-  it("keys list shows each key's name, scopes, last use and revocation, never a secret", async () => {
+  it("api-keys list shows each key's name, scopes, last use and revocation, never a secret", async () => {
     const userId = await newUser()
-    const used = await txnJson(["keys", "create", "--user", userId, "--scopes", "read,write"])
+    const used = await txnJson(["api-keys", "create", "--user", userId, "--scopes", "read,write"])
     const revoked = await txnJson([
-      ...["keys", "create", "--user", userId, "--scopes", "write", "--name", "old"],
+      ...["api-keys", "create", "--user", userId, "--scopes", "write", "--name", "old"],
     ])
     await authenticate(used.secret)
-    await txnJson(["keys", "revoke", revoked.apiKey.id])
+    await txnJson(["api-keys", "revoke", revoked.apiKey.id])
 
-    const listed = await txnJson(["keys", "list", "--user", userId])
+    const listed = await txnJson(["api-keys", "list", "--user", userId])
     expect(listed).toEqual([
       { ...revoked.apiKey, revokedAt: expect.any(String) },
       { ...used.apiKey, lastUsedAt: expect.any(String) },
     ])
 
-    const text = await txn(["keys", "list", "--user", userId])
+    const text = await txn(["api-keys", "list", "--user", userId])
     expect(text).toMatchObject({ code: 0, stderr: "" })
     const lines = text.stdout.trimEnd().split("\n")
     expect(lines[0]).toMatch(/^ID +NAME +SCOPES +CREATED +LAST USED +REVOKED$/)
@@ -221,32 +221,40 @@ describe("npm run txn", () => {
     await runtime.runPromise(
       Access.use((access) => access.createApiKey({ userId, name, scopes: ["read"] })),
     )
-    const text = await txn(["keys", "list", "--user", userId])
+    const text = await txn(["api-keys", "list", "--user", userId])
     expect(text).toMatchObject({ code: 0, stderr: "" })
     const lines = text.stdout.trimEnd().split("\n")
     expect(lines).toHaveLength(2)
     expect(lines[1]).toContain("ok\\u000akey_forged  admin  read,write\\u001b[2K\\u202eevil")
     expect(text.stdout.includes("\u001b") || text.stdout.includes("\u202e")).toBe(false)
-    expect((await txnJson(["keys", "list", "--user", userId]))[0].name).toBe(name)
+    expect((await txnJson(["api-keys", "list", "--user", userId]))[0].name).toBe(name)
   })
 
-  it("keys list says so when a user has no keys", async () => {
+  it("answers to keys, the short name of api-keys, alike", async () => {
     const userId = await newUser()
-    expect(await txn(["keys", "list", "--user", userId])).toMatchObject({
+    await txnJson(["api-keys", "create", "--user", userId, "--scopes", "read"])
+    const long = await txn(["api-keys", "list", "--user", userId])
+    expect(long.code).toBe(0)
+    expect(await txn(["keys", "list", "--user", userId])).toEqual(long)
+  })
+
+  it("api-keys list says so when a user has no keys", async () => {
+    const userId = await newUser()
+    expect(await txn(["api-keys", "list", "--user", userId])).toMatchObject({
       code: 0,
       stdout: `${userId} has no API keys.\n`,
     })
-    expect(await txnJson(["keys", "list", "--user", userId])).toEqual([])
+    expect(await txnJson(["api-keys", "list", "--user", userId])).toEqual([])
   })
 
-  it("keys revoke stops the key from authenticating", async () => {
+  it("api-keys revoke stops the key from authenticating", async () => {
     const userId = await newUser()
     const { apiKey, secret } = await txnJson([
-      ...["keys", "create", "--user", userId, "--scopes", "read"],
+      ...["api-keys", "create", "--user", userId, "--scopes", "read"],
     ])
     expect(await authenticate(secret)).toMatchObject({ keyId: apiKey.id })
 
-    const revoked = await txn(["keys", "revoke", apiKey.id])
+    const revoked = await txn(["api-keys", "revoke", apiKey.id])
     expect(revoked).toMatchObject({ code: 0, stderr: "" })
     expect(revoked.stdout).toContain(apiKey.id)
     expect(revoked.stdout).toMatch(/revoked +\S+Z\n/)
@@ -262,20 +270,29 @@ describe("npm run txn", () => {
       [["users", "create", "--name", "   "], 'Invalid --name "   "'],
       [["users", "create", "--name", "x", "--bogus"], "Unrecognized flag: --bogus"],
       [["users", "create", "--name"], "Missing value for flag --name"],
-      [["keys", "create", "--user", "usr_1", "--scopes", "read"], 'Invalid --user "usr_1"'],
-      [["keys", "create", "--user", user, "--scopes", "read,admin"], 'Invalid --scopes "admin"'],
-      [["keys", "create", "--user", user, "--scopes", "read,read"], 'Invalid --scopes "read,read"'],
-      [["keys", "create", "--user", user], "Missing required flag: --scopes"],
-      [["keys", "create", "--user", user, "--scopes", "read", "--name", ""], 'Invalid --name ""'],
-      [["keys", "list", "--user", "acc_1"], 'Invalid --user "acc_1"'],
-      [["keys", "revoke"], "Missing required argument: key_id"],
-      [["keys", "revoke", "key_1"], 'Invalid <key_id> "key_1"'],
+      [["api-keys", "create", "--user", "usr_1", "--scopes", "read"], 'Invalid --user "usr_1"'],
       [
-        ["keys", "revoke", `key_${"a".repeat(26)}`, "extra"],
+        ["api-keys", "create", "--user", user, "--scopes", "read,admin"],
+        'Invalid --scopes "admin"',
+      ],
+      [
+        ["api-keys", "create", "--user", user, "--scopes", "read,read"],
+        'Invalid --scopes "read,read"',
+      ],
+      [["api-keys", "create", "--user", user], "Missing required flag: --scopes"],
+      [
+        ["api-keys", "create", "--user", user, "--scopes", "read", "--name", ""],
+        'Invalid --name ""',
+      ],
+      [["api-keys", "list", "--user", "acc_1"], 'Invalid --user "acc_1"'],
+      [["api-keys", "revoke"], "Missing required argument: key_id"],
+      [["api-keys", "revoke", "key_1"], 'Invalid <key_id> "key_1"'],
+      [
+        ["api-keys", "revoke", `key_${"a".repeat(26)}`, "extra"],
         'Unexpected positional argument: "extra"',
       ],
       [["accounts", "create"], 'Unknown subcommand "accounts"'],
-      [["keys"], "Missing a keys command: create, list, revoke"],
+      [["api-keys"], "Missing an api-keys command: create, list, revoke"],
       [[], "Missing a command"],
     ])("%j", async (args, message) => {
       const result = await txn(args)
@@ -285,10 +302,11 @@ describe("npm run txn", () => {
 
     it.concurrent.each([
       [["key", "list"], 'Unknown subcommand "key"', "keys"],
-      [["keys", "craete"], 'Unknown subcommand "craete"', "create"],
-      [["keys", "list", "--usr", user], "Unrecognized flag: --usr", "--user"],
+      [["api-key", "list"], 'Unknown subcommand "api-key"', "api-keys"],
+      [["api-keys", "craete"], 'Unknown subcommand "craete"', "create"],
+      [["api-keys", "list", "--usr", user], "Unrecognized flag: --usr", "--user"],
       [
-        ["keys", "create", "--user", user, "--scope", "read"],
+        ["api-keys", "create", "--user", user, "--scope", "read"],
         "Unrecognized flag: --scope",
         "--scopes",
       ],
@@ -313,7 +331,16 @@ describe("npm run txn", () => {
     })
 
     it("reports every bad argument at once", async () => {
-      const result = await txn(["keys", "create", "--user", "me", "--scopes", "all", "--name", ""])
+      const result = await txn([
+        "api-keys",
+        "create",
+        "--user",
+        "me",
+        "--scopes",
+        "all",
+        "--name",
+        "",
+      ])
       expect(result.code).toBe(2)
       for (const argument of ["--user", "--scopes", "--name"]) {
         expect(result.stderr).toContain(`Invalid ${argument}`)
@@ -321,7 +348,7 @@ describe("npm run txn", () => {
     })
 
     it("checks the arguments before connecting to the database", async () => {
-      const result = await txn(["keys", "revoke", "nope"], {
+      const result = await txn(["api-keys", "revoke", "nope"], {
         DATABASE_URL: "postgres://postgres@127.0.0.1:1/unreachable",
       })
       expect(result.code).toBe(2)
@@ -331,9 +358,13 @@ describe("npm run txn", () => {
 
   describe("with ids that do not exist: exit code 1 and a message naming them", () => {
     it.each([
-      ["keys create", (id: string) => ["keys", "create", "--user", id, "--scopes", "read"], "user"],
-      ["keys list", (id: string) => ["keys", "list", "--user", id], "user"],
-      ["keys revoke", (id: string) => ["keys", "revoke", id], "API key"],
+      [
+        "api-keys create",
+        (id: string) => ["api-keys", "create", "--user", id, "--scopes", "read"],
+        "user",
+      ],
+      ["api-keys list", (id: string) => ["api-keys", "list", "--user", id], "user"],
+      ["api-keys revoke", (id: string) => ["api-keys", "revoke", id], "API key"],
     ])("%s", async (_, args, resource) => {
       const id = resource === "user" ? newUserId() : newApiKeyId()
       const result = await txn(args(id))
