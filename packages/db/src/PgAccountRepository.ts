@@ -2,6 +2,8 @@ import {
   type Account,
   AccountId,
   AccountRepository,
+  availableOf,
+  balanceFigures,
   Currency,
   decodeCursor,
   defaultLimit,
@@ -35,13 +37,13 @@ const codec = rowCodec(AccountRow)
 /** A decoded row is an Account, field for field; this fails to compile if the two drift. */
 const toAccount = (row: AccountRow): Account => codec.decode(row) satisfies Account
 
-/** Figures computed in SQL (bigint, or numeric for sums) and sent as text: exact. */
+/** The stored balance components (bigint, or numeric for sums), sent as text: exact. */
 interface BalanceRow {
   readonly id: string
   readonly currency: string
   readonly posted: string
-  readonly pending: string
-  readonly available: string
+  readonly pendingCredits: string
+  readonly pendingDebits: string
 }
 
 export const columns = codec.columns
@@ -68,13 +70,13 @@ export const layer = Layer.effect(
 
       update: (userId, input, now) =>
         Effect.gen(function* () {
-          const [current] = yield* sql<{ readonly available: string }>`
-            select (posted_balance - pending_debits)::text as available from accounts
+          const [current] = yield* sql<{ readonly posted: bigint; readonly pendingDebits: bigint }>`
+            select posted_balance as posted, pending_debits from accounts
              where id = ${input.id} and user_id = ${userId}
              for update`
           if (current === undefined) return Option.none()
           // Within ±2^53-1 by the table's checks, so an exact number.
-          const available = Number(current.available)
+          const available = Number(availableOf(current))
           if (input.allowNegative === false && available < 0) {
             return yield* new InsufficientFunds({
               message: `Account ${input.id} has ${available} available; it must allow negative balances`,
@@ -106,13 +108,13 @@ export const layer = Layer.effect(
             asOf === undefined
               ? yield* sql<BalanceRow>`
                   select id, currency, posted_balance::text as posted,
-                         (posted_balance + pending_credits - pending_debits)::text as pending,
-                         (posted_balance - pending_debits)::text as available
+                         pending_credits::text as pending_credits,
+                         pending_debits::text as pending_debits
                     from accounts where id = ${id} and user_id = ${userId}`
               : yield* sql<BalanceRow>`
                   select id, currency, posted::text as posted,
-                         (posted + pending_credits - pending_debits)::text as pending,
-                         (posted - pending_debits)::text as available
+                         pending_credits::text as pending_credits,
+                         pending_debits::text as pending_debits
                     from (
                       select a.id, a.currency,
                              coalesce(sum(e.posted_delta), 0) as posted,
@@ -128,9 +130,11 @@ export const layer = Layer.effect(
           return Option.some({
             accountId: row.id as AccountId,
             currency: row.currency as Currency,
-            posted: BigInt(row.posted),
-            pending: BigInt(row.pending),
-            available: BigInt(row.available),
+            ...balanceFigures({
+              posted: BigInt(row.posted),
+              pendingCredits: BigInt(row.pendingCredits),
+              pendingDebits: BigInt(row.pendingDebits),
+            }),
             asOf: asOf === undefined ? null : asOf.toISOString(),
           })
         }).pipe(port, Effect.withSpan("PgAccountRepository.balance")),

@@ -62,6 +62,20 @@ export interface StoredBalance {
   readonly pendingDebits: bigint
 }
 
+/** What debits draw on: the posted balance less the holds on it (pending debits). */
+export const availableOf = (balance: Pick<StoredBalance, "posted" | "pendingDebits">): bigint =>
+  balance.posted - balance.pendingDebits
+
+/**
+ * The figures an account's balance shows: posted; pending, what posted will be once every hold
+ * and pending credit settles; and available.
+ */
+export const balanceFigures = (balance: StoredBalance) => ({
+  posted: balance.posted,
+  pending: balance.posted + balance.pendingCredits - balance.pendingDebits,
+  available: availableOf(balance),
+})
+
 /** `value` as a number if it is one exactly (within ±balanceLimit); undefined if not. */
 export const exactFigure = (value: bigint): number | undefined =>
   value > limit || value < -limit ? undefined : Number(value)
@@ -91,8 +105,8 @@ export const balanceRefusal = (
   const posted = before.posted + BigInt(deltas.posted)
   const credits = before.pendingCredits + BigInt(deltas.pendingCredits)
   const debits = before.pendingDebits + BigInt(deltas.pendingDebits)
-  const availableBefore = before.posted - before.pendingDebits
-  const availableAfter = posted - debits
+  const availableBefore = availableOf(before)
+  const availableAfter = availableOf({ posted, pendingDebits: debits })
   if (!account.allowNegative && availableAfter < 0n && availableAfter < availableBefore) {
     const available = bounded(availableBefore)
     return new InsufficientFunds({

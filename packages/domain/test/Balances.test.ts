@@ -2,6 +2,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
   balanceDeltas,
+  balanceFigures,
   balanceLimit,
   balanceRefusal,
   type Direction,
@@ -157,5 +158,20 @@ describe("exactFigure", () => {
     expect(exactFigure(-L)).toBe(-balanceLimit)
     expect(exactFigure(L + 1n)).toBeUndefined()
     expect(exactFigure(-L - 1n)).toBeUndefined()
+  })
+})
+
+describe("balanceFigures", () => {
+  it("shows pending as posted plus pending credits less pending debits, and available as posted less pending debits, exactly", () => {
+    expect(balanceFigures(stored(L, L, 2n * L))).toEqual({
+      posted: L,
+      pending: 0n,
+      available: -L,
+    })
+    expect(balanceFigures(stored(-5n, 7n, 3n))).toEqual({
+      posted: -5n,
+      pending: -1n,
+      available: -8n,
+    })
   })
 })
