@@ -6,7 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { Access, hashSecret, newApiKeyId, newUserId } from "@txn/domain"
+import { Access, newApiKeyId, newUserId, sha256Hex } from "@txn/domain"
 import { makeAccessLayer } from "@txn/platform"
 import { runNode, testDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
@@ -210,7 +210,7 @@ describe("npm run txn", () => {
     for (const output of [text.stdout, JSON.stringify(listed)]) {
       expect(output).not.toMatch(secretPattern)
       for (const { secret } of [used, revoked]) {
-        expect(output).not.toContain(await hashSecret(secret))
+        expect(output).not.toContain(await sha256Hex(secret))
       }
     }
   })

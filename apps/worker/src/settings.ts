@@ -69,12 +69,3 @@ export const defaultSettings: BackgroundSettings = {
 /** The delay before the attempt after `attempt` (1-based): the first delay, doubled each time. */
 export const retryDelayMs = (settings: BackgroundSettings, attempt: number) =>
   settings.webhookBackoffMs * 2 ** (attempt - 1)
-
-/** How long a delivery is retried in all: the sum of the delays between its attempts. */
-export const retryWindowMs = (settings: BackgroundSettings) => {
-  let total = 0
-  for (let attempt = 1; attempt < settings.webhookAttempts; attempt++) {
-    total += retryDelayMs(settings, attempt)
-  }
-  return total
-}

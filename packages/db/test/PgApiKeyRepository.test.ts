@@ -11,7 +11,7 @@ beforeAll(() => {
 })
 afterAll(() => runtime.dispose())
 
-/** What `hashSecret` stores: 64 lower-case hex digits. */
+/** What a key's secret is stored as (its SHA-256): 64 lower-case hex digits. */
 const newHash = () => randomBytes(32).toString("hex")
 
 const keyOf = (userId: UserId, fields: Partial<ApiKey> = {}): ApiKey => ({

@@ -16,7 +16,7 @@ import {
   type RevokeApiKey,
 } from "./ApiKey.ts"
 import { ApiKeyRepository } from "./ApiKeyRepository.ts"
-import { Sha256, sha256Hex } from "./Common.ts"
+import { Sha256 } from "./Common.ts"
 import { Forbidden, NotFound, Unauthorized } from "./Errors.ts"
 import { newApiKeyId, newClientTokenId, newUserId } from "./Ids.ts"
 import type { User } from "./User.ts"
@@ -34,12 +34,6 @@ const newSecret = () => `txn_${Base64Url.encode(crypto.getRandomValues(new Uint8
 const tokenPattern = /^txnct_[A-Za-z0-9_-]{43}$/
 
 const newToken = () => `txnct_${Base64Url.encode(crypto.getRandomValues(new Uint8Array(32)))}`
-
-/**
- * SHA-256 of the secret, hex. Keys carry 256 random bits, so a fast hash is enough (nothing to
- * brute-force, unlike passwords) and lets a key be found by its hash in one indexed lookup.
- */
-export const hashSecret = (secret: string) => sha256Hex(secret)
 
 const invalidKey = new Unauthorized({ message: "Missing, unknown or revoked API key" })
 
@@ -90,6 +84,8 @@ export class Access extends Context.Service<
         createApiKey: Effect.fn("Access.createApiKey")(function* (input) {
           yield* userExists(input.userId)
           const secret = newSecret()
+          // Only its SHA-256 is kept. Keys carry 256 random bits, so a fast hash is enough
+          // (nothing to brute-force, unlike passwords) and finds a key in one indexed lookup.
           const hash = yield* Sha256.use((sha256) => sha256(secret))
           const apiKey = yield* keys.insert(
             {
