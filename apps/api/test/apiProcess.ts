@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import { freePort, testDatabaseUrl } from "@txn/testing"
-import * as Redacted from "effect/Redacted"
+import { freePort, testProcessEnv } from "@txn/testing"
 import { expect } from "vitest"
 import type { Json } from "./harness.ts"
 
@@ -31,11 +30,7 @@ export const startApiProcess = async (
   const port = requestedPort ?? (await freePort())
   const proc = spawn(process.execPath, [main], {
     env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: Redacted.value(testDatabaseUrl()),
-      ...(process.env.DATABASE_DIRECT_URL === undefined
-        ? {}
-        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
+      ...testProcessEnv(),
       PORT: String(port),
       LOG_LEVEL: "info",
       TXN_ADMIN_TOKEN: adminToken,

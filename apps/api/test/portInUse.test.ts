@@ -5,8 +5,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { runNode, testDatabaseUrl } from "@txn/testing"
-import * as Redacted from "effect/Redacted"
+import { runNode, testProcessEnv } from "@txn/testing"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -35,11 +34,7 @@ const run = ([script = "", ...args]: ReadonlyArray<string>) =>
   runNode(script, args, {
     cwd: root,
     env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: Redacted.value(testDatabaseUrl()),
-      ...(process.env.DATABASE_DIRECT_URL === undefined
-        ? {}
-        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
+      ...testProcessEnv(),
       PORT: String(port),
       HOST: "127.0.0.1",
       TXN_DATA_DIR: dataDir,

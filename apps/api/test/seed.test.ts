@@ -2,8 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { runNode, testDatabaseUrl } from "@txn/testing"
-import * as Redacted from "effect/Redacted"
+import { runNode, testProcessEnv } from "@txn/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { demoUserId, ensureDemoApiKey } from "../../../scripts/demoApiKey.ts"
 import { type Json, startTestApi, type TestApi } from "./harness.ts"
@@ -29,11 +28,7 @@ const seed = (args: ReadonlyArray<string>) =>
   runNode("scripts/seed.ts", args, {
     cwd: root,
     env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: Redacted.value(testDatabaseUrl()),
-      ...(process.env.DATABASE_DIRECT_URL === undefined
-        ? {}
-        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
+      ...testProcessEnv(),
       TXN_DATA_DIR: dataDir,
     },
   })

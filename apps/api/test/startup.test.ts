@@ -5,8 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { apiNodeFlags } from "@txn/platform"
-import { freePort, testDatabaseUrl } from "@txn/testing"
-import * as Redacted from "effect/Redacted"
+import { freePort, testProcessEnv } from "@txn/testing"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -43,11 +42,7 @@ const startAndStop = async () => {
   const proc = spawn(process.execPath, ["scripts/run.ts", "start"], {
     cwd: root,
     env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: Redacted.value(testDatabaseUrl()),
-      ...(process.env.DATABASE_DIRECT_URL === undefined
-        ? {}
-        : { DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL }),
+      ...testProcessEnv(),
       PORT: String(port),
       HOST: "127.0.0.1",
       TXN_DATA_DIR: join(scratch, "data"),

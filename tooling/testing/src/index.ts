@@ -29,6 +29,19 @@ export const testDirectDatabaseUrl = (): Redacted.Redacted<string> | undefined =
   return url === undefined || url === "" ? undefined : Redacted.make(url)
 }
 
+/**
+ * What a process the tests spawn needs to reach the run's database, and nothing else of theirs:
+ * PATH, DATABASE_URL and (behind PgBouncer) DATABASE_DIRECT_URL.
+ */
+export const testProcessEnv = (): Record<string, string> => {
+  const direct = testDirectDatabaseUrl()
+  return {
+    PATH: process.env.PATH ?? "",
+    DATABASE_URL: Redacted.value(testDatabaseUrl()),
+    ...(direct === undefined ? {} : { DATABASE_DIRECT_URL: Redacted.value(direct) }),
+  }
+}
+
 /** The Redis of this run, if any; Redis-backed tests are skipped (and say so) without one. */
 export const testRedisUrl = (): Redacted.Redacted<string> | undefined => {
   const url = process.env.REDIS_URL
