@@ -70,10 +70,19 @@ const fund = (account: Account, amount: number, fields: Partial<Transaction> = {
     ).pipe(Effect.provideService(Actor, "key_setup")),
   )
 
+/**
+ * A create made now: its idempotency key lives from its creation, and one made at the builders'
+ * fixed time would already be past expiry, so any purge running meanwhile (a test's `npm start`
+ * runs the worker's) could delete it.
+ */
+const made = (account: Account, fields: Partial<Transaction>) => {
+  const now = new Date().toISOString()
+  return transactionOf(account, { createdAt: now, updatedAt: now, ...fields })
+}
 const credit = (account: Account, amount: number, fields: Partial<Transaction> = {}) =>
-  transactionOf(account, { direction: "credit", amount, ...fields })
+  made(account, { direction: "credit", amount, ...fields })
 const debit = (account: Account, amount: number, fields: Partial<Transaction> = {}) =>
-  transactionOf(account, { direction: "debit", amount, ...fields })
+  made(account, { direction: "debit", amount, ...fields })
 
 const keyFor = (t: Transaction, key = `key-${t.id}`): IdempotencyRecord => ({
   key,
