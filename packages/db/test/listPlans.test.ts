@@ -13,7 +13,14 @@ import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
 import * as Statement from "effect/sql/Statement"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { accountOf, createUser, insertAccount, makeRuntime, type TestRuntime } from "./fixtures.ts"
+import {
+  accountOf,
+  createPrivateDatabase,
+  createUser,
+  insertAccount,
+  makeRuntime,
+  type TestRuntime,
+} from "./fixtures.ts"
 
 // Enough rows, spread over two users, that reading a user's rows costs far more than an index
 // range: the planner then shows which filters and combinations an index serves. The values are
@@ -42,8 +49,13 @@ let big: AccountId
 const pick = (salt: number, modulus: number) =>
   `(((hashint8extended(n::bigint, ${salt}) % ${modulus}) + ${modulus}) % ${modulus})`
 
+// A database of its own: other suites' writes to the shared one would move the planner's
+// statistics between the analyze below and the plans read.
+let database: Awaited<ReturnType<typeof createPrivateDatabase>>
+
 beforeAll(async () => {
-  runtime = makeRuntime()
+  database = await createPrivateDatabase("plans")
+  runtime = makeRuntime(database.url)
   const seed = async () => {
     const user = await runtime.runPromise(createUser)
     const accounts: Array<Account> = []
@@ -102,7 +114,10 @@ beforeAll(async () => {
   )
   await runtime.runPromise(SqlClient.SqlClient.use((sql) => sql`analyze transactions, accounts`))
 }, 120_000)
-afterAll(() => runtime.dispose())
+afterAll(async () => {
+  await runtime?.dispose()
+  await database?.drop()
+})
 
 /** A node of `explain (analyze, format json)`, with the fields these tests read. */
 interface PlanNode {
