@@ -1,8 +1,5 @@
-import { randomBytes } from "node:crypto"
 import {
-  createDatabase,
-  dropDatabase,
-  migrate,
+  createMigratedDatabase,
   PgAccountRepository,
   PgDatabase,
   PgTransactionRepository,
@@ -37,18 +34,8 @@ import type { WorkerRuntime } from "../src/WorkerRuntime.ts"
  * in the database it runs on, so running it on the shared run database would void other test
  * files' fixtures (holds with expiries in the past, read back as pending).
  */
-export const createPrivateDatabase = async (label: string) => {
-  const server = new URL(Redacted.value(testDatabaseUrl()))
-  const name = `${server.pathname.slice(1)}_${label}_${randomBytes(4).toString("hex")}`
-  await createDatabase(server.href, name)
-  const own = new URL(server.href)
-  own.pathname = `/${name}`
-  const url = Redacted.make(own.href)
-  await Effect.runPromise(
-    migrate.pipe(Effect.provide(PgDatabase.layer({ url, maxConnections: 1 }))),
-  )
-  return { url, drop: () => dropDatabase(server.href, name) }
-}
+export const createPrivateDatabase = (label: string) =>
+  createMigratedDatabase(testDatabaseUrl(), label)
 
 export { LogCapture }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto"
 import {
   Access,
   type Account,
@@ -18,14 +17,12 @@ import { testDatabaseUrl } from "@txn/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import type * as SqlClient from "effect/sql/SqlClient"
 import * as SqlClientTag from "effect/sql/SqlClient"
 import type * as SqlError from "effect/sql/SqlError"
 import {
-  createDatabase,
-  dropDatabase,
-  migrate,
+  createMigratedDatabase,
   PgAccountRepository,
   PgApiKeyRepository,
   PgDatabase,
@@ -38,18 +35,8 @@ import {
  * A migrated database of its own on the run's server, for a test whose figures another suite's
  * writes would move (the planner's statistics, say); `drop` removes it.
  */
-export const createPrivateDatabase = async (label: string) => {
-  const server = new URL(Redacted.value(testDatabaseUrl()))
-  const name = `${server.pathname.slice(1)}_${label}_${randomBytes(4).toString("hex")}`
-  await createDatabase(server.href, name)
-  const own = new URL(server.href)
-  own.pathname = `/${name}`
-  const url = Redacted.make(own.href)
-  await Effect.runPromise(
-    migrate.pipe(Effect.provide(PgDatabase.layer({ url, maxConnections: 1 }))),
-  )
-  return { url, drop: () => dropDatabase(server.href, name) }
-}
+export const createPrivateDatabase = (label: string) =>
+  createMigratedDatabase(testDatabaseUrl(), label)
 
 /** The repositories and their SqlClient over the run's database (or another one). */
 export const makeRuntime = (url = testDatabaseUrl()) =>
